@@ -3,3 +3,19 @@
 //! procedure natively and, compiled to WebAssembly, in a browser tab.
 
 pub mod data;
+pub mod backend;
+pub mod error;
+pub mod layers;
+pub mod rng;
+pub mod tensor;
+
+pub use error::{Error, Result};
+pub mod model;
+pub mod train;
+
+pub use layers::{Activation, LayerSpec, Padding};
+pub use model::{set_random_seed, LayerRef, Sequential};
+pub use tensor::Tensor;
+pub use train::fit::{Control, Event, FitOptions, FitSession, History};
+pub use train::loss::Loss;
+pub use train::optim::OptimizerConfig;

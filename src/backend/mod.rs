@@ -1,0 +1,4 @@
+//! Compute backends. The CPU path (`cpu`) is the numerical reference and the fallback
+//! where a browser has no WebGPU.
+
+pub mod cpu;

@@ -1,0 +1,192 @@
+//! Pooling: `MaxPooling2D`, `AveragePooling2D` and `GlobalAveragePooling2D`.
+//!
+//! With `same` padding, TensorFlow ignores the padded positions: a max never picks
+//! them and an average divides by the number of real pixels in the window. We do
+//! the same.
+//!
+//! # Shapes
+//! `[batch, h, w, c]` -> `[batch, out_h, out_w, c]` (global: `[batch, c]`).
+
+use super::{LayerSpec, Mode, Padding};
+use crate::backend::cpu::Window;
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolKind {
+    Max,
+    Average,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pool2D {
+    pub kind: PoolKind,
+    pub pool_size: (usize, usize),
+    pub strides: (usize, usize),
+    pub padding: Padding,
+    /// For max pooling, the flat input index each output came from.
+    argmax: Vec<u32>,
+    window: Option<Window>,
+}
+
+/// Visits, for output pixel (oy, ox), the valid input pixels of its window.
+#[inline]
+fn taps(w: &Window, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
+    for ky in 0..w.k_h {
+        let Some(iy) = (oy * w.stride_h + ky).checked_sub(w.pad_top).filter(|&i| i < w.in_h) else { continue };
+        for kx in 0..w.k_w {
+            let Some(ix) = (ox * w.stride_w + kx).checked_sub(w.pad_left).filter(|&i| i < w.in_w) else { continue };
+            f(iy, ix);
+        }
+    }
+}
+
+impl Pool2D {
+    pub fn new(kind: PoolKind, pool_size: (usize, usize), strides: (usize, usize), padding: Padding) -> Pool2D {
+        Pool2D { kind, pool_size, strides, padding, argmax: Vec::new(), window: None }
+    }
+
+    pub fn spec(&self) -> LayerSpec {
+        let (pool_size, strides, padding) = (self.pool_size, self.strides, self.padding);
+        match self.kind {
+            PoolKind::Max => LayerSpec::MaxPooling2D { pool_size, strides, padding },
+            PoolKind::Average => LayerSpec::AveragePooling2D { pool_size, strides, padding },
+        }
+    }
+
+    pub fn forward(&mut self, x: Tensor, mode: Mode) -> Result<Tensor> {
+        let &[n, h, wd, c] = x.shape() else {
+            return Err(Error::Shape(format!("{} expects input [batch, height, width, channels], got {:?}", self.spec().class_name(), x.shape())));
+        };
+        let w = Window::new(n, h, wd, c, self.pool_size, self.strides, self.padding == Padding::Same);
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().unwrap();
+        let mut out = vec![0.0f32; w.rows() * c];
+        let keep = mode == Mode::Train && self.kind == PoolKind::Max;
+        if keep {
+            self.argmax.resize(out.len(), 0);
+        }
+        for b in 0..n {
+            let base = b * h * wd * c;
+            for oy in 0..w.out_h {
+                for ox in 0..w.out_w {
+                    let o = ((b * w.out_h + oy) * w.out_w + ox) * c;
+                    let dst = &mut out[o..o + c];
+                    let mut first_tap = (usize::MAX, usize::MAX);
+                    taps(&w, oy, ox, |iy, ix| {
+                        if first_tap.0 == usize::MAX {
+                            first_tap = (ix, iy);
+                        }
+                    });
+                    match self.kind {
+                        PoolKind::Max => {
+                            dst.fill(f32::NEG_INFINITY);
+                            let mut idx = keep.then(|| &mut self.argmax[o..o + c]);
+                            taps(&w, oy, ox, |iy, ix| {
+                                let at = base + (iy * wd + ix) * c;
+                                for ch in 0..c {
+                                    let v = xs[at + ch];
+                                    // `>` keeps the first maximum, like TensorFlow; the
+                                    // first tap always wins so every output has a source.
+                                    if v > dst[ch] || (ix, iy) == first_tap {
+                                        dst[ch] = v;
+                                        if let Some(idx) = idx.as_deref_mut() {
+                                            idx[ch] = (at + ch) as u32;
+                                        }
+                                    }
+                                }
+                            });
+                        }
+                        PoolKind::Average => {
+                            let mut count = 0usize;
+                            taps(&w, oy, ox, |iy, ix| {
+                                let at = base + (iy * wd + ix) * c;
+                                dst.iter_mut().zip(&xs[at..at + c]).for_each(|(d, s)| *d += s);
+                                count += 1;
+                            });
+                            let inv = 1.0 / count as f32;
+                            dst.iter_mut().for_each(|d| *d *= inv);
+                        }
+                    }
+                }
+            }
+        }
+        self.window = (mode == Mode::Train).then_some(w);
+        Ok(Tensor::from_shape_vec(ndarray::IxDyn(&[n, w.out_h, w.out_w, c]), out).unwrap())
+    }
+
+    pub fn backward(&mut self, dy: Tensor) -> Result<Tensor> {
+        let w = self.window.ok_or_else(|| Error::Config("pooling: backward without a training forward pass".into()))?;
+        let c = w.channels;
+        let dy = dy.as_standard_layout();
+        let g = dy.as_slice().unwrap();
+        let mut dx = vec![0.0f32; w.batch * w.in_h * w.in_w * c];
+        match self.kind {
+            PoolKind::Max => {
+                for (i, &src) in self.argmax[..g.len()].iter().enumerate() {
+                    dx[src as usize] += g[i];
+                }
+            }
+            PoolKind::Average => {
+                for b in 0..w.batch {
+                    let base = b * w.in_h * w.in_w * c;
+                    for oy in 0..w.out_h {
+                        for ox in 0..w.out_w {
+                            let o = ((b * w.out_h + oy) * w.out_w + ox) * c;
+                            let mut count = 0usize;
+                            taps(&w, oy, ox, |_, _| count += 1);
+                            let inv = 1.0 / count as f32;
+                            taps(&w, oy, ox, |iy, ix| {
+                                let at = base + (iy * w.in_w + ix) * c;
+                                dx[at..at + c].iter_mut().zip(&g[o..o + c]).for_each(|(d, s)| *d += s * inv);
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Tensor::from_shape_vec(ndarray::IxDyn(&[w.batch, w.in_h, w.in_w, c]), dx).unwrap())
+    }
+}
+
+/// Mean over height and width: `[batch, h, w, c]` -> `[batch, c]`.
+#[derive(Debug, Clone, Default)]
+pub struct GlobalAveragePooling2D {
+    in_shape: Option<Vec<usize>>,
+}
+
+impl GlobalAveragePooling2D {
+    pub fn forward(&mut self, x: Tensor, mode: Mode) -> Result<Tensor> {
+        let &[n, h, w, c] = x.shape() else {
+            return Err(Error::Shape(format!("GlobalAveragePooling2D expects input [batch, height, width, channels], got {:?}", x.shape())));
+        };
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().unwrap();
+        let mut out = vec![0.0f32; n * c];
+        let inv = 1.0 / (h * w) as f32;
+        for b in 0..n {
+            let dst = &mut out[b * c..(b + 1) * c];
+            for px in xs[b * h * w * c..(b + 1) * h * w * c].chunks(c) {
+                dst.iter_mut().zip(px).for_each(|(d, s)| *d += s);
+            }
+            dst.iter_mut().for_each(|d| *d *= inv);
+        }
+        self.in_shape = (mode == Mode::Train).then(|| x.shape().to_vec());
+        Ok(Tensor::from_shape_vec(ndarray::IxDyn(&[n, c]), out).unwrap())
+    }
+
+    pub fn backward(&mut self, dy: Tensor) -> Result<Tensor> {
+        let s = self.in_shape.clone().ok_or_else(|| Error::Config("GlobalAveragePooling2D: backward without a training forward pass".into()))?;
+        let (n, hw, c) = (s[0], s[1] * s[2], s[3]);
+        let dy = dy.as_standard_layout();
+        let g = dy.as_slice().unwrap();
+        let inv = 1.0 / hw as f32;
+        let mut dx = vec![0.0f32; n * hw * c];
+        for b in 0..n {
+            for px in dx[b * hw * c..(b + 1) * hw * c].chunks_mut(c) {
+                px.iter_mut().zip(&g[b * c..(b + 1) * c]).for_each(|(d, s)| *d = s * inv);
+            }
+        }
+        Ok(Tensor::from_shape_vec(ndarray::IxDyn(&s), dx).unwrap())
+    }
+}

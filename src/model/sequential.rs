@@ -1,0 +1,428 @@
+//! `Sequential`: a chain of shared layer handles with Keras' API — `add`, `layers`,
+//! `pop`, `get_weights`/`set_weights`, `clone_model`, `compile`, `fit`, `evaluate`,
+//! `predict`.
+//!
+//! # Freezing
+//! `compile` snapshots which layers are trainable and hands optimizer slots to their
+//! trainable parameters only. `fit` then skips weight-gradient work for frozen layers,
+//! stops back-propagation below the first trainable layer, and warns when a
+//! `trainable` flag changed since `compile` (the change waits for the next compile).
+
+use super::{global_rng_fork, unique_name, LayerRef};
+use crate::error::{fmt_shape, Error, Result};
+use crate::layers::{Grad, LayerSpec, Mode};
+use crate::rng::Rng;
+use crate::tensor::{check_example_shape, contiguous, Tensor};
+use crate::train::loss::Loss;
+use crate::train::metrics;
+use crate::train::optim::{Optimizer, OptimizerConfig};
+
+pub struct Sequential {
+    pub name: String,
+    input_shape: Vec<usize>,
+    layers: Vec<LayerRef>,
+    compiled: Option<Compiled>,
+    rng: Rng,
+}
+
+pub(crate) struct Compiled {
+    pub loss: Loss,
+    pub optimizer_config: OptimizerConfig,
+    pub optimizer: Box<dyn Optimizer>,
+    /// `(layer index, param index)` of every parameter the optimizer owns.
+    pub slots: Vec<(usize, usize)>,
+    /// `trainable` of each layer at compile time.
+    pub trainable: Vec<bool>,
+    /// Index of the first layer with trainable parameters (back-propagation stops there).
+    pub first_trainable: Option<usize>,
+    /// Bumped by every compile, so a running fit notices a recompile.
+    pub generation: u64,
+}
+
+/// Loss and accuracy over a data set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    pub loss: f64,
+    pub accuracy: f64,
+}
+
+/// What one training step measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepResult {
+    pub loss_sum: f64,
+    pub correct: usize,
+    pub counted: usize,
+}
+
+impl Sequential {
+    /// An empty model for inputs of per-example shape `input_shape` (Keras' `Input(shape)`).
+    pub fn new(input_shape: &[usize]) -> Sequential {
+        Sequential::with_rng(input_shape, global_rng_fork())
+    }
+
+    /// Like `new`, with weight initialisation drawn from `seed`.
+    pub fn with_seed(input_shape: &[usize], seed: u64) -> Sequential {
+        Sequential::with_rng(input_shape, Rng::new(seed))
+    }
+
+    fn with_rng(input_shape: &[usize], rng: Rng) -> Sequential {
+        Sequential { name: unique_name("sequential"), input_shape: input_shape.to_vec(), layers: Vec::new(), compiled: None, rng }
+    }
+
+    /// Builds a model from specs: `Sequential([Input(shape), Conv2D(...), ...])`.
+    pub fn from_specs(input_shape: &[usize], specs: &[LayerSpec], seed: u64) -> Result<Sequential> {
+        let mut m = Sequential::with_seed(input_shape, seed);
+        for s in specs {
+            m.add(s)?;
+        }
+        Ok(m)
+    }
+
+    /// `Sequential(layers)`: a new model over existing layer objects, shared, not copied.
+    pub fn from_layers(layers: &[LayerRef]) -> Result<Sequential> {
+        let first = layers.first().ok_or_else(|| Error::Config("a Sequential model needs at least one layer".into()))?;
+        let input = first.borrow().input_shape.clone();
+        let mut m = Sequential::new(&input);
+        for l in layers {
+            m.add_layer(l.clone())?;
+        }
+        Ok(m)
+    }
+
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    /// Per-example output shape (the input shape for an empty model).
+    pub fn output_shape(&self) -> Vec<usize> {
+        self.layers.last().map_or(self.input_shape.clone(), |l| l.borrow().output_shape.clone())
+    }
+
+    /// `model.layers`: the layer handles (slice it like `layers[:-1]`).
+    pub fn layers(&self) -> &[LayerRef] {
+        &self.layers
+    }
+
+    /// `model.add(layer)` for a new layer: builds it for the current output shape.
+    pub fn add(&mut self, spec: &LayerSpec) -> Result<LayerRef> {
+        let input = self.output_shape();
+        let layer = LayerRef::build(spec, None, &input, &mut self.rng).map_err(|e| self.at_layer(self.layers.len(), e))?;
+        self.layers.push(layer.clone());
+        self.compiled = None;
+        Ok(layer)
+    }
+
+    /// `model.add(layer)` for an existing (possibly shared) layer object.
+    pub fn add_layer(&mut self, layer: LayerRef) -> Result<()> {
+        let expected = self.output_shape();
+        let found = layer.borrow().input_shape.clone();
+        if expected != found {
+            return Err(Error::Shape(format!(
+                "layer {} '{}' was built for input {} but the model's output here is {}",
+                self.layers.len(),
+                layer.name(),
+                fmt_shape(&found, true),
+                fmt_shape(&expected, true)
+            )));
+        }
+        self.layers.push(layer);
+        self.compiled = None;
+        Ok(())
+    }
+
+    /// `model.pop()`: removes and returns the last layer.
+    pub fn pop(&mut self) -> Option<LayerRef> {
+        self.compiled = None;
+        self.layers.pop()
+    }
+
+    /// `model.trainable = value`: sets every layer's flag.
+    pub fn set_trainable(&self, value: bool) {
+        self.layers.iter().for_each(|l| l.set_trainable(value));
+    }
+
+    fn at_layer(&self, i: usize, e: Error) -> Error {
+        let name = self.layers.get(i).map(|l| format!(" '{}'", l.name())).unwrap_or_default();
+        match e {
+            Error::Shape(m) => Error::Shape(format!("layer {i}{name}: {m}")),
+            Error::Config(m) => Error::Config(format!("layer {i}{name}: {m}")),
+            other => other,
+        }
+    }
+
+    /// `(total, trainable, non-trainable)` parameter counts, from the current flags.
+    pub fn count_params(&self) -> (usize, usize, usize) {
+        let mut total = 0;
+        let mut trainable = 0;
+        for l in &self.layers {
+            let node = l.borrow();
+            for p in node.layer.params() {
+                total += p.value.len();
+                if node.trainable && p.trainable {
+                    trainable += p.value.len();
+                }
+            }
+        }
+        (total, trainable, total - trainable)
+    }
+
+    /// `model.get_weights()`: every weight, layer by layer, in Keras' order.
+    pub fn get_weights(&self) -> Vec<Tensor> {
+        self.layers.iter().flat_map(|l| l.borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>()).collect()
+    }
+
+    /// `model.set_weights(weights)`: checks the count and every shape before changing anything.
+    pub fn set_weights(&self, weights: &[Tensor]) -> Result<()> {
+        let mut expected = Vec::new();
+        for (i, l) in self.layers.iter().enumerate() {
+            let node = l.borrow();
+            for p in node.layer.params() {
+                expected.push((i, node.name.clone(), p.name, p.value.shape().to_vec()));
+            }
+        }
+        if expected.len() != weights.len() {
+            return Err(Error::Shape(format!("set_weights: the model has {} weight arrays, got {}", expected.len(), weights.len())));
+        }
+        for ((i, name, pname, shape), w) in expected.iter().zip(weights) {
+            if w.shape() != shape.as_slice() {
+                return Err(Error::Shape(format!(
+                    "set_weights: layer {i} '{name}' weight '{pname}' expects shape {:?}, received {:?}",
+                    shape,
+                    w.shape()
+                )));
+            }
+            if w.iter().any(|v| !v.is_finite()) {
+                return Err(Error::Data(format!("set_weights: layer {i} '{name}' weight '{pname}' contains NaN or infinity")));
+            }
+        }
+        let mut it = weights.iter();
+        for l in &self.layers {
+            for p in l.borrow_mut().layer.params_mut() {
+                p.value.assign(it.next().unwrap());
+            }
+        }
+        Ok(())
+    }
+
+    /// `keras.models.clone_model(model)`: the same architecture with new layer
+    /// objects, freshly initialised (weights are NOT copied; use `set_weights`).
+    pub fn clone_model(&self) -> Result<Sequential> {
+        let mut m = Sequential::new(&self.input_shape);
+        for l in &self.layers {
+            m.add(&l.spec())?;
+        }
+        Ok(m)
+    }
+
+    /// `model.compile(loss, optimizer, metrics=["accuracy"])`.
+    pub fn compile(&mut self, loss: Loss, optimizer: OptimizerConfig) -> Result<()> {
+        optimizer.validate()?;
+        let last = self.layers.last().ok_or_else(|| Error::Config("cannot compile a model without layers".into()))?;
+        loss.check_output(&self.output_shape(), last.borrow().layer.final_activation())?;
+        let trainable: Vec<bool> = self.layers.iter().map(|l| l.trainable()).collect();
+        let mut slots = Vec::new();
+        let mut sizes = Vec::new();
+        for (i, l) in self.layers.iter().enumerate() {
+            if !trainable[i] {
+                continue;
+            }
+            for (j, p) in l.borrow().layer.params().iter().enumerate() {
+                if p.trainable {
+                    slots.push((i, j));
+                    sizes.push(p.value.len());
+                }
+            }
+        }
+        let first_trainable = slots.first().map(|s| s.0);
+        let generation = self.compiled.as_ref().map_or(1, |c| c.generation + 1);
+        self.compiled = Some(Compiled { loss, optimizer_config: optimizer, optimizer: optimizer.build(&sizes), slots, trainable, first_trainable, generation });
+        Ok(())
+    }
+
+    pub(crate) fn compiled(&self) -> Result<&Compiled> {
+        self.compiled.as_ref().ok_or_else(|| Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into()))
+    }
+
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.is_some()
+    }
+
+    pub fn loss(&self) -> Option<Loss> {
+        self.compiled.as_ref().map(|c| c.loss)
+    }
+
+    pub fn optimizer_config(&self) -> Option<OptimizerConfig> {
+        self.compiled.as_ref().map(|c| c.optimizer_config)
+    }
+
+    /// Per-slot optimizer state (velocity for SGD with momentum; m then v for Adam).
+    pub fn optimizer_state(&self) -> Vec<Vec<f32>> {
+        self.compiled.as_ref().map_or_else(Vec::new, |c| c.optimizer.state())
+    }
+
+    /// Layers whose `trainable` changed since `compile` (empty when none or not compiled).
+    pub fn uncompiled_trainable_changes(&self) -> Vec<String> {
+        let Some(c) = &self.compiled else { return Vec::new() };
+        self.layers.iter().zip(&c.trainable).filter(|(l, t)| l.trainable() != **t).map(|(l, _)| l.name()).collect()
+    }
+
+    /// Runs layers `from..` in inference mode on a batch.
+    pub(crate) fn forward_from(&self, from: usize, x: Tensor, mode: Mode) -> Result<Tensor> {
+        let mut h = x;
+        for (i, l) in self.layers.iter().enumerate().skip(from) {
+            let mut node = l.borrow_mut();
+            let frozen = !node.trainable;
+            h = node.layer.forward(h, mode, frozen).map_err(|e| self.at_layer(i, e))?;
+        }
+        Ok(h)
+    }
+
+    /// Runs layers `from..to` in inference mode over `x` in batches.
+    pub(crate) fn forward_range_batched(&self, from: usize, to: usize, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        let n = x.shape()[0];
+        let mut outs: Vec<Tensor> = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch_size.max(1)).min(n);
+            let rows: Vec<usize> = (start..end).collect();
+            let mut h = crate::tensor::gather_rows(x, &rows);
+            for (i, l) in self.layers.iter().enumerate().take(to).skip(from) {
+                let mut node = l.borrow_mut();
+                h = node.layer.forward(h, Mode::Infer, true).map_err(|e| self.at_layer(i, e))?;
+            }
+            outs.push(h);
+            start = end;
+        }
+        for l in &self.layers[from..to] {
+            l.borrow_mut().layer.clear_cache();
+        }
+        if outs.is_empty() {
+            let mut shape = vec![0];
+            shape.extend(if to == 0 { self.input_shape.clone() } else { self.layers[to - 1].borrow().output_shape.clone() });
+            return Ok(crate::tensor::zeros(&shape));
+        }
+        let views: Vec<_> = outs.iter().map(|t| t.view()).collect();
+        ndarray::concatenate(ndarray::Axis(0), &views).map_err(|e| Error::Shape(e.to_string()))
+    }
+
+    /// `model.predict(x, batch_size)`: inference-mode outputs for every example.
+    pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        check_example_shape(x, &self.input_shape, "predict")?;
+        self.forward_range_batched(0, self.layers.len(), x, batch_size)
+    }
+
+    /// `model.evaluate(x, y, batch_size)`: mean loss and accuracy in inference mode.
+    pub fn evaluate(&self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
+        check_example_shape(x, &self.input_shape, "evaluate")?;
+        self.evaluate_from(0, x, y, batch_size)
+    }
+
+    /// Evaluation starting at layer `from` (with `x` the features entering it).
+    pub(crate) fn evaluate_from(&self, from: usize, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
+        let loss = self.compiled()?.loss;
+        let n = x.shape()[0];
+        if n == 0 {
+            return Err(Error::Data("evaluate: no examples".into()));
+        }
+        loss.check_targets(y, n, &self.output_shape())?;
+        let last = self.output_shape().last().copied().unwrap_or(1);
+        let fused = loss.fuses_with(self.layers.last().and_then(|l| l.borrow().layer.final_activation()));
+        let (mut loss_sum, mut correct, mut counted) = (0.0f64, 0usize, 0usize);
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch_size.max(1)).min(n);
+            let rows: Vec<usize> = (start..end).collect();
+            let p = self.forward_from(from, crate::tensor::gather_rows(x, &rows), Mode::Infer)?;
+            let yb = crate::tensor::gather_rows(y, &rows);
+            let ys = contiguous(&yb);
+            let ps = contiguous(&p);
+            let last_layer = self.layers.last().unwrap().borrow();
+            let logits = if fused { last_layer.layer.logits().map(contiguous) } else { None };
+            let (l, _) = loss.loss_and_grad(&ps, logits.as_deref(), &ys, last, end - start);
+            loss_sum += l;
+            correct += metrics::correct(loss, &ps, &ys, last);
+            counted += metrics::count(loss, ps.len(), last);
+            start = end;
+        }
+        for l in &self.layers {
+            l.borrow_mut().layer.clear_cache();
+        }
+        Ok(Evaluation { loss: loss_sum / n as f64, accuracy: correct as f64 / counted.max(1) as f64 })
+    }
+
+    /// One training step on a batch whose features enter at layer `from`: forward,
+    /// loss, backward down to the first trainable layer, optimizer update. Nothing is
+    /// applied when the loss or a gradient is not finite.
+    pub(crate) fn train_step(&mut self, from: usize, xb: Tensor, yb: &Tensor) -> Result<StepResult> {
+        let c = self.compiled.as_ref().ok_or_else(|| Error::NotCompiled("call compile before fit".into()))?;
+        let (loss, first_trainable) = (c.loss, c.first_trainable);
+        let frozen: Vec<bool> = c.trainable.iter().map(|t| !t).collect();
+        let batch = xb.shape()[0];
+        let out_last = self.output_shape().last().copied().unwrap_or(1);
+        // Forward. Layers below the first trainable one need nothing kept for backward.
+        let mut h = xb;
+        for i in from..self.layers.len() {
+            let keep = first_trainable.is_some_and(|f| i >= f);
+            let mut node = self.layers[i].borrow_mut();
+            let mode = if keep || node.layer.is_stochastic() { Mode::Train } else { Mode::Infer };
+            h = node.layer.forward(h, mode, frozen[i]).map_err(|e| self.at_layer(i, e))?;
+        }
+        let ys = contiguous(yb);
+        let ps = contiguous(&h);
+        let last_node = self.layers.last().unwrap().borrow();
+        let fused = loss.fuses_with(last_node.layer.final_activation());
+        let logits = if fused { last_node.layer.logits().map(contiguous) } else { None };
+        let (loss_sum, grad) = loss.loss_and_grad(&ps, logits.as_deref(), &ys, out_last, batch);
+        let correct = metrics::correct(loss, &ps, &ys, out_last);
+        let counted = metrics::count(loss, ps.len(), out_last);
+        drop(last_node);
+        let result = StepResult { loss_sum, correct, counted };
+        if !loss_sum.is_finite() {
+            return Err(Error::Diverged(format!(
+                "the loss became {} (NaN or infinite); the last update was not applied. Try a smaller learning rate.",
+                loss_sum
+            )));
+        }
+        let Some(first) = first_trainable else { return Ok(result) };
+        // Backward.
+        let mut g = if fused { Grad::PreActivation(crate::tensor::from_vec(h.shape(), grad)?) } else { Grad::Output(crate::tensor::from_vec(h.shape(), grad)?) };
+        for i in (first.max(from)..self.layers.len()).rev() {
+            let need_dx = i > first;
+            let mut node = self.layers[i].borrow_mut();
+            let param_grads = !frozen[i];
+            match node.layer.backward(g, need_dx, param_grads).map_err(|e| self.at_layer(i, e))? {
+                Some(dx) => g = Grad::Output(dx),
+                None => break,
+            }
+        }
+        // All gradients finite before anything changes.
+        let c = self.compiled.as_mut().unwrap();
+        for &(li, pi) in &c.slots {
+            let node = self.layers[li].borrow();
+            let ok = node.layer.params()[pi].grad.as_ref().is_some_and(|g| g.iter().all(|v| v.is_finite()));
+            if !ok {
+                return Err(Error::Diverged(format!(
+                    "a gradient of layer {li} '{}' became NaN or infinite; the update was not applied. Try a smaller learning rate.",
+                    node.name
+                )));
+            }
+        }
+        c.optimizer.begin_step();
+        for (slot, &(li, pi)) in c.slots.iter().enumerate() {
+            let mut node = self.layers[li].borrow_mut();
+            let p = &mut node.layer.params_mut()[pi];
+            let grad = p.grad.take().unwrap();
+            c.optimizer.update(slot, p.value.as_slice_mut().unwrap(), grad.as_slice().unwrap());
+        }
+        Ok(result)
+    }
+
+    /// Index of the first layer with trainable parameters at compile time.
+    pub(crate) fn first_trainable(&self) -> Option<usize> {
+        self.compiled.as_ref().and_then(|c| c.first_trainable)
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.compiled.as_ref().map_or(0, |c| c.generation)
+    }
+}
