@@ -6,6 +6,7 @@ pub mod data;
 pub mod backend;
 pub mod error;
 pub mod layers;
+pub mod lecture;
 pub mod rng;
 pub mod tensor;
 

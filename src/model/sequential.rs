@@ -25,6 +25,12 @@ pub struct Sequential {
     rng: Rng,
 }
 
+impl std::fmt::Debug for Sequential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequential").field("name", &self.name).field("input_shape", &self.input_shape).field("layers", &self.layers.len()).finish()
+    }
+}
+
 pub(crate) struct Compiled {
     pub loss: Loss,
     pub optimizer_config: OptimizerConfig,

@@ -21,11 +21,14 @@ pub struct FitOptions {
     /// Seeds the shuffling (and nothing else: dropout masks have their own seeds).
     pub seed: u64,
     pub validation: Option<(Tensor, Tensor)>,
+    /// Compute a frozen, deterministic base's features once (default) instead of
+    /// every step. Off only to check that both give the same result.
+    pub cache_frozen_features: bool,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { epochs: 1, batch_size: 32, shuffle: true, seed: 0, validation: None }
+        FitOptions { epochs: 1, batch_size: 32, shuffle: true, seed: 0, validation: None, cache_frozen_features: true }
     }
 }
 
@@ -127,7 +130,7 @@ impl FitSession {
         // A frozen, deterministic base: compute its features once.
         let first = model.first_trainable().unwrap_or(model.layers().len());
         let deterministic = model.layers()[..first].iter().all(|l| !l.borrow().layer.is_stochastic());
-        let from = if deterministic { first } else { 0 };
+        let from = if deterministic && opts.cache_frozen_features { first } else { 0 };
         let feature_batch = 256;
         let (x, val) = if from > 0 {
             let fx = model.forward_range_batched(0, from, x, feature_batch)?;
