@@ -73,6 +73,8 @@ pub enum Rejected {
     Malformed,
     /// Tries to leave the root (`..`), or uses a backslash, NUL or drive prefix.
     Traversal,
+    /// Names a hidden file or folder (`.git`, `.cargo`): never part of the site.
+    Hidden,
 }
 
 /// Maps a request target (`/a/b.js?x=1`) to a path under `root`, without touching the
@@ -91,6 +93,7 @@ pub fn resolve(root: &Path, target: &str) -> Result<PathBuf, Rejected> {
         match segment {
             "" | "." => {}
             ".." => return Err(Rejected::Traversal),
+            hidden if hidden.starts_with('.') => return Err(Rejected::Hidden),
             _ => {
                 // A segment must be a plain name (no `C:` prefix or root on any platform).
                 let mut parts = Path::new(segment).components();
@@ -185,13 +188,13 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     }
     let mut path = match resolve(root, target) {
         Ok(path) => path,
-        Err(Rejected::Traversal) => {
+        Err(Rejected::Traversal | Rejected::Hidden) => {
             return respond(
                 stream,
                 403,
                 "Forbidden",
                 "text/plain",
-                b"path outside the served folder\n",
+                b"path outside the served folder or hidden\n",
                 with_body,
             )
         }
@@ -279,6 +282,13 @@ mod tests {
         ] {
             assert_eq!(resolve(root, target), Err(Rejected::Traversal), "{target}");
         }
+    }
+
+    #[test]
+    fn hides_dotfiles() {
+        let root = Path::new("/srv/site");
+        assert_eq!(resolve(root, "/.git/config"), Err(Rejected::Hidden));
+        assert_eq!(resolve(root, "/www/%2Ecargo/x"), Err(Rejected::Hidden));
     }
 
     #[test]
