@@ -5,7 +5,9 @@
 //! write the module, add a line to [`COMMANDS`] and an arm to the `match` in [`dispatch`].
 
 mod prepare;
+mod pretrain;
 mod serve;
+mod stages;
 
 use std::path::PathBuf;
 
@@ -16,6 +18,14 @@ const COMMANDS: &[(&str, &str)] = &[
         "validate, de-duplicate and split Fashion-MNIST into data/ and www/assets/",
     ),
     (
+        "pretrain",
+        "train source model A on task A and write www/assets/model-a/ (--epochs, --seed, --limit)",
+    ),
+    (
+        "stages",
+        "run the lecture's four stages on the built-in data (--json, --seeds 1,2,3)",
+    ),
+    (
         "serve",
         "serve the repository root at http://127.0.0.1:PORT (--port N, default 8080)",
     ),
@@ -24,7 +34,9 @@ const COMMANDS: &[(&str, &str)] = &[
 fn dispatch(command: &str, args: &[String]) -> Result<(), String> {
     match command {
         "prepare-data" => prepare::run(args),
+        "pretrain" => pretrain::run(args),
         "serve" => serve::run(args),
+        "stages" => stages::run(args),
         "help" | "-h" | "--help" => {
             println!("{}", usage());
             Ok(())
