@@ -131,7 +131,7 @@ impl FitSession {
         let first = model.first_trainable().unwrap_or(model.layers().len());
         let deterministic = model.layers()[..first].iter().all(|l| !l.borrow().layer.is_stochastic());
         let from = if deterministic && opts.cache_frozen_features { first } else { 0 };
-        let feature_batch = 256;
+        let feature_batch = 64;
         let (x, val) = if from > 0 {
             let fx = model.forward_range_batched(0, from, x, feature_batch)?;
             let fval = match &opts.validation {
