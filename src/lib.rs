@@ -3,3 +3,4 @@
 //! procedure natively and, compiled to WebAssembly, in a browser tab.
 
 pub mod data;
+pub mod keras;
