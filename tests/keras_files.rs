@@ -83,7 +83,13 @@ fn every_fixture_reads_back_exactly_what_keras_dumped() {
     let mut arrays_checked = 0;
     for dump in dumps() {
         let model = dump["model"].as_str().unwrap();
-        let layers = dump["layers"].as_array().unwrap();
+        // The reader leaves InputLayer out (a Functional model's `layers` lists it).
+        let layers: Vec<&Value> = dump["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["class_name"] != "InputLayer")
+            .collect();
         for (file_name, meta) in dump["files"].as_object().unwrap() {
             let file = read(file_name);
             let want_format = match meta["format"].as_str().unwrap() {
@@ -103,7 +109,7 @@ fn every_fixture_reads_back_exactly_what_keras_dumped() {
             let want_names: Vec<&str> = layers.iter().map(|l| l["name"].as_str().unwrap()).collect();
             assert_eq!(got_names, want_names, "{file_name}: layer names");
 
-            for (got, want) in file.layers.iter().zip(layers) {
+            for (got, want) in file.layers.iter().zip(&layers) {
                 let want_weights = want["weights"].as_array().unwrap();
                 assert_eq!(got.weights.len(), want_weights.len(), "{file_name} {}", got.layer_name);
                 for (g, w) in got.weights.iter().zip(want_weights) {
@@ -189,7 +195,7 @@ fn float64_and_float16_weights_become_f32() {
 fn text_and_json_are_not_model_files() {
     let e = err(b"<!DOCTYPE html><html>");
     assert!(e.starts_with("not an HDF5 file or .keras archive (first bytes 3c 21 44 4f"), "{e}");
-    assert!(e.contains("\"<!DOCTYPE\""), "{e}");
+    assert!(e.contains("\"<!DOCTYP\""), "{e}");
     let e = err(&fixture("conv_odd.json"));
     assert!(e.starts_with("not an HDF5 file or .keras archive"), "{e}");
 }
@@ -346,7 +352,7 @@ fn rezip(bytes: &[u8], mut keep: impl FnMut(&str, &[u8]) -> Option<Vec<u8>>) -> 
         .compression_method(zip::CompressionMethod::Stored);
     for i in 0..src.len() {
         let mut entry = src.by_index(i).unwrap();
-        let name = entry.name().to_string();
+        let name = entry.name().unwrap().to_string();
         let mut data = Vec::new();
         entry.read_to_end(&mut data).unwrap();
         if let Some(new) = keep(&name, &data) {

@@ -188,8 +188,21 @@ pub(super) fn read_v3_weights(
     Ok(layers)
 }
 
+/// Opens the bytes, refusing a file shorter than its superblock says: the common case of
+/// an interrupted upload or download gets a plain message before any deeper error.
 fn open(bytes: &[u8]) -> Result<File, KerasFileError> {
-    File::from_bytes(bytes.to_vec()).map_err(|e| KerasFileError::CorruptHdf5(e.to_string()))
+    let file = File::from_bytes(bytes.to_vec())
+        .map_err(|e| KerasFileError::CorruptHdf5(e.to_string()))?;
+    let sb = file.superblock();
+    let end = sb.base_address.get().saturating_add(sb.eof_address);
+    if end > bytes.len() as u64 {
+        return Err(KerasFileError::CorruptHdf5(format!(
+            "the file is {} bytes but its superblock says it ends at byte {end}: \
+             it was cut short (an interrupted upload or download?)",
+            bytes.len()
+        )));
+    }
+    Ok(file)
 }
 
 fn corrupt(what: &str) -> impl Fn(hdf5_pure::Error) -> KerasFileError + '_ {
