@@ -421,11 +421,13 @@ fn mutated_real_files_never_panic_or_hang() {
         .map(|n| (n, fixture(n)))
         .collect();
 
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // KERAS_FUZZ_CASES / KERAS_FUZZ_SEED widen a search by hand; the defaults are the test.
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let cases = env("KERAS_FUZZ_CASES").unwrap_or(30_000) as usize;
+    let mut rng = Rng(env("KERAS_FUZZ_SEED").unwrap_or(0x9e37_79b9_7f4a_7c15) | 1);
     let mut slowest = (Duration::ZERO, String::new());
     let mut failures = Vec::new();
     let (mut ok, mut errs) = (0usize, 0usize);
-    let cases = 6000;
     for case in 0..cases {
         let (label, bytes) = if case % 3 == 2 {
             let (name, base) = &archives[rng.below(archives.len())];
