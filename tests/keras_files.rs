@@ -300,7 +300,7 @@ const NASTY: [u64; 9] = [
 fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
     let mut b = base.to_vec();
     let n = b.len();
-    match rng.below(6) {
+    match rng.below(8) {
         0 => {
             for _ in 0..1 + rng.below(8) {
                 let i = rng.below(n);
@@ -315,6 +315,33 @@ fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
             let at = region.start + rng.below(region.len().max(1));
             let width = [1, 2, 4, 8][rng.below(4)];
             let v = NASTY[rng.below(NASTY.len())] ^ if rng.below(2) == 0 { 0 } else { rng.next() & 0xff };
+            for (k, byte) in v.to_le_bytes().iter().take(width).enumerate() {
+                if at + k < n {
+                    b[at + k] = *byte;
+                }
+            }
+        }
+        6 | 7 => {
+            // A field of an HDF5 structure: just after one of the signatures that open
+            // object headers, B-trees, heaps, symbol nodes and global heap collections.
+            const SIGNATURES: [&[u8]; 8] =
+                [b"OHDR", b"TREE", b"HEAP", b"SNOD", b"GCOL", b"FRHP", b"BTHD", b"\x89HDF"];
+            let sig = SIGNATURES[rng.below(SIGNATURES.len())];
+            let hits: Vec<usize> = b.windows(sig.len()).enumerate()
+                .filter(|(_, w)| *w == sig).map(|(i, _)| i).collect();
+            if hits.is_empty() {
+                b[rng.below(n)] ^= 0x80;
+                return b;
+            }
+            let at = hits[rng.below(hits.len())] + sig.len() + rng.below(48);
+            let width = [1, 2, 4, 8][rng.below(4)];
+            let v = match rng.below(3) {
+                0 => NASTY[rng.below(NASTY.len())],
+                // The address of a structure (this one included): links that form cycles.
+                1 => hits[rng.below(hits.len())] as u64,
+                _ => rng.next(),
+            };
+            let width = if rng.below(3) == 1 { 8 } else { width };
             for (k, byte) in v.to_le_bytes().iter().take(width).enumerate() {
                 if at + k < n {
                     b[at + k] = *byte;
@@ -474,5 +501,31 @@ fn saved_crashers_do_not_panic() {
         if let Err(f) = survives(&bytes, &label, &mut slowest) {
             panic!("{f}");
         }
+    }
+}
+
+#[test]
+fn dataset_claiming_100_gb_is_refused_without_allocating() {
+    // my_model_A's dense kernel is [1568, 64]; its dataspace stores both as u64. Claim
+    // [390_625_000, 64] f32 = 100 GB instead, in both formats (the .keras one rezipped).
+    let patch = |h5: &[u8]| {
+        let mut dims = 1568u64.to_le_bytes().to_vec();
+        dims.extend(64u64.to_le_bytes());
+        let at = find(h5, &dims).expect("the dense kernel's dataspace");
+        let mut out = h5.to_vec();
+        out[at..at + 8].copy_from_slice(&390_625_000u64.to_le_bytes());
+        out
+    };
+    let legacy = patch(&fixture("my_model_A.h5"));
+    let archive = rezip(&fixture("my_model_A.keras"), |name, data| {
+        Some(if name == "model.weights.h5" { patch(data) } else { data.to_vec() })
+    });
+    for bytes in [legacy, archive] {
+        let e = err(&bytes);
+        assert!(
+            e.starts_with("truncated/corrupt file: weight 'dense/kernel' of shape [390625000, 64] \
+                           declares 100000000000 bytes"),
+            "{e}"
+        );
     }
 }
