@@ -21,7 +21,10 @@ fn reads_real_files() {
     assert_eq!(k.format, KerasFormat::KerasV3);
     assert_eq!(a.layers, k.layers);
     let dense = &a.layers[5].weights[0];
-    assert_eq!((dense.name.as_str(), dense.shape.as_slice()), ("dense/kernel", &[1568, 64][..]));
+    assert_eq!(
+        (dense.name.as_str(), dense.shape.as_slice()),
+        ("dense/kernel", &[1568, 64][..])
+    );
     let bn = read_model_file(RGB_BN_TF_KERAS).unwrap();
     assert_eq!(bn.layers[1].weights.len(), 4);
     let d = read_model_file(DTYPES_H5).unwrap();

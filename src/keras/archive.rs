@@ -11,16 +11,14 @@ use std::io::{Cursor, Read};
 use zip::result::ZipError;
 use zip::ZipArchive;
 
-use super::{
-    config_layers, h5, KerasFileError, KerasFormat, KerasModelFile, MAX_EXPANSION,
-};
+use super::{config_layers, h5, KerasFileError, KerasFormat, KerasModelFile, MAX_EXPANSION};
 
 pub(super) fn read_keras_archive(bytes: &[u8]) -> Result<KerasModelFile, KerasFileError> {
     let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
     let limit = bytes.len().saturating_mul(MAX_EXPANSION);
 
-    let config_bytes = read_entry(&mut zip, "config.json", limit)?
-        .ok_or(KerasFileError::ArchiveWithoutConfig)?;
+    let config_bytes =
+        read_entry(&mut zip, "config.json", limit)?.ok_or(KerasFileError::ArchiveWithoutConfig)?;
     let model_config: serde_json::Value = serde_json::from_slice(&config_bytes)
         .map_err(|e| KerasFileError::BadConfig(format!("config.json is not JSON: {e}")))?;
     let config = config_layers(&model_config)?;
@@ -40,7 +38,12 @@ pub(super) fn read_keras_archive(bytes: &[u8]) -> Result<KerasModelFile, KerasFi
         ));
     }
     let layers = h5::read_v3_weights(&weights_h5, &config, bytes.len())?;
-    Ok(KerasModelFile { format: KerasFormat::KerasV3, keras_version, model_config, layers })
+    Ok(KerasModelFile {
+        format: KerasFormat::KerasV3,
+        keras_version,
+        model_config,
+        layers,
+    })
 }
 
 /// The bytes of entry `name`, `None` if the archive has no such entry.

@@ -36,7 +36,9 @@ pub(super) fn has_signature(bytes: &[u8]) -> bool {
 pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFileError> {
     let file = open(bytes)?;
     let root = file.root();
-    let attrs = root.attrs().map_err(corrupt("the root group's attributes"))?;
+    let attrs = root
+        .attrs()
+        .map_err(corrupt("the root group's attributes"))?;
 
     let config_text = match attrs.get("model_config") {
         Some(value) => attr_string(value).ok_or_else(|| {
@@ -51,8 +53,9 @@ pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFil
     let weights_group = root.group("model_weights").map_err(|e| {
         KerasFileError::BadWeights(format!("the file has no model_weights group ({e})"))
     })?;
-    let weights_attrs =
-        weights_group.attrs().map_err(corrupt("the model_weights group's attributes"))?;
+    let weights_attrs = weights_group
+        .attrs()
+        .map_err(corrupt("the model_weights group's attributes"))?;
     let keras_version = attrs
         .get("keras_version")
         .or_else(|| weights_attrs.get("keras_version"))
@@ -65,7 +68,9 @@ pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFil
         config.iter().map(|l| (l.name.as_str(), l)).collect();
     let mut layers = Vec::with_capacity(layer_names.len().min(config.len()));
     for layer_name in &layer_names {
-        let class_name = class_of.get(layer_name.as_str()).map(|l| l.class_name.as_str());
+        let class_name = class_of
+            .get(layer_name.as_str())
+            .map(|l| l.class_name.as_str());
         if class_name == Some("InputLayer") {
             continue;
         }
@@ -74,8 +79,9 @@ pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFil
                 "layer_names lists '{layer_name}' but model_weights has no such group ({e})"
             ))
         })?;
-        let group_attrs =
-            group.attrs().map_err(corrupt(&format!("layer '{layer_name}' attributes")))?;
+        let group_attrs = group
+            .attrs()
+            .map_err(corrupt(&format!("layer '{layer_name}' attributes")))?;
         let weight_names = string_list(&group_attrs, "weight_names").ok_or_else(|| {
             KerasFileError::BadWeights(format!(
                 "layer '{layer_name}' has no weight_names attribute"
@@ -92,9 +98,17 @@ pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFil
             })?;
             weights.push(read_array(&dataset, name, bytes.len())?);
         }
-        layers.push(LayerWeights { layer_name: layer_name.clone(), weights });
+        layers.push(LayerWeights {
+            layer_name: layer_name.clone(),
+            weights,
+        });
     }
-    Ok(KerasModelFile { format: KerasFormat::LegacyH5, keras_version, model_config, layers })
+    Ok(KerasModelFile {
+        format: KerasFormat::LegacyH5,
+        keras_version,
+        model_config,
+        layers,
+    })
 }
 
 /// Reads `model.weights.h5` from a `.keras` archive, matching its numbered entries to the
@@ -115,14 +129,24 @@ pub(super) fn read_v3_weights(
             )))
         }
     };
-    let Some(layers_group) = layers_group else { return Ok(Vec::new()) };
-    let keys = layers_group.groups().map_err(corrupt("the 'layers' group"))?;
+    let Some(layers_group) = layers_group else {
+        return Ok(Vec::new());
+    };
+    let keys = layers_group
+        .groups()
+        .map_err(corrupt("the 'layers' group"))?;
 
     // Keras >= 3.x records each layer's name on its `vars` group: trust it where present.
     let mut key_of_name: HashMap<String, String> = HashMap::new();
     for key in &keys {
-        let Ok(vars) = layers_group.group(&format!("{key}/vars")) else { continue };
-        if let Some(name) = vars.attrs().ok().and_then(|a| a.get("name").and_then(attr_string)) {
+        let Ok(vars) = layers_group.group(&format!("{key}/vars")) else {
+            continue;
+        };
+        if let Some(name) = vars
+            .attrs()
+            .ok()
+            .and_then(|a| a.get("name").and_then(attr_string))
+        {
             key_of_name.insert(name, key.clone());
         }
     }
@@ -134,7 +158,11 @@ pub(super) fn read_v3_weights(
     for layer in config {
         let base = snake_case(&layer.class_name);
         let seen = used.entry(base.clone()).or_insert(0);
-        let class_key = if *seen == 0 { base } else { format!("{base}_{seen}") };
+        let class_key = if *seen == 0 {
+            base
+        } else {
+            format!("{base}_{seen}")
+        };
         *seen += 1;
         if layer.class_name == "InputLayer" {
             continue;
@@ -147,7 +175,10 @@ pub(super) fn read_v3_weights(
             ))
         })?;
         if is_nested_model(&layer.class_name)
-            || group.groups().map(|g| g.iter().any(|n| n == "layers")).unwrap_or(false)
+            || group
+                .groups()
+                .map(|g| g.iter().any(|n| n == "layers"))
+                .unwrap_or(false)
         {
             return Err(KerasFileError::Unsupported(format!(
                 "layer '{}' is itself a model ({}); only flat models can be read",
@@ -181,9 +212,16 @@ pub(super) fn read_v3_weights(
             let dataset = vars.dataset(entry).map_err(|e| {
                 KerasFileError::BadWeights(format!("layers/{key}/vars/{entry}: {e}"))
             })?;
-            weights.push(read_array(&dataset, format!("{}/{var}", layer.name), input_len)?);
+            weights.push(read_array(
+                &dataset,
+                format!("{}/{var}", layer.name),
+                input_len,
+            )?);
         }
-        layers.push(LayerWeights { layer_name: layer.name.clone(), weights });
+        layers.push(LayerWeights {
+            layer_name: layer.name.clone(),
+            weights,
+        });
     }
     Ok(layers)
 }
@@ -191,8 +229,8 @@ pub(super) fn read_v3_weights(
 /// Opens the bytes, refusing a file shorter than its superblock says: the common case of
 /// an interrupted upload or download gets a plain message before any deeper error.
 fn open(bytes: &[u8]) -> Result<File, KerasFileError> {
-    let file = File::from_bytes(bytes.to_vec())
-        .map_err(|e| KerasFileError::CorruptHdf5(e.to_string()))?;
+    let file =
+        File::from_bytes(bytes.to_vec()).map_err(|e| KerasFileError::CorruptHdf5(e.to_string()))?;
     let sb = file.superblock();
     let end = sb.base_address.get().saturating_add(sb.eof_address);
     if end > bytes.len() as u64 {
@@ -234,10 +272,17 @@ fn read_array(ds: &Dataset, name: String, input_len: usize) -> Result<NamedArray
         declared_bytes,
         input_bytes: input_len,
     };
-    let count = dims.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).ok_or(too_large(u64::MAX))?;
+    let count = dims
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d))
+        .ok_or(too_large(u64::MAX))?;
     let declared = count.checked_mul(element_size).ok_or(too_large(u64::MAX))?;
     // Uncompressed data is inside the file; filtered (deflated) data may expand, boundedly.
-    let expansion = if ds.filters().is_empty() { 1 } else { MAX_EXPANSION };
+    let expansion = if ds.filters().is_empty() {
+        1
+    } else {
+        MAX_EXPANSION
+    };
     if declared > (input_len as u64).saturating_mul(expansion as u64) {
         return Err(too_large(declared));
     }
@@ -249,17 +294,28 @@ fn read_array(ds: &Dataset, name: String, input_len: usize) -> Result<NamedArray
     let datatype = ds.datatype().map_err(at)?;
     let data = match &datatype {
         Datatype::FloatingPoint { size: 4 | 8, .. } => ds.read_f32().map_err(at)?,
-        Datatype::FloatingPoint { size: 2, byte_order, layout }
-            if layout.exponent_size == 5 && layout.mantissa_size == 10 =>
-        {
+        Datatype::FloatingPoint {
+            size: 2,
+            byte_order,
+            layout,
+        } if layout.exponent_size == 5 && layout.mantissa_size == 10 => {
             let raw = ds.read_raw().map_err(at)?;
             let big = matches!(byte_order, DatatypeByteOrder::BigEndian);
             raw.chunks_exact(2)
-                .map(|b| f16_to_f32(if big { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) }))
+                .map(|b| {
+                    f16_to_f32(if big {
+                        u16::from_be_bytes([b[0], b[1]])
+                    } else {
+                        u16::from_le_bytes([b[0], b[1]])
+                    })
+                })
                 .collect()
         }
         other => {
-            return Err(KerasFileError::UnsupportedDtype { name, dtype: format!("{other:?}") })
+            return Err(KerasFileError::UnsupportedDtype {
+                name,
+                dtype: format!("{other:?}"),
+            })
         }
     };
     if data.len() as u64 != count {
@@ -302,7 +358,13 @@ fn variable_of(weight_name: &str) -> &str {
 /// The variable names of a `.keras` layer, which the file does not store: known classes
 /// get Keras' names, others their indices.
 fn variable_names(layer: &ConfigLayer, count: usize) -> Vec<String> {
-    let flag = |key: &str| layer.config.get(key).and_then(|v| v.as_bool()).unwrap_or(true);
+    let flag = |key: &str| {
+        layer
+            .config
+            .get(key)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true)
+    };
     let known: Vec<&str> = match layer.class_name.as_str() {
         "Dense" | "Conv1D" | "Conv2D" | "Conv3D" | "Conv1DTranspose" | "Conv2DTranspose"
         | "Conv3DTranspose" => vec!["kernel", "bias"],
@@ -344,12 +406,19 @@ fn variable_names(layer: &ConfigLayer, count: usize) -> Vec<String> {
 /// `BatchNormalization` → `batch_normalization`, `LeakyReLU` → `leaky_re_lu`.
 pub(super) fn snake_case(class_name: &str) -> String {
     // 1. Drop non-word characters.
-    let s: Vec<char> = class_name.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
+    let s: Vec<char> = class_name
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
     // 2. `(.)([A-Z][a-z]+)` → `\1_\2`, left to right, non-overlapping.
     let mut a = Vec::with_capacity(s.len() * 2);
     let mut i = 0;
     while i < s.len() {
-        let lower_run = s[i + 1..].iter().skip(1).take_while(|c| c.is_ascii_lowercase()).count();
+        let lower_run = s[i + 1..]
+            .iter()
+            .skip(1)
+            .take_while(|c| c.is_ascii_lowercase())
+            .count();
         if i + 2 < s.len() && s[i + 1].is_ascii_uppercase() && lower_run > 0 {
             a.push(s[i]);
             a.push('_');
@@ -387,7 +456,13 @@ fn attr_string(value: &AttrValue) -> Option<String> {
         AttrValue::StringSized { value, .. } | AttrValue::AsciiStringSized { value, .. } => {
             Some(value.clone())
         }
-        _ => attr_strings(value).and_then(|v| if v.len() == 1 { v.into_iter().next() } else { None }),
+        _ => attr_strings(value).and_then(|v| {
+            if v.len() == 1 {
+                v.into_iter().next()
+            } else {
+                None
+            }
+        }),
     }
 }
 
@@ -434,7 +509,10 @@ mod tests {
         assert_eq!(snake_case("BatchNormalization"), "batch_normalization");
         assert_eq!(snake_case("LeakyReLU"), "leaky_re_lu");
         assert_eq!(snake_case("MaxPooling2D"), "max_pooling2d");
-        assert_eq!(snake_case("GlobalAveragePooling2D"), "global_average_pooling2d");
+        assert_eq!(
+            snake_case("GlobalAveragePooling2D"),
+            "global_average_pooling2d"
+        );
         assert_eq!(snake_case("InputLayer"), "input_layer");
         assert_eq!(snake_case("Dense"), "dense");
     }

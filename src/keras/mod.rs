@@ -126,7 +126,11 @@ pub enum KerasFileError {
     /// A weight stored as something other than a float.
     UnsupportedDtype { name: String, dtype: String },
     /// A size declared in the file that cannot be true for an input this long.
-    TooLarge { what: String, declared_bytes: u64, input_bytes: usize },
+    TooLarge {
+        what: String,
+        declared_bytes: u64,
+        input_bytes: usize,
+    },
     /// A valid file using something this reader does not handle yet.
     Unsupported(String),
 }
@@ -136,7 +140,10 @@ impl fmt::Display for KerasFileError {
         use KerasFileError::*;
         match self {
             NotAModelFile { len: 0, .. } => {
-                write!(f, "the file is empty (0 bytes): not an HDF5 file or .keras archive")
+                write!(
+                    f,
+                    "the file is empty (0 bytes): not an HDF5 file or .keras archive"
+                )
             }
             NotAModelFile { first_bytes, len } => {
                 write!(f, "not an HDF5 file or .keras archive (first bytes")?;
@@ -145,7 +152,13 @@ impl fmt::Display for KerasFileError {
                 }
                 let text: String = first_bytes
                     .iter()
-                    .map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' })
+                    .map(|&b| {
+                        if b.is_ascii_graphic() || b == b' ' {
+                            b as char
+                        } else {
+                            '.'
+                        }
+                    })
                     .collect();
                 write!(
                     f,
@@ -181,7 +194,11 @@ impl fmt::Display for KerasFileError {
                 f,
                 "weight '{name}' is stored as {dtype}; only float16/32/64 weights can be read"
             ),
-            TooLarge { what, declared_bytes, input_bytes } => write!(
+            TooLarge {
+                what,
+                declared_bytes,
+                input_bytes,
+            } => write!(
                 f,
                 "truncated/corrupt file: {what} declares {declared_bytes} bytes, which cannot \
                  fit in a {input_bytes}-byte file"
@@ -229,9 +246,12 @@ struct ConfigLayer {
 /// Every layer of the config's `layers` list, in order. Sequential configs keep the name
 /// in `config.name`; Functional ones also at the top.
 fn config_layers(model_config: &serde_json::Value) -> Result<Vec<ConfigLayer>, KerasFileError> {
-    let class = model_config.get("class_name").and_then(|c| c.as_str()).ok_or_else(|| {
-        KerasFileError::BadConfig("the model config has no \"class_name\"".into())
-    })?;
+    let class = model_config
+        .get("class_name")
+        .and_then(|c| c.as_str())
+        .ok_or_else(|| {
+            KerasFileError::BadConfig("the model config has no \"class_name\"".into())
+        })?;
     let layers = model_config
         .get("config")
         .and_then(|c| c.get("layers"))
@@ -247,8 +267,14 @@ fn config_layers(model_config: &serde_json::Value) -> Result<Vec<ConfigLayer>, K
         .enumerate()
         .map(|(i, layer)| {
             let class_name = layer.get("class_name").and_then(|c| c.as_str());
-            let config = layer.get("config").cloned().unwrap_or(serde_json::Value::Null);
-            let name = config.get("name").or_else(|| layer.get("name")).and_then(|n| n.as_str());
+            let config = layer
+                .get("config")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            let name = config
+                .get("name")
+                .or_else(|| layer.get("name"))
+                .and_then(|n| n.as_str());
             match (name, class_name) {
                 (Some(n), Some(c)) => Ok(ConfigLayer {
                     name: n.to_string(),
