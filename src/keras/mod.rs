@@ -15,7 +15,7 @@
 //!   tf-keras 2.x writes `conv2d/kernel:0`, Keras 3 writes `model_A/conv2d/kernel`
 //!   (prefixed with the model's name). Very long lists may be split by Keras into
 //!   `layer_names0`, `layer_names1`, ...; both spellings are read. Read in [`h5`].
-//! * **Keras 3 archive** (`model.save("x.keras")`, also what tf-keras >= 2.13 writes):
+//! * **Keras 3 archive** (`model.save("x.keras")`, tf-keras 2.21 writes the same layout):
 //!   a zip (entries stored, not deflated, by every writer seen) of `config.json` (the
 //!   model config, with `module`/`registered_name`/`build_config` extras),
 //!   `metadata.json` (`keras_version`, `date_saved`) and `model.weights.h5`, where
