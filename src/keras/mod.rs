@@ -14,7 +14,7 @@
 //!   live at `model_weights/<layer>/<weight_name>`. The weight names differ by writer:
 //!   tf-keras 2.x writes `conv2d/kernel:0`, Keras 3 writes `model_A/conv2d/kernel`
 //!   (prefixed with the model's name). Very long lists may be split by Keras into
-//!   `layer_names0`, `layer_names1`, ...; both spellings are read. Read in [`h5`].
+//!   `layer_names0`, `layer_names1`, ...; both spellings are read. Read in `h5.rs`.
 //! * **Keras 3 archive** (`model.save("x.keras")`, tf-keras 2.21 writes the same layout):
 //!   a zip (entries stored, not deflated, by every writer seen) of `config.json` (the
 //!   model config, with `module`/`registered_name`/`build_config` extras),
@@ -22,8 +22,8 @@
 //!   weights are *unnamed* and numbered: `layers/<key>/vars/<i>`. The `<key>` is the
 //!   snake_case class name made unique in model order (`conv2d`, `conv2d_1`,
 //!   `leaky_re_lu`, ...), not the layer's name; Keras 3.15 also records the layer's name
-//!   in the attribute `name` of each `vars` group, tf-keras does not. Read in [`archive`]
-//!   and [`h5`].
+//!   in the attribute `name` of each `vars` group, tf-keras does not. Read in `archive.rs`
+//!   and `h5.rs`.
 //!
 //! # Weight order, as observed in real files (Keras 3.15.1 and tf-keras 2.21.0)
 //! The order is Keras' `layer.get_weights()` order, the same in both formats:
