@@ -2,18 +2,18 @@
 //! GPU in WGSL through `wgpu`) that runs the Hands-On ML ch. 11 transfer-learning
 //! procedure natively and, compiled to WebAssembly, in a browser tab.
 
-pub mod data;
 pub mod backend;
+pub mod data;
 pub mod error;
+pub mod keras;
 pub mod layers;
 pub mod lecture;
+pub mod model;
 pub mod rng;
 pub mod tensor;
-
-pub use error::{Error, Result};
-pub mod model;
 pub mod train;
 
+pub use error::{Error, Result};
 pub use layers::{Activation, LayerSpec, Padding};
 pub use model::{set_random_seed, LayerRef, Sequential};
 pub use tensor::Tensor;

@@ -1,0 +1,86 @@
+//! The Keras 3 `.keras` archive: a zip of `config.json`, `metadata.json` and
+//! `model.weights.h5` (see the parent module). Only the zip lives here; the weights file
+//! goes to [`super::h5`].
+//!
+//! Every entry is read through a reader capped at what the input could honestly hold
+//! ([`MAX_EXPANSION`] times its length), so a zip header that lies about sizes ends in an
+//! error, not an allocation.
+
+use std::io::{Cursor, Read};
+
+use zip::result::ZipError;
+use zip::ZipArchive;
+
+use super::{config_layers, h5, KerasFileError, KerasFormat, KerasModelFile, MAX_EXPANSION};
+
+pub(super) fn read_keras_archive(bytes: &[u8]) -> Result<KerasModelFile, KerasFileError> {
+    let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
+    let limit = bytes.len().saturating_mul(MAX_EXPANSION);
+
+    let config_bytes =
+        read_entry(&mut zip, "config.json", limit)?.ok_or(KerasFileError::ArchiveWithoutConfig)?;
+    let model_config: serde_json::Value = serde_json::from_slice(&config_bytes)
+        .map_err(|e| KerasFileError::BadConfig(format!("config.json is not JSON: {e}")))?;
+    let config = config_layers(&model_config)?;
+
+    // metadata.json is optional to us: it only tells the Keras version.
+    let keras_version = read_entry(&mut zip, "metadata.json", limit)
+        .ok()
+        .flatten()
+        .and_then(|m| serde_json::from_slice::<serde_json::Value>(&m).ok())
+        .and_then(|m| m.get("keras_version")?.as_str().map(str::to_string));
+
+    let weights_h5 = read_entry(&mut zip, "model.weights.h5", limit)?
+        .ok_or(KerasFileError::ArchiveWithoutWeights)?;
+    if !h5::has_signature(&weights_h5) {
+        return Err(KerasFileError::CorruptArchive(
+            "model.weights.h5 inside the archive is not an HDF5 file".into(),
+        ));
+    }
+    let layers = h5::read_v3_weights(&weights_h5, &config, bytes.len())?;
+    Ok(KerasModelFile {
+        format: KerasFormat::KerasV3,
+        keras_version,
+        model_config,
+        layers,
+    })
+}
+
+/// The bytes of entry `name`, `None` if the archive has no such entry.
+fn read_entry(
+    zip: &mut ZipArchive<Cursor<&[u8]>>,
+    name: &str,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, KerasFileError> {
+    let mut entry = match zip.by_name(name) {
+        Ok(e) => e,
+        Err(ZipError::FileNotFound) => return Ok(None),
+        Err(e) => return Err(corrupt(e)),
+    };
+    let declared = entry.size();
+    if declared > limit as u64 {
+        return Err(KerasFileError::TooLarge {
+            what: format!("archive entry {name}"),
+            declared_bytes: declared,
+            input_bytes: limit / MAX_EXPANSION,
+        });
+    }
+    // The declared size only sizes the first allocation; the cap is what bounds memory.
+    let mut out = Vec::with_capacity(declared as usize);
+    (&mut entry)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| KerasFileError::CorruptArchive(format!("reading {name}: {e}")))?;
+    if out.len() > limit {
+        return Err(KerasFileError::TooLarge {
+            what: format!("archive entry {name} (inflated)"),
+            declared_bytes: out.len() as u64,
+            input_bytes: limit / MAX_EXPANSION,
+        });
+    }
+    Ok(Some(out))
+}
+
+fn corrupt(e: ZipError) -> KerasFileError {
+    KerasFileError::CorruptArchive(e.to_string())
+}
