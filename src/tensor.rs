@@ -65,3 +65,12 @@ pub fn check_example_shape(t: &Tensor, expected: &[usize], what: &str) -> Result
     }
     Ok(())
 }
+
+/// Rejects inputs with NaN or infinite values, naming the first bad example.
+pub fn check_finite(t: &Tensor, what: &str) -> Result<()> {
+    let per: usize = t.shape().iter().skip(1).product::<usize>().max(1);
+    match t.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(Error::Data(format!("{what}: example {} contains NaN or an infinite value", i / per))),
+    }
+}

@@ -268,6 +268,10 @@ fn bad_input_gives_errors_not_panics() {
     let wrong = Tensor::zeros(ndarray::IxDyn(&[8, 32, 32, 1]));
     let e = m.fit_quiet(&wrong, &y, opts(1, 0)).unwrap_err().to_string();
     assert!(e.contains("(None, 28, 28, 1)") && e.contains("(None, 32, 32, 1)"), "{e}");
+    let mut nan = x.clone();
+    nan[[3, 1, 1, 0]] = f32::NAN;
+    let e = m.fit_quiet(&nan, &y, opts(1, 0)).unwrap_err().to_string();
+    assert!(e.contains("example 3") && e.contains("NaN"), "{e}");
     let bad_labels = y.mapv(|v| v + 5.0);
     let e = m.fit_quiet(&x, &bad_labels, opts(1, 0)).unwrap_err().to_string();
     assert!(e.contains("out of range") && e.contains("0..=7"), "{e}");

@@ -12,7 +12,7 @@ use super::{global_rng_fork, unique_name, LayerRef};
 use crate::error::{fmt_shape, Error, Result};
 use crate::layers::{Grad, LayerSpec, Mode};
 use crate::rng::Rng;
-use crate::tensor::{check_example_shape, contiguous, Tensor};
+use crate::tensor::{check_example_shape, check_finite, contiguous, Tensor};
 use crate::train::loss::Loss;
 use crate::train::metrics;
 use crate::train::optim::{Optimizer, OptimizerConfig};
@@ -314,12 +314,14 @@ impl Sequential {
     /// `model.predict(x, batch_size)`: inference-mode outputs for every example.
     pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
         check_example_shape(x, &self.input_shape, "predict")?;
+        check_finite(x, "predict")?;
         self.forward_range_batched(0, self.layers.len(), x, batch_size)
     }
 
     /// `model.evaluate(x, y, batch_size)`: mean loss and accuracy in inference mode.
     pub fn evaluate(&self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
         check_example_shape(x, &self.input_shape, "evaluate")?;
+        check_finite(x, "evaluate")?;
         self.evaluate_from(0, x, y, batch_size)
     }
 

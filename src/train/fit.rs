@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use crate::model::Sequential;
 use crate::rng::Rng;
-use crate::tensor::{check_example_shape, gather_rows, Tensor};
+use crate::tensor::{check_example_shape, check_finite, gather_rows, Tensor};
 
 /// Keras' `fit` arguments.
 #[derive(Debug, Clone)]
@@ -103,6 +103,7 @@ impl FitSession {
     pub fn new(model: &Sequential, x: &Tensor, y: &Tensor, opts: FitOptions) -> Result<FitSession> {
         let compiled = model.compiled()?;
         check_example_shape(x, model.input_shape(), "fit")?;
+        check_finite(x, "fit")?;
         let n = x.shape()[0];
         if n == 0 {
             return Err(Error::Data("fit: no training examples".into()));
@@ -114,6 +115,7 @@ impl FitSession {
         compiled.loss.check_targets(y, n, &out)?;
         if let Some((vx, vy)) = &opts.validation {
             check_example_shape(vx, model.input_shape(), "validation_data")?;
+            check_finite(vx, "validation_data")?;
             if vx.shape()[0] == 0 {
                 return Err(Error::Data("validation_data: no examples".into()));
             }
