@@ -1,0 +1,35 @@
+// Runs www/bench.html in headless Chromium (WebGPU enabled, software adapter here) and
+// prints its table. Usage: node tests/bench/browser-bench.mjs BASE_URL [query]
+// (scripts/bench-browser.sh builds, serves and calls this).
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const base = process.argv[2] || 'http://127.0.0.1:8137';
+const query = process.argv[3] || 'n=256';
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'tp-bench-'))}`],
+});
+const page = await browser.newPage();
+page.on('console', (m) => { if (m.type() === 'error') console.error('page:', m.text()); });
+await page.goto(`${base}/www/bench.html?${query}`);
+await page.waitForFunction(() => window.benchDone === true, null, { timeout: 0, polling: 1000 });
+const adapter = await page.evaluate(async () => {
+  if (!navigator.gpu) return 'no navigator.gpu';
+  const a = await navigator.gpu.requestAdapter();
+  if (!a) return 'no adapter';
+  const i = a.info || {};
+  return `${i.vendor || ''} ${i.architecture || ''} ${i.description || ''} fallback=${a.isFallbackAdapter}`.trim();
+});
+const results = await page.evaluate(() => window.benchResults);
+const ua = await page.evaluate(() => navigator.userAgent);
+console.log(`browser: ${ua}\nWebGPU adapter: ${adapter}\n`);
+console.log('| engine | backend | configuration | batch | images | images/s | note |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const r of results) {
+  console.log(`| ${r.engine} | ${r.backend} | ${r.config} | ${r.batch} | ${r.images} | ${r.imagesPerSecond ? Math.round(r.imagesPerSecond) : '—'} | ${r.note || ''} |`);
+}
+await browser.close();
