@@ -9,6 +9,8 @@ pub mod layers;
 pub mod lecture;
 pub mod rng;
 pub mod tensor;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use error::{Error, Result};
 pub mod model;
