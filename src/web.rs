@@ -514,3 +514,10 @@ pub fn load_image_set(bytes: &[u8]) -> Result<Object, JsError> {
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
+
+/// `keras.utils.set_random_seed`: models created afterwards (e.g. by `cloneModel`)
+/// get reproducible fresh weights.
+#[wasm_bindgen(js_name = setRandomSeed)]
+pub fn set_random_seed(seed: f64) {
+    crate::set_random_seed(seed.max(0.0) as u64);
+}
