@@ -24,7 +24,7 @@ export function drawChart(canvas, { title, series, yMin = 0, yMax, xMax }) {
   const pad = { l: 40, r: 8, t: 20, b: 22 };
   const n = Math.max(xMax || 0, ...series.map((s) => s.values.length), 1);
   const all = series.flatMap((s) => s.values).filter(Number.isFinite);
-  const top = yMax ?? Math.max(1e-6, ...all) * 1.05;
+  const top = yMax ?? (all.length ? Math.max(1e-6, ...all) * 1.05 : 1);
   const x = (i) => pad.l + (n <= 1 ? 0 : (i / (n - 1)) * (w - pad.l - pad.r));
   const y = (v) => pad.t + (1 - (v - yMin) / (top - yMin)) * (h - pad.t - pad.b);
   ctx.font = '12px system-ui, sans-serif';
@@ -40,8 +40,8 @@ export function drawChart(canvas, { title, series, yMin = 0, yMax, xMax }) {
     ctx.stroke();
     ctx.fillText(v.toFixed(2), 2, y(v) + 4);
   }
-  ctx.fillText('epoch', w - pad.r - 36, h - 6);
-  for (let i = 0; i < n; i++) ctx.fillText(String(i + 1), x(i) - 3, h - 6);
+  const every = Math.ceil(n / 12); // at most ~12 epoch ticks
+  for (let i = 0; i < n; i += every) ctx.fillText(String(i + 1), x(i) - 3, h - 6);
   let lx = pad.l + ctx.measureText(title).width + 12;
   for (const s of series) {
     ctx.strokeStyle = s.color;

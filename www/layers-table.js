@@ -20,7 +20,7 @@ export function layersTable(rows, { notes = [], caption = '' } = {}) {
     const tr = body.insertRow();
     tr.dataset.trainable = String(r.trainable);
     tr.dataset.layerId = String(r.id);
-    const state = r.params === 0 ? '' : r.trainable ? t('trainable') : `🔒 ${t('frozen')}`;
+    const state = r.params === 0 ? '' : r.trainable ? t('trainable') : `■ ${t('frozen')}`;
     for (const text of [`${r.name} (${r.className})`, shape(r.outputShape), r.params.toLocaleString('en-US'), state, notes[i] || '']) {
       tr.insertCell().textContent = text;
     }

@@ -17,7 +17,7 @@ export function createTrainView(root, { id, runLabel }) {
       <canvas class="chart" id="loss-${id}" role="img"></canvas>
       <canvas class="chart" id="acc-${id}" role="img"></canvas>
     </div>
-    <ol class="epochs mono small" id="log-${id}"></ol>
+    <ul class="epochs mono small" id="log-${id}"></ul>
     <p class="result" id="result-${id}" aria-live="polite"></p>`;
   const $ = (s) => root.querySelector(s);
   const runBtn = $(`#run-${id}`);
