@@ -83,6 +83,7 @@ export function createTrainView(root, { id, runLabel }) {
         const li = document.createElement('li');
         li.textContent = t('epochLine', { epoch: ev.epoch + 1, epochs, loss: ev.loss.toFixed(4), acc: ev.accuracy.toFixed(4), vloss: (ev.valLoss ?? NaN).toFixed(4), vacc: (ev.valAccuracy ?? NaN).toFixed(4) });
         $(`#log-${id}`).appendChild(li);
+        $(`#log-${id}`).scrollTop = $(`#log-${id}`).scrollHeight;
         draw();
       } else if (ev.type === 'stopped') {
         status('stopped');

@@ -14,8 +14,9 @@ export function wireTraining(ctx, view, job, { params, before, after }) {
     try {
       const result = await promise;
       if (result.stopped) return false;
-      view.done(result);
+      // Stage-specific results first, so 'done' means everything is on the page.
       await after?.(result);
+      view.done(result);
       return true;
     } catch (err) {
       view.error(err);
