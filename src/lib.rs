@@ -12,6 +12,8 @@ pub mod model;
 pub mod rng;
 pub mod tensor;
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use error::{Error, Result};
 pub use layers::{Activation, LayerSpec, Padding};

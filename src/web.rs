@@ -1,0 +1,523 @@
+//! The wasm boundary, and the only `#[wasm_bindgen]` file: a small JS API named after
+//! TF.js Layers (`loadLayersModel`, `model.layers`, `layer.trainable`, `compile`, `fit`,
+//! `evaluate`, `predict`, `cloneModel`, `sequential`) over the native engine.
+//!
+//! # Shape of the boundary
+//! - Long-lived things are opaque handles: [`Model`] (an `Rc<RefCell<Sequential>>`, so
+//!   several JS objects can point at one model), [`Layer`] (a shared [`LayerRef`]) and
+//!   [`FitRun`] (a resumable `fit`: one batch or one epoch end per `step()`, so a
+//!   worker can post progress and honour "stop" between batches).
+//! - Tensors go in as plain objects `{data: Float32Array, shape: number[]}` and come
+//!   out the same way; small results (summaries, logs) are plain objects.
+//! - Every failure is a `JsError` carrying the engine's message; nothing here unwraps
+//!   JS input.
+//!
+//! # Why a layer registry
+//! `sequential(model.layers.slice(0, -1))` must share the layer objects, like Keras'
+//! `Sequential(model.layers[:-1])`. A wasm-bindgen struct passed by value is *moved*
+//! out of its JS wrapper (the wrapper becomes unusable), so `sequential` instead reads
+//! each handle's `id` and finds the layer in a registry of live handles. The registry
+//! holds one strong reference per id while any JS handle for it is alive.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
+use serde_json::{Map, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::data::ImageSet;
+use crate::model::io::{from_tfjs, to_tfjs};
+use crate::model::keras_json::parse_layer;
+use crate::tensor::{contiguous, from_vec, Tensor};
+use crate::train::fit::{Event, FitOptions, FitSession};
+use crate::{LayerRef, Loss, OptimizerConfig, Sequential};
+
+fn err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn get_f64(obj: &JsValue, key: &str) -> Option<f64> {
+    get(obj, key).as_f64()
+}
+
+fn shape_array(shape: &[usize]) -> Array {
+    shape.iter().map(|&d| JsValue::from_f64(d as f64)).collect()
+}
+
+/// `{data: Float32Array, shape: number[]}` → tensor, with a message naming `what`.
+fn tensor_from_js(v: &JsValue, what: &str) -> Result<Tensor, JsError> {
+    if !v.is_object() {
+        return Err(err(format!("{what}: expected an object {{data: Float32Array, shape: number[]}}")));
+    }
+    let data = get(v, "data").dyn_into::<Float32Array>().map_err(|_| err(format!("{what}.data must be a Float32Array")))?;
+    let shape_v = get(v, "shape");
+    if !Array::is_array(&shape_v) {
+        return Err(err(format!("{what}.shape must be an array of sizes, e.g. [n, 28, 28, 1]")));
+    }
+    let mut shape = Vec::new();
+    for d in Array::from(&shape_v).iter() {
+        match d.as_f64() {
+            Some(x) if x >= 0.0 && x.fract() == 0.0 && x < 1e9 => shape.push(x as usize),
+            _ => return Err(err(format!("{what}.shape must hold whole non-negative numbers, found {d:?}"))),
+        }
+    }
+    from_vec(&shape, data.to_vec()).map_err(|e| err(format!("{what}: {e}")))
+}
+
+fn tensor_to_js(t: &Tensor) -> Object {
+    let o = Object::new();
+    set(&o, "data", Float32Array::from(contiguous(t).as_ref()));
+    set(&o, "shape", shape_array(t.shape()));
+    o
+}
+
+fn to_plain<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(err)
+}
+
+// ---- layer handles ---------------------------------------------------------------
+
+thread_local! {
+    /// Live layer handles by id: the layer and how many JS handles point at it.
+    static LIVE_LAYERS: RefCell<HashMap<u64, (LayerRef, usize)>> = RefCell::new(HashMap::new());
+}
+
+/// A handle to one layer object (`model.layers[i]`). Two handles with the same `id`
+/// are the same layer: changing one's `trainable` changes the other's.
+#[wasm_bindgen(js_name = Layer)]
+pub struct JsLayer {
+    inner: LayerRef,
+}
+
+impl JsLayer {
+    fn new(inner: LayerRef) -> JsLayer {
+        LIVE_LAYERS.with(|m| m.borrow_mut().entry(inner.id()).or_insert_with(|| (inner.clone(), 0)).1 += 1);
+        JsLayer { inner }
+    }
+}
+
+impl Drop for JsLayer {
+    fn drop(&mut self) {
+        let id = self.inner.id();
+        LIVE_LAYERS.with(|m| {
+            let mut m = m.borrow_mut();
+            if let Some(entry) = m.get_mut(&id) {
+                entry.1 -= 1;
+                if entry.1 == 0 {
+                    m.remove(&id);
+                }
+            }
+        });
+    }
+}
+
+#[wasm_bindgen(js_class = Layer)]
+impl JsLayer {
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name()
+    }
+
+    /// The identity of the layer object (equal for shared layers, new after `cloneModel`).
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> f64 {
+        self.inner.id() as f64
+    }
+
+    #[wasm_bindgen(getter, js_name = className)]
+    pub fn class_name(&self) -> String {
+        self.inner.spec().class_name().to_string()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn trainable(&self) -> bool {
+        self.inner.trainable()
+    }
+
+    /// Takes effect at the next `compile`, as in Keras.
+    #[wasm_bindgen(setter)]
+    pub fn set_trainable(&self, value: bool) {
+        self.inner.set_trainable(value);
+    }
+
+    /// Per-example output shape, e.g. `[14, 14, 16]`.
+    #[wasm_bindgen(getter, js_name = outputShape)]
+    pub fn output_shape(&self) -> Array {
+        shape_array(&self.inner.borrow().output_shape)
+    }
+
+    #[wasm_bindgen(js_name = countParams)]
+    pub fn count_params(&self) -> usize {
+        self.inner.param_count()
+    }
+
+    /// This layer's weights, as `model.getWeights()` lists them.
+    #[wasm_bindgen(js_name = getWeights)]
+    pub fn get_weights(&self) -> Array {
+        self.inner.borrow().layer.params().iter().map(|p| JsValue::from(tensor_to_js(&p.value))).collect()
+    }
+}
+
+// ---- models -------------------------------------------------------------------------
+
+/// A handle to a Sequential model. Cheap to share: handles made by `layers` and
+/// `sequential` point at the same layer objects.
+#[wasm_bindgen(js_name = Model)]
+pub struct JsModel {
+    inner: Rc<RefCell<Sequential>>,
+}
+
+impl JsModel {
+    fn wrap(m: Sequential) -> JsModel {
+        JsModel { inner: Rc::new(RefCell::new(m)) }
+    }
+
+    /// Borrow for reading; fails (instead of panicking) if a `fit` step holds it.
+    fn read(&self) -> Result<std::cell::Ref<'_, Sequential>, JsError> {
+        self.inner.try_borrow().map_err(|_| err("the model is busy (a fit step is running)"))
+    }
+
+    fn write(&self) -> Result<std::cell::RefMut<'_, Sequential>, JsError> {
+        self.inner.try_borrow_mut().map_err(|_| err("the model is busy (a fit step is running)"))
+    }
+}
+
+/// `tf.loadLayersModel`: a model from TF.js `model.json` text and its weights
+/// (all shards concatenated in manifest order).
+#[wasm_bindgen(js_name = loadLayersModel)]
+pub fn load_layers_model(model_json: &str, weights: &[u8]) -> Result<JsModel, JsError> {
+    from_tfjs(model_json, weights, 0).map(JsModel::wrap).map_err(err)
+}
+
+/// `keras.models.clone_model`: the same architecture with new, freshly initialised
+/// layer objects. Weights are NOT copied: call `clone.setWeights(model.getWeights())`.
+#[wasm_bindgen(js_name = cloneModel)]
+pub fn clone_model(model: &JsModel) -> Result<JsModel, JsError> {
+    let m = model.read()?.clone_model().map_err(err)?;
+    Ok(JsModel::wrap(m))
+}
+
+/// `keras.Sequential(layers)`: a new model over existing layer handles, shared, not
+/// copied (so `sequential(a.layers.slice(0, -1))` is Keras' `Sequential(a.layers[:-1])`).
+#[wasm_bindgen]
+pub fn sequential(layers: &Array) -> Result<JsModel, JsError> {
+    let mut refs = Vec::new();
+    for (i, item) in layers.iter().enumerate() {
+        let id = get_f64(&item, "id").ok_or_else(|| err(format!("sequential: item {i} is not a Layer handle (take it from model.layers)")))?;
+        let found = LIVE_LAYERS.with(|m| m.borrow().get(&(id as u64)).map(|e| e.0.clone()));
+        refs.push(found.ok_or_else(|| err(format!("sequential: layer handle {i} was freed")))?);
+    }
+    Sequential::from_layers(&refs).map(JsModel::wrap).map_err(err)
+}
+
+/// `keras.layers.X(**config)` from `{className: 'Dense', units: 1, activation: 'sigmoid'}`
+/// (camelCase or snake_case keys).
+fn layer_spec_from_js(config: &JsValue) -> Result<crate::LayerSpec, JsError> {
+    let v: Value = serde_wasm_bindgen::from_value(config.clone()).map_err(|e| err(format!("add: the layer config is not a plain object: {e}")))?;
+    let Value::Object(obj) = v else { return Err(err("add: expected a layer config object like {className: 'Dense', units: 1}")) };
+    let class = obj.get("className").or_else(|| obj.get("class_name")).and_then(Value::as_str).ok_or_else(|| err("add: the layer config needs a className, e.g. 'Dense'"))?.to_string();
+    let mut config = Map::new();
+    for (k, v) in obj {
+        if k == "className" || k == "class_name" {
+            continue;
+        }
+        config.insert(snake_case(&k), v);
+    }
+    let keras = serde_json::json!({"class_name": class, "config": config});
+    parse_layer(&keras).map_err(err)?.map(|l| l.spec).ok_or_else(|| err("add: an InputLayer cannot be added"))
+}
+
+fn snake_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for ch in s.chars() {
+        if ch.is_ascii_uppercase() {
+            out.push('_');
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl JsModel {
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> Result<String, JsError> {
+        Ok(self.read()?.name.clone())
+    }
+
+    /// Per-example input shape, e.g. `[28, 28, 1]`.
+    #[wasm_bindgen(getter, js_name = inputShape)]
+    pub fn input_shape(&self) -> Result<Array, JsError> {
+        Ok(shape_array(self.read()?.input_shape()))
+    }
+
+    #[wasm_bindgen(getter, js_name = outputShape)]
+    pub fn output_shape(&self) -> Result<Array, JsError> {
+        Ok(shape_array(&self.read()?.output_shape()))
+    }
+
+    /// `model.layers`: fresh handles to the model's (shared) layer objects.
+    #[wasm_bindgen(getter)]
+    pub fn layers(&self) -> Result<Vec<JsLayer>, JsError> {
+        Ok(self.read()?.layers().iter().cloned().map(JsLayer::new).collect())
+    }
+
+    /// Keras' text summary.
+    pub fn summary(&self) -> Result<String, JsError> {
+        Ok(self.read()?.summary())
+    }
+
+    /// The summary as rows `{name, className, outputShape, params, trainable, id}`.
+    #[wasm_bindgen(js_name = summaryRows)]
+    pub fn summary_rows(&self) -> Result<Array, JsError> {
+        let m = self.read()?;
+        let rows = m.summary_rows();
+        Ok(rows
+            .iter()
+            .zip(m.layers())
+            .map(|(r, l)| {
+                let o = Object::new();
+                set(&o, "name", r.name.as_str());
+                set(&o, "className", r.class_name.as_str());
+                set(&o, "outputShape", shape_array(&r.output_shape));
+                set(&o, "params", r.params as f64);
+                set(&o, "trainable", r.trainable);
+                set(&o, "id", l.id() as f64);
+                JsValue::from(o)
+            })
+            .collect())
+    }
+
+    /// `[total, trainable, nonTrainable]` parameter counts from the current flags.
+    #[wasm_bindgen(js_name = countParams)]
+    pub fn count_params(&self) -> Result<Array, JsError> {
+        let (t, tr, n) = self.read()?.count_params();
+        Ok([t, tr, n].iter().map(|&x| JsValue::from_f64(x as f64)).collect())
+    }
+
+    /// `model.getWeights()`: `[{shape, data: Float32Array}, ...]` in Keras' order.
+    #[wasm_bindgen(js_name = getWeights)]
+    pub fn get_weights(&self) -> Result<Array, JsError> {
+        Ok(self.read()?.get_weights().iter().map(|w| JsValue::from(tensor_to_js(w))).collect())
+    }
+
+    /// `model.setWeights(weights)`: checks the count and every shape first.
+    #[wasm_bindgen(js_name = setWeights)]
+    pub fn set_weights(&self, weights: &Array) -> Result<(), JsError> {
+        let mut ws = Vec::new();
+        for (i, w) in weights.iter().enumerate() {
+            ws.push(tensor_from_js(&w, &format!("setWeights: weight {i}"))?);
+        }
+        self.read()?.set_weights(&ws).map_err(err)
+    }
+
+    /// `model.add(layer)` from a config object; returns the new layer's handle.
+    pub fn add(&self, config: &JsValue) -> Result<JsLayer, JsError> {
+        let spec = layer_spec_from_js(config)?;
+        self.write()?.add(&spec).map(JsLayer::new).map_err(err)
+    }
+
+    /// `model.pop()`: removes the last layer and returns its handle.
+    pub fn pop(&self) -> Result<Option<JsLayer>, JsError> {
+        Ok(self.write()?.pop().map(JsLayer::new))
+    }
+
+    /// `model.compile({optimizer: 'sgd'|'adam', learningRate, momentum?, loss, metrics})`.
+    /// Snapshots which layers are trainable: that snapshot is what "frozen" means.
+    pub fn compile(&self, opts: &JsValue) -> Result<(), JsError> {
+        let optimizer = get(opts, "optimizer").as_string().unwrap_or_else(|| "sgd".into()).to_lowercase();
+        let lr = get_f64(opts, "learningRate");
+        let config = match optimizer.as_str() {
+            "sgd" => OptimizerConfig::Sgd {
+                learning_rate: lr.unwrap_or(0.01) as f32,
+                momentum: get_f64(opts, "momentum").unwrap_or(0.0) as f32,
+                nesterov: get(opts, "nesterov").as_bool().unwrap_or(false),
+            },
+            "adam" => match OptimizerConfig::adam() {
+                OptimizerConfig::Adam { beta_1, beta_2, epsilon, learning_rate } => {
+                    OptimizerConfig::Adam { learning_rate: lr.map_or(learning_rate, |x| x as f32), beta_1, beta_2, epsilon }
+                }
+                other => other,
+            },
+            other => return Err(err(format!("compile: unsupported optimizer '{other}' (use 'sgd' or 'adam')"))),
+        };
+        let loss_name = get(opts, "loss").as_string().ok_or_else(|| err("compile: a loss is needed, e.g. 'binaryCrossentropy'"))?;
+        let loss = Loss::from_name(&loss_name).map_err(err)?;
+        self.write()?.compile(loss, config).map_err(err)
+    }
+
+    /// `model.fit(x, y, {epochs, batchSize, shuffle, seed, validationData: [vx, vy]})`
+    /// as a [`FitRun`]: call `step()` until it returns `{type: 'done'}`.
+    pub fn fit(&self, x: &JsValue, y: &JsValue, opts: &JsValue) -> Result<FitRun, JsError> {
+        let x = tensor_from_js(x, "fit: x")?;
+        let y = tensor_from_js(y, "fit: y")?;
+        let validation = match get(opts, "validationData") {
+            v if v.is_undefined() || v.is_null() => None,
+            v => {
+                let a = Array::from(&v);
+                if a.length() != 2 {
+                    return Err(err("fit: validationData must be [xValid, yValid]"));
+                }
+                Some((tensor_from_js(&a.get(0), "fit: validationData[0]")?, tensor_from_js(&a.get(1), "fit: validationData[1]")?))
+            }
+        };
+        let whole = |k: &str, d: usize| -> Result<usize, JsError> {
+            match get_f64(opts, k) {
+                None => Ok(d),
+                Some(v) if v >= 0.0 && v.fract() == 0.0 => Ok(v as usize),
+                Some(v) => Err(err(format!("fit: {k} must be a whole number, got {v}"))),
+            }
+        };
+        let fo = FitOptions {
+            epochs: whole("epochs", 1)?,
+            batch_size: whole("batchSize", 32)?,
+            shuffle: get(opts, "shuffle").as_bool().unwrap_or(true),
+            seed: whole("seed", 0)? as u64,
+            validation,
+            ..FitOptions::default()
+        };
+        let epochs = fo.epochs;
+        let session = FitSession::new(&*self.read()?, &x, &y, fo).map_err(err)?;
+        Ok(FitRun { model: self.inner.clone(), session, epochs })
+    }
+
+    /// `model.evaluate(x, y)` → `{loss, accuracy}`.
+    pub fn evaluate(&self, x: &JsValue, y: &JsValue, batch_size: Option<usize>) -> Result<JsValue, JsError> {
+        let x = tensor_from_js(x, "evaluate: x")?;
+        let y = tensor_from_js(y, "evaluate: y")?;
+        let e = self.read()?.evaluate(&x, &y, batch_size.unwrap_or(256)).map_err(err)?;
+        let o = Object::new();
+        set(&o, "loss", e.loss);
+        set(&o, "accuracy", e.accuracy);
+        Ok(o.into())
+    }
+
+    /// `model.predict(x)` → `{data, shape}`.
+    pub fn predict(&self, x: &JsValue, batch_size: Option<usize>) -> Result<Object, JsError> {
+        let x = tensor_from_js(x, "predict: x")?;
+        let p = self.read()?.predict(&x, batch_size.unwrap_or(256)).map_err(err)?;
+        Ok(tensor_to_js(&p))
+    }
+
+    /// The TF.js layers format: `{modelJson: string, weights: Uint8Array}`.
+    #[wasm_bindgen(js_name = toTfjs)]
+    pub fn to_tfjs(&self) -> Result<Object, JsError> {
+        let (json, bin) = to_tfjs(&*self.read()?);
+        let o = Object::new();
+        set(&o, "modelJson", json);
+        set(&o, "weights", Uint8Array::from(bin.as_slice()));
+        Ok(o)
+    }
+}
+
+// ---- fit ----------------------------------------------------------------------------
+
+/// A `fit` in progress. Each `step()` runs one batch or one epoch end and returns
+/// `{type: 'batch', epoch, batch, batches, loss, accuracy}`,
+/// `{type: 'epoch', epoch, loss, accuracy, valLoss, valAccuracy}` or `{type: 'done'}`.
+/// Stopping is simply not calling `step()` again; resuming is calling it again.
+#[wasm_bindgen]
+pub struct FitRun {
+    model: Rc<RefCell<Sequential>>,
+    session: FitSession,
+    epochs: usize,
+}
+
+#[wasm_bindgen]
+impl FitRun {
+    pub fn step(&mut self) -> Result<Object, JsError> {
+        let mut model = self.model.try_borrow_mut().map_err(|_| err("the model is busy"))?;
+        let ev = self.session.step(&mut model).map_err(err)?;
+        let o = Object::new();
+        match ev {
+            Event::Batch(b) => {
+                set(&o, "type", "batch");
+                set(&o, "epoch", b.epoch as f64);
+                set(&o, "batch", b.batch as f64);
+                set(&o, "batches", b.batches as f64);
+                set(&o, "loss", b.loss);
+                set(&o, "accuracy", b.accuracy);
+            }
+            Event::Epoch(e) => {
+                set(&o, "type", "epoch");
+                set(&o, "epoch", e.epoch as f64);
+                set(&o, "loss", e.loss);
+                set(&o, "accuracy", e.accuracy);
+                if let (Some(vl), Some(va)) = (e.val_loss, e.val_accuracy) {
+                    set(&o, "valLoss", vl);
+                    set(&o, "valAccuracy", va);
+                }
+            }
+            Event::Done => set(&o, "type", "done"),
+        }
+        Ok(o)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn epochs(&self) -> usize {
+        self.epochs
+    }
+
+    #[wasm_bindgen(getter, js_name = batchesPerEpoch)]
+    pub fn batches_per_epoch(&self) -> usize {
+        self.session.batches_per_epoch()
+    }
+
+    #[wasm_bindgen(getter, js_name = isDone)]
+    pub fn is_done(&self) -> bool {
+        self.session.is_done()
+    }
+
+    /// Keras' `History.history` so far, plus `warnings`.
+    #[wasm_bindgen(getter)]
+    pub fn history(&self) -> Result<JsValue, JsError> {
+        to_plain(self.session.history())
+    }
+}
+
+// ---- data ---------------------------------------------------------------------------
+
+/// Reads a TPDS image set: `{x: {data, shape: [n,h,w,c]}, y: {data, shape: [n]},
+/// pixels: Uint8Array, count, height, width, channels, numClasses}` (x scaled to [0, 1]).
+#[wasm_bindgen(js_name = loadImageSet)]
+pub fn load_image_set(bytes: &[u8]) -> Result<Object, JsError> {
+    let set_ = ImageSet::from_bytes(bytes).map_err(err)?;
+    let (x, y) = crate::lecture::to_tensors(&set_);
+    let o = Object::new();
+    set(&o, "x", tensor_to_js(&x));
+    set(&o, "y", tensor_to_js(&y));
+    set(&o, "pixels", Uint8Array::from(set_.pixels.as_slice()));
+    set(&o, "count", set_.len() as f64);
+    set(&o, "height", set_.height as f64);
+    set(&o, "width", set_.width as f64);
+    set(&o, "channels", set_.channels as f64);
+    set(&o, "numClasses", set_.num_classes as f64);
+    Ok(o)
+}
+
+/// The engine's version, for the page's footer.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// `keras.utils.set_random_seed`: models created afterwards (e.g. by `cloneModel`)
+/// get reproducible fresh weights.
+#[wasm_bindgen(js_name = setRandomSeed)]
+pub fn set_random_seed(seed: f64) {
+    crate::set_random_seed(seed.max(0.0) as u64);
+}

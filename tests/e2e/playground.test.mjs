@@ -1,0 +1,179 @@
+// The playground page in a real browser, the way a learner uses it: run the four
+// stages on the built-in data, check the numbers the page shows, upload odd-sized
+// images and a non-image, and open an embed link. Needs a server at $E2E_BASE_URL and
+// the system Chromium at $CHROMIUM_PATH (scripts/test.sh provides both).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = (process.env.E2E_BASE_URL || 'http://127.0.0.1:8137').replace(/\/$/, '');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ART = 'test-artifacts';
+const ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage', '--enable-unsafe-webgpu'];
+const LONG = 240_000;
+
+let context;
+before(async () => {
+  mkdirSync(ART, { recursive: true });
+  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'tp-e2e-')), {
+    executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 },
+  });
+});
+after(async () => { await context?.close(); });
+
+async function open(hash, viewport) {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(`${BASE}/index.html${hash}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+  return { page, errors, requests };
+}
+
+test('the four stages run end to end with the built-in data', { timeout: 600_000 }, async () => {
+  // Fewer epochs than the lecture's 4 + 16, for speed; the lecture defaults stay the defaults.
+  const { page, errors, requests } = await open('#ep3=3&ep4=2&seed=7');
+  const loaded = requests.length;
+  assert.equal(await page.inputValue('#lr3'), '0.01');
+  assert.equal(await page.inputValue('#n'), '200');
+  assert.match(await page.textContent('#backend'), /CPU \(WebAssembly\)/);
+  assert.match(await page.textContent('#a-info'), /0\.9491/);
+
+  // Stage 1: the clone has new layer objects and, after set_weights, A's weights.
+  await page.click('#run-1');
+  await page.waitForSelector('#fp-clone');
+  assert.match(await page.textContent('#clone-distinct'), /yes/);
+  assert.equal(await page.textContent('#fp-clone'), await page.textContent('#fp-a-before'));
+  assert.notEqual(await page.textContent('#fp-fresh'), await page.textContent('#fp-clone'));
+  await page.locator('#stage-1').screenshot({ path: `${ART}/stage-1.png` });
+
+  // Stage 2: A's layers minus the output, plus Dense(1, sigmoid).
+  await page.click('#run-2');
+  await page.waitForSelector('#b-layers table');
+  const aRows = await page.locator('#a-summary tbody tr').count();
+  const bRows = page.locator('#b-layers tbody tr');
+  assert.equal(await bRows.count(), aRows);
+  assert.match(await bRows.last().textContent(), /Dense.*\(None, 1\)/);
+  await page.locator('#stage-2').screenshot({ path: `${ART}/stage-2.png` });
+
+  // Stage 3: frozen layers marked, trained head, frozen weights unchanged.
+  await page.click('#run-3');
+  await page.waitForSelector('#view-3[data-status="done"]', { timeout: LONG });
+  assert.ok(await page.locator('#view-3 tr.frozen').count() >= 2, 'frozen layers are marked');
+  assert.equal(await page.getAttribute('#frozen-fp', 'data-same'), 'true');
+  assert.equal(await page.locator('#log-3 li').count(), 3);
+  await page.locator('#stage-3').screenshot({ path: `${ART}/stage-3.png` });
+
+  // Stage 4: stop after a couple of batches, then resume to the end.
+  await page.click('#run-4');
+  await page.waitForFunction(() => /batch [2-9]/.test(document.querySelector('#batch-4')?.textContent || ''), null, { timeout: LONG });
+  await page.click('#stop-4');
+  await page.waitForSelector('#view-4[data-status="stopped"]', { timeout: LONG });
+  await page.click('#resume-4');
+  await page.waitForSelector('#view-4[data-status="done"]', { timeout: LONG });
+  const acc = Number(await page.getAttribute('#final', 'data-value'));
+  assert.ok(acc >= 0.8, `final test accuracy ${acc} >= 0.8`);
+  assert.equal(await page.getAttribute('#a-check', 'data-untouched'), 'true');
+  await page.locator('#stage-4').screenshot({ path: `${ART}/stage-4.png` });
+
+  // From scratch, side by side.
+  await page.click('#run-5');
+  await page.waitForSelector('#view-5[data-status="done"]', { timeout: LONG });
+  const scratch = Number(await page.getAttribute('#cmp-result', 'data-scratch'));
+  assert.ok(scratch >= 0 && scratch <= 1);
+  await page.locator('#compare').screenshot({ path: `${ART}/compare.png` });
+
+  // Predict on a test image.
+  await page.fill('#pred-index', '3');
+  await page.click('#pred-run');
+  await page.waitForFunction(() => document.querySelector('#pred-out')?.dataset.p !== undefined);
+  const p = Number(await page.getAttribute('#pred-out', 'data-p'));
+  assert.ok(p >= 0 && p <= 1, `probability ${p}`);
+  await page.screenshot({ path: `${ART}/page.png`, fullPage: true });
+
+  // Nothing left the machine: no request after load, and none to another origin.
+  assert.deepEqual(requests.slice(loaded), []);
+  assert.ok(requests.every((u) => u.startsWith(BASE)), requests.join('\n'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('own images: odd sizes are resized to 28x28x1, a non-image is skipped by name', { timeout: 120_000 }, async () => {
+  const { page, errors } = await open('');
+  // PNGs of odd sizes, drawn by the browser itself.
+  const pngs = await page.evaluate(async () => {
+    const make = async (w, h) => {
+      const c = new OffscreenCanvas(w, h);
+      const g = c.getContext('2d');
+      g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
+      g.fillStyle = '#333'; g.fillRect(w / 4, h / 4, w / 2, h / 2);
+      const b = await c.convertToBlob({ type: 'image/png' });
+      return btoa(String.fromCharCode(...new Uint8Array(await b.arrayBuffer())));
+    };
+    return [await make(37, 91), await make(1001, 333), await make(3, 5)];
+  });
+  const files = [
+    { name: 'tall-37x91.png', mimeType: 'image/png', buffer: Buffer.from(pngs[0], 'base64') },
+    { name: 'wide-1001x333.png', mimeType: 'image/png', buffer: Buffer.from(pngs[1], 'base64') },
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') },
+  ];
+  await page.setInputFiles('#files-0', files);
+  await page.waitForFunction(() => document.querySelector('#own-status')?.dataset.skipped !== undefined, null, { timeout: 60_000 });
+  assert.equal(await page.getAttribute('#own-status', 'data-skipped'), 'notes.txt');
+  assert.match(await page.textContent('#own-status'), /notes\.txt/);
+  const shapes = await page.locator('#thumbs-0 .resized').evaluateAll((els) => els.map((e) => e.dataset.shape));
+  assert.deepEqual(shapes, ['28x28x1', '28x28x1']);
+  assert.match(await page.textContent('#thumbs-0'), /1001×333 → 28×28×1/);
+
+  // Drag and drop into class 1.
+  await page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'tiny-3x5.png', { type: 'image/png' }));
+    document.querySelector('#drop-1').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, pngs[2]);
+  await page.waitForSelector('#thumbs-1 .resized');
+  assert.equal(await page.getAttribute('#thumbs-1 .resized', 'data-shape'), '28x28x1');
+  await page.locator('#own').screenshot({ path: `${ART}/own-images.png` });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an embed link shows one stage and its state round-trips', { timeout: 120_000 }, async () => {
+  const hash = '#stage=3&lr3=0.05&ep3=3&seed=5&lang=ko&embed=1&hide=seed';
+  const { page, errors } = await open(hash, { width: 960, height: 540 });
+  assert.equal(await page.inputValue('#lr3'), '0.05');
+  assert.equal(await page.inputValue('#ep3'), '3');
+  assert.equal(await page.getAttribute('html', 'lang'), 'ko');
+  assert.ok(await page.isVisible('#stage-3'));
+  for (const id of ['#stage-1', '#stage-2', '#stage-4', '#compare']) assert.ok(!(await page.isVisible(id)), `${id} hidden in embed`);
+  assert.ok(!(await page.isVisible('[data-control="seed"]')), 'hidden control');
+  assert.match(await page.textContent('#code-3'), /learning_rate=0\.05/);
+  assert.match(await page.textContent('#code-3'), /epochs=3/);
+  // The hash the page writes back holds the same state.
+  const round = await page.evaluate(async () => {
+    const { parseHash, toHash } = await import('./www/state.js');
+    return [toHash(parseHash(location.hash)), location.hash];
+  });
+  const asObj = (h) => Object.fromEntries(new URLSearchParams(h.slice(1)));
+  assert.deepEqual(asObj(round[0]), asObj(hash));
+  // Editing a control updates the hash; the embed code carries it.
+  await page.fill('#ep3', '5');
+  await page.press('#ep3', 'Tab');
+  assert.match(await page.evaluate(() => location.hash), /ep3=5/);
+  await page.screenshot({ path: `${ART}/embed-stage-3.png` });
+  await page.evaluate(() => { document.body.classList.remove('embed'); });
+  await page.click('#copy-embed');
+  const code = await page.textContent('#embed-code');
+  assert.match(code, /<iframe src="[^"]*#[^"]*embed=1/);
+  assert.match(code, /ep3=5/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,0 +1,136 @@
+//! The wasm API (src/web.rs) in a real browser, through the same handles JS gets:
+//! load model A from bytes, clone it, share its layers, train a couple of steps, and
+//! see errors come back as `JsError`s with the engine's message.
+//! Run by scripts/test.sh with wasm-bindgen-test-runner in headless Chromium.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Float32Array, Object, Reflect};
+use transfer_playground::web::{clone_model, load_image_set, load_layers_model, sequential, JsModel};
+use wasm_bindgen::{JsCast, JsError, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MODEL_JSON: &str = include_str!("../www/assets/model-a/model.json");
+const WEIGHTS: &[u8] = include_bytes!("../www/assets/model-a/weights.bin");
+const TRAIN: &[u8] = include_bytes!("../www/assets/task-b/train.tpds");
+
+fn get<T: AsRef<JsValue>>(o: &T, k: &str) -> JsValue {
+    Reflect::get(o.as_ref(), &k.into()).unwrap()
+}
+
+/// The message of a JsError (a JS `Error` object once it crosses the boundary).
+fn message(e: JsError) -> String {
+    get(&JsValue::from(e), "message").as_string().unwrap_or_default()
+}
+
+fn ok<T>(r: Result<T, JsError>) -> T {
+    r.unwrap_or_else(|e| panic!("{}", message(e)))
+}
+
+fn model_a() -> JsModel {
+    ok(load_layers_model(MODEL_JSON, WEIGHTS))
+}
+
+fn weights_vec(m: &JsModel) -> Vec<Vec<f32>> {
+    ok(m.get_weights()).iter().map(|w| get(&w, "data").dyn_into::<Float32Array>().unwrap().to_vec()).collect()
+}
+
+fn ids(m: &JsModel) -> Vec<f64> {
+    ok(m.layers()).iter().map(|l| l.id()).collect()
+}
+
+#[wasm_bindgen_test]
+fn loads_the_builtin_model_from_bytes() {
+    let a = model_a();
+    let layers = ok(a.layers());
+    assert_eq!(layers.len(), 7);
+    assert_eq!(layers[0].class_name(), "Conv2D");
+    assert_eq!(layers[6].count_params(), 64 * 8 + 8);
+    let shape: Vec<f64> = ok(a.input_shape()).iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(shape, vec![28.0, 28.0, 1.0]);
+    assert!(ok(a.summary()).contains("Total params: 105,736"));
+}
+
+#[wasm_bindgen_test]
+fn clone_model_has_new_layers_and_set_weights_copies() {
+    let a = model_a();
+    let clone = ok(clone_model(&a));
+    assert!(ids(&a).iter().all(|id| !ids(&clone).contains(id)), "clone_model makes new layer objects");
+    assert_ne!(weights_vec(&a), weights_vec(&clone), "clone_model does not copy weights");
+    ok(clone.set_weights(&ok(a.get_weights())));
+    assert_eq!(weights_vec(&a), weights_vec(&clone));
+}
+
+#[wasm_bindgen_test]
+fn sequential_shares_layers_and_trains_on_task_b() {
+    let a = model_a();
+    let clone = ok(clone_model(&a));
+    ok(clone.set_weights(&ok(a.get_weights())));
+    let handles: Array = ok(clone.layers()).into_iter().map(JsValue::from).collect();
+    let base = handles.slice(0, handles.length() - 1);
+    let b = ok(sequential(&base));
+    assert_eq!(ids(&b), ids(&clone)[..6].to_vec(), "the same layer objects");
+    let config = Object::new();
+    Reflect::set(&config, &"className".into(), &"Dense".into()).unwrap();
+    Reflect::set(&config, &"units".into(), &1.into()).unwrap();
+    Reflect::set(&config, &"activation".into(), &"sigmoid".into()).unwrap();
+    ok(b.add(&config));
+    // Freezing through B's handles is seen through the clone's: one object.
+    for l in &ok(b.layers())[..6] {
+        l.set_trainable(false);
+    }
+    assert!(ok(clone.layers()).iter().take(6).all(|l| !l.trainable()));
+    let opts = Object::new();
+    Reflect::set(&opts, &"optimizer".into(), &"sgd".into()).unwrap();
+    Reflect::set(&opts, &"learningRate".into(), &0.01.into()).unwrap();
+    Reflect::set(&opts, &"loss".into(), &"binaryCrossentropy".into()).unwrap();
+    ok(b.compile(&opts));
+    // 16 task-B images, two batches of 8.
+    let set = ok(load_image_set(TRAIN));
+    let take = |t: JsValue, per: u32| {
+        let o = Object::new();
+        let data = get(&t, "data").dyn_into::<Float32Array>().unwrap().subarray(0, 16 * per);
+        let shape: Array = Array::from(&get(&t, "shape"));
+        shape.set(0, 16.into());
+        Reflect::set(&o, &"data".into(), &data).unwrap();
+        Reflect::set(&o, &"shape".into(), &shape).unwrap();
+        JsValue::from(o)
+    };
+    let (x, y) = (take(get(&set, "x"), 784), take(get(&set, "y"), 1));
+    let fit_opts = Object::new();
+    Reflect::set(&fit_opts, &"epochs".into(), &1.into()).unwrap();
+    Reflect::set(&fit_opts, &"batchSize".into(), &8.into()).unwrap();
+    let frozen_before = weights_vec(&clone)[..6].to_vec();
+    let mut run = ok(b.fit(&x, &y, &fit_opts));
+    for batch in 0..2 {
+        let ev = ok(run.step());
+        assert_eq!(get(&ev, "type").as_string().unwrap(), "batch");
+        assert_eq!(get(&ev, "batch").as_f64().unwrap(), batch as f64);
+        assert!(get(&ev, "loss").as_f64().unwrap().is_finite());
+    }
+    assert_eq!(get(&ok(run.step()), "type").as_string().unwrap(), "epoch");
+    assert_eq!(get(&ok(run.step()), "type").as_string().unwrap(), "done");
+    assert_eq!(weights_vec(&clone)[..6].to_vec(), frozen_before, "frozen layers unchanged");
+    let p = ok(b.predict(&x, None));
+    assert_eq!(get(&p, "data").dyn_into::<Float32Array>().unwrap().length(), 16);
+}
+
+#[wasm_bindgen_test]
+fn errors_surface_as_js_errors() {
+    let e = load_layers_model("{not json", WEIGHTS).err().expect("bad JSON fails");
+    assert!(message(e).contains("not valid JSON"));
+    let e = load_layers_model(MODEL_JSON, &WEIGHTS[..100]).err().expect("short weights fail");
+    assert!(message(e).contains("bytes"));
+    let a = model_a();
+    let x = Object::new();
+    Reflect::set(&x, &"data".into(), &Float32Array::new_with_length(2 * 10 * 10)).unwrap();
+    let shape: Array = [2, 10, 10, 1].iter().map(|&d| JsValue::from(d)).collect();
+    Reflect::set(&x, &"shape".into(), &shape).unwrap();
+    let m = message(a.predict(&x, None).err().expect("wrong image size fails"));
+    assert!(m.contains("28"), "{m}");
+    let m = message(a.set_weights(&Array::new()).err().expect("no weights fails"));
+    assert!(m.contains("weight arrays"), "{m}");
+    let m = message(a.predict(&JsValue::from(3), None).err().expect("not a tensor"));
+    assert!(m.contains("Float32Array"), "{m}");
+}

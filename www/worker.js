@@ -1,0 +1,304 @@
+// The Web Worker that owns the engine: it loads the wasm module, keeps the models
+// (A, its clone, B, B-from-scratch) and the data sets, and runs every heavy job, so the
+// page stays responsive. Messages:
+//   in:  {id, cmd, args}
+//   out: {id, ok: true, result} | {id, ok: false, error}   (one answer per request)
+//        {type: 'progress', job, event}                    (training and image progress)
+// Training is a resumable wasm FitRun: one batch per step, then a yield to the event
+// loop, so a 'stop' message is seen between batches and 'resume' continues the same run.
+
+import init, * as tp from './pkg/transfer_playground.js';
+import { toModelInput } from './image.js';
+
+const BACKEND = 'CPU (WebAssembly)'; // the GPU engineer's backend will report its adapter here
+
+const S = {
+  a: null, aMeta: null, aFingerprint: null, aPredictions: null,
+  clone: null, b: null, scratch: null,
+  data: null,            // {train, valid, test}: loadImageSet results (or the learner's)
+  builtin: null,         // the built-in task-B sets, kept when the learner switches
+  jobs: {},              // name -> {run, model, stop, fp}
+};
+
+// ---- helpers --------------------------------------------------------------------
+
+/** FNV-1a over the bytes of every weight array: a short fingerprint of a model's state. */
+function fingerprint(weights) {
+  let h = 0x811c9dc5;
+  for (const w of weights) {
+    const bytes = new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength);
+    for (let i = 0; i < bytes.length; i++) {
+      h ^= bytes[i];
+      h = Math.imul(h, 0x01000193);
+    }
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+function layerWeights(model, upTo) {
+  return model.layers.slice(0, upTo).flatMap((l) => l.getWeights());
+}
+
+async function fetchBytes(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+/** The first `n` examples of a set (training on fewer images). */
+function take(set, n) {
+  n = Math.min(n, set.count);
+  const per = set.x.data.length / set.count;
+  return {
+    ...set,
+    count: n,
+    x: { data: set.x.data.subarray(0, n * per), shape: [n, ...set.x.shape.slice(1)] },
+    y: { data: set.y.data.subarray(0, n), shape: [n] },
+  };
+}
+
+function rows(model) {
+  return model.summaryRows();
+}
+
+// A's predictions on the first 256 test images: "A is untouched" means these and
+// its weights are bit-for-bit the same at the end.
+function aPredictionPrint() {
+  const t = take(S.builtin.test, 256);
+  if (t.x.shape[1] !== S.a.inputShape[0] || t.x.shape[2] !== S.a.inputShape[1] || t.x.shape[3] !== S.a.inputShape[2]) return null;
+  return fingerprint([S.a.predict(t.x)]);
+}
+
+function describeA() {
+  const [total, trainable, frozen] = S.a.countParams();
+  return {
+    name: S.a.name, rows: rows(S.a), inputShape: S.a.inputShape, outputShape: S.a.outputShape,
+    params: { total, trainable, frozen }, summary: S.a.summary(), meta: S.aMeta,
+    fingerprint: S.aFingerprint, predictions: S.aPredictions,
+  };
+}
+
+function setA(model, meta) {
+  S.a = model;
+  S.aMeta = meta;
+  S.clone = S.b = S.scratch = null;
+  S.aFingerprint = fingerprint(S.a.getWeights());
+  S.aPredictions = aPredictionPrint();
+}
+
+// ---- commands ---------------------------------------------------------------------
+
+const commands = {
+  async init({ base }) {
+    await init({ module_or_path: new URL('./pkg/transfer_playground_bg.wasm', base) });
+    const url = (p) => new URL(p, base).href;
+    const [json, weights, meta, tr, va, te] = await Promise.all([
+      fetch(url('assets/model-a/model.json')).then((r) => r.text()),
+      fetchBytes(url('assets/model-a/weights.bin')),
+      fetch(url('assets/model-a/metadata.json')).then((r) => r.json()),
+      fetchBytes(url('assets/task-b/train.tpds')),
+      fetchBytes(url('assets/task-b/valid.tpds')),
+      fetchBytes(url('assets/task-b/test.tpds')),
+    ]);
+    S.builtin = { train: tp.loadImageSet(tr), valid: tp.loadImageSet(va), test: tp.loadImageSet(te) };
+    S.data = S.builtin;
+    setA(tp.loadLayersModel(json, weights), meta);
+    return { backend: BACKEND, version: tp.version(), a: describeA(), counts: counts() };
+  },
+
+  /** A TF.js layers model the learner picked (model.json text + weights bytes). */
+  loadTfjs({ json, weights }) {
+    setA(tp.loadLayersModel(json, weights), null);
+    return { a: describeA() };
+  },
+
+  // Hook for Keras .h5 files: the Keras-import engineer adds `tp.loadKerasH5(bytes)`;
+  // until then the page reports that .h5 is not supported yet.
+  loadH5({ bytes }) {
+    if (typeof tp.loadKerasH5 !== 'function') throw new Error('H5_NOT_YET');
+    setA(tp.loadKerasH5(bytes), null);
+    return { a: describeA() };
+  },
+
+  /** Stage 1: clone_model(A) + set_weights(A.get_weights()). */
+  stage1() {
+    S.clone = tp.cloneModel(S.a);
+    const fresh = fingerprint(S.clone.getWeights());
+    S.clone.setWeights(S.a.getWeights());
+    S.b = S.scratch = null;
+    return {
+      aIds: S.a.layers.map((l) => l.id), cloneIds: S.clone.layers.map((l) => l.id),
+      rows: rows(S.clone), freshFingerprint: fresh,
+      aFingerprint: fingerprint(S.a.getWeights()), cloneFingerprint: fingerprint(S.clone.getWeights()),
+    };
+  },
+
+  /** Stage 2: B = Sequential(clone.layers[:-1]) + Dense(1, sigmoid). */
+  stage2() {
+    if (!S.clone) commands.stage1();
+    const layers = S.clone.layers;
+    S.b = tp.sequential(layers.slice(0, -1));
+    S.b.add({ className: 'Dense', units: 1, activation: 'sigmoid' });
+    S.scratch = null;
+    const cloneIds = layers.map((l) => l.id);
+    return { rows: rows(S.b), cloneIds, sharedIds: S.b.layers.map((l) => cloneIds.includes(l.id)) };
+  },
+
+  /**
+   * Stages 3 and 4 and the from-scratch run: set trainable flags, compile, start a fit.
+   * Answers when the fit ends or is stopped.
+   */
+  async train({ job, lr, epochs, n, batchSize, seed }) {
+    if (!S.b) commands.stage2();
+    let model;
+    if (job === 'stage3' || job === 'stage4') {
+      model = S.b;
+      const base = model.layers.slice(0, -1);
+      base.forEach((l) => { l.trainable = job === 'stage4'; });
+    } else {
+      // B's architecture with fresh weights: clone_model(B), nothing frozen.
+      tp.setRandomSeed?.(seed);
+      S.scratch = tp.cloneModel(S.b);
+      S.scratch.layers.forEach((l) => { l.trainable = true; });
+      model = S.scratch;
+    }
+    model.compile({ optimizer: 'sgd', learningRate: lr, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    const train = take(S.data.train, n);
+    const run = model.fit(train.x, train.y, { epochs, batchSize, seed, validationData: [S.data.valid.x, S.data.valid.y] });
+    const baseCount = model.layers.length - 1;
+    S.jobs[job] = { run, model, stop: false, frozenBefore: fingerprint(layerWeights(model, baseCount)), headBefore: fingerprint(model.layers[baseCount].getWeights()) };
+    const [total, trainable, frozen] = model.countParams();
+    post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: rows(model), params: { total, trainable, frozen }, warnings: run.history.warnings } });
+    return drive(job);
+  },
+
+  stop({ job }) {
+    if (S.jobs[job]) S.jobs[job].stop = true;
+    return true;
+  },
+
+  resume({ job }) {
+    const j = S.jobs[job];
+    if (!j || j.run.isDone) throw new Error('NOTHING_TO_RESUME');
+    j.stop = false;
+    return drive(job);
+  },
+
+  /** Test accuracy of 'b' or 'scratch' (or 'a' on its own task: from metadata). */
+  evaluate({ which }) {
+    const m = which === 'scratch' ? S.scratch : S.b;
+    if (!m) throw new Error('NOT_TRAINED');
+    return m.evaluate(S.data.test.x, S.data.test.y);
+  },
+
+  /** Is A untouched? Its weights and its predictions, compared with load time. */
+  checkA() {
+    const fp = fingerprint(S.a.getWeights());
+    const pred = aPredictionPrint();
+    return { before: S.aFingerprint, after: fp, predBefore: S.aPredictions, predAfter: pred, untouched: fp === S.aFingerprint && pred === S.aPredictions };
+  },
+
+  /** A test image as pixels plus its label (for the predict picker). */
+  testImage({ index }) {
+    const t = S.data.test;
+    const per = t.x.data.length / t.count;
+    const i = Math.max(0, Math.min(t.count - 1, index | 0));
+    return { index: i, data: t.x.data.slice(i * per, (i + 1) * per), shape: t.x.shape.slice(1), label: t.y.data[i] };
+  },
+
+  /** P(class 1) from B (after transfer) and from scratch for one image. */
+  predict({ data }) {
+    const shape = [1, ...S.a.inputShape];
+    const out = {};
+    for (const [k, m] of [['b', S.b], ['scratch', S.scratch]]) {
+      if (m) out[k] = m.predict({ data, shape }).data[0];
+    }
+    return out;
+  },
+
+  /**
+   * The learner's files: decode, crop, resize and convert each, one at a time (a huge
+   * photo is one long task in this worker, never in the page). Undecodable files are
+   * skipped and named.
+   */
+  async prepareImages({ files, invert }) {
+    const [h, w, c] = S.a.inputShape;
+    const done = [];
+    const skipped = [];
+    for (let i = 0; i < files.length; i++) {
+      const { name, blob, label } = files[i];
+      try {
+        const bitmap = await createImageBitmap(blob);
+        const { data, preview } = toModelInput(bitmap, h, w, c, { invert });
+        done.push({ name, label, width: bitmap.width, height: bitmap.height, data, preview, shape: [h, w, c] });
+        bitmap.close();
+      } catch {
+        skipped.push(name);
+      }
+      post({ type: 'progress', job: 'images', event: { done: i + 1, total: files.length } });
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    return { images: done, skipped, shape: [h, w, c] };
+  },
+
+  /** Train on the learner's images: every 5th becomes validation; test = validation. */
+  useOwn({ images }) {
+    if (!images) { S.data = S.builtin; S.b = S.scratch = null; return counts(); }
+    const [h, w, c] = S.a.inputShape;
+    const per = h * w * c;
+    const make = (list) => {
+      const x = new Float32Array(list.length * per);
+      list.forEach((im, i) => x.set(im.data, i * per));
+      return { count: list.length, x: { data: x, shape: [list.length, h, w, c] }, y: { data: Float32Array.from(list.map((im) => im.label)), shape: [list.length] } };
+    };
+    const valid = images.filter((_, i) => i % 5 === 4);
+    const train = images.filter((_, i) => i % 5 !== 4);
+    const v = make(valid.length ? valid : train);
+    S.data = { train: make(train), valid: v, test: v };
+    S.b = S.scratch = null;
+    return counts();
+  },
+};
+
+function counts() {
+  return { train: S.data.train.count, valid: S.data.valid.count, test: S.data.test.count };
+}
+
+/** Runs a job's FitRun step by step until done or stopped, posting every event. */
+async function drive(job) {
+  const j = S.jobs[job];
+  for (;;) {
+    if (j.stop) {
+      post({ type: 'progress', job, event: { type: 'stopped' } });
+      return { stopped: true };
+    }
+    const ev = j.run.step();
+    if (ev.type === 'done') break;
+    post({ type: 'progress', job, event: ev });
+    // Yield so 'stop' (and the page's paint) get their turn between batches.
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  const base = j.model.layers.length - 1;
+  const test = j.model.evaluate(S.data.test.x, S.data.test.y);
+  return {
+    stopped: false, history: j.run.history, test,
+    frozenBefore: j.frozenBefore, frozenAfter: fingerprint(layerWeights(j.model, base)),
+    headBefore: j.headBefore, headAfter: fingerprint(j.model.layers[base].getWeights()),
+  };
+}
+
+function post(msg, transfer) {
+  self.postMessage(msg, transfer || []);
+}
+
+self.onmessage = async (e) => {
+  const { id, cmd, args } = e.data;
+  try {
+    const f = commands[cmd];
+    if (!f) throw new Error(`unknown command ${cmd}`);
+    const result = await f(args || {});
+    post({ id, ok: true, result });
+  } catch (err) {
+    post({ id, ok: false, error: String(err?.message ?? err) });
+  }
+};
