@@ -376,6 +376,20 @@ fn check_chain(layers: &[Value]) -> Result<()> {
             _ => {}
         }
     }
+    // Several inputs would otherwise be reported at the second InputLayer as "takes no
+    // inputs", which does not tell a learner what is wrong.
+    let inputs: Vec<&str> = layers
+        .iter()
+        .filter(|l| l.get("class_name").and_then(Value::as_str) == Some("InputLayer"))
+        .map(|l| l.get("config").and_then(|c| c.get("name")).or_else(|| l.get("name")).and_then(Value::as_str).unwrap_or("?"))
+        .collect();
+    if inputs.len() > 1 {
+        return Err(Error::Config(format!(
+            "functional model with {} inputs ({}): only models with one input that is a simple chain of layers can be imported",
+            inputs.len(),
+            inputs.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+        )));
+    }
     let mut prev: Option<String> = None;
     for l in layers {
         let name = l.get("config").and_then(|c| c.get("name")).and_then(Value::as_str).or_else(|| l.get("name").and_then(Value::as_str)).unwrap_or("?").to_string();
