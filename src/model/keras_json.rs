@@ -85,7 +85,11 @@ pub fn layer_config(spec: &LayerSpec, name: &str, trainable: bool) -> Value {
         LayerSpec::Dropout { rate, seed } => {
             c.insert("rate".into(), json!(rate));
             c.insert("noise_shape".into(), Value::Null);
-            c.insert("seed".into(), json!(seed));
+            // Keras keeps a Dropout seed in a 32-bit SeedGenerator state and refuses a
+            // larger one at load ("out-of-range integer"); the engine draws 64-bit seeds
+            // for layers created without one, so those are written as `null` (Keras then
+            // seeds the layer itself, as for `Dropout(rate)`).
+            c.insert("seed".into(), json!(seed.filter(|&s| s <= i32::MAX as u64)));
         }
         LayerSpec::Activation { activation } => {
             c.insert("activation".into(), json!(activation.name()));
