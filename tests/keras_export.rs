@@ -56,24 +56,37 @@ fn same_predictions(what: &str, m: &Sequential, x: &Tensor, want: &Tensor) {
     assert_eq!(got, *want, "{what}: the re-read model predicts differently");
 }
 
+/// The transfer-learning case: model A's base frozen (`trainable = False`), as model B is
+/// saved after the first fine-tuning phase. Exported under this name.
+const FROZEN: &str = "my_model_A_frozen";
+
 #[test]
 fn exports_read_back_exactly_and_are_left_for_real_tools() {
     let root = out_dir();
-    for (model, file) in MODELS {
-        let dump: Value = serde_json::from_slice(&std::fs::read(fixture_dir().join(format!("{model}.json"))).unwrap()).unwrap();
+    for (model, file) in MODELS.into_iter().chain([(FROZEN, "my_model_A.keras")]) {
+        let dump_name = if model == FROZEN { "my_model_A" } else { model };
+        let dump: Value = serde_json::from_slice(&std::fs::read(fixture_dir().join(format!("{dump_name}.json"))).unwrap()).unwrap();
         let x = tensor(&dump["inputs"]);
         let m = load_keras_model(&std::fs::read(fixture_dir().join(file)).unwrap()).unwrap();
+        if model == FROZEN {
+            m.layers()[..5].iter().for_each(|l| l.set_trainable(false));
+        }
+        let trainable: Vec<bool> = m.layers().iter().map(|l| l.trainable()).collect();
         let ours = m.predict(&x, 32).unwrap();
 
         let archive = to_keras_archive(&m).unwrap();
         let read = read_model_file(&archive).unwrap();
         assert_eq!(read.format, KerasFormat::KerasV3);
         assert_eq!(read.model_config["config"]["name"], m.name.as_str());
-        same_predictions(&format!("{model}.keras"), &load_keras_model(&archive).unwrap(), &x, &ours);
+        let back = load_keras_model(&archive).unwrap();
+        same_predictions(&format!("{model}.keras"), &back, &x, &ours);
+        assert_eq!(back.layers().iter().map(|l| l.trainable()).collect::<Vec<_>>(), trainable, "{model}.keras");
 
         let h5 = to_legacy_h5(&m).unwrap();
         assert_eq!(read_model_file(&h5).unwrap().format, KerasFormat::LegacyH5);
-        same_predictions(&format!("{model}.h5"), &load_keras_model(&h5).unwrap(), &x, &ours);
+        let back = load_keras_model(&h5).unwrap();
+        same_predictions(&format!("{model}.h5"), &back, &x, &ours);
+        assert_eq!(back.layers().iter().map(|l| l.trainable()).collect::<Vec<_>>(), trainable, "{model}.h5");
 
         let (model_json, bin) = to_tfjs(&m);
         same_predictions(&format!("{model} TF.js"), &from_tfjs(&model_json, &bin, 1).unwrap(), &x, &ours);
@@ -84,10 +97,10 @@ fn exports_read_back_exactly_and_are_left_for_real_tools() {
         std::fs::write(dir.join("model.h5"), &h5).unwrap();
         std::fs::write(dir.join("tfjs/model.json"), &model_json).unwrap();
         std::fs::write(dir.join("tfjs").join(WEIGHTS_FILE), &bin).unwrap();
-        let expected = json!({"model": model, "from": file, "inputs": tensor_json(&x), "outputs": tensor_json(&ours)});
+        let expected = json!({"model": model, "from": file, "trainable": trainable, "inputs": tensor_json(&x), "outputs": tensor_json(&ours)});
         std::fs::write(dir.join("expected.json"), expected.to_string()).unwrap();
     }
-    println!("exported {} models to {}", MODELS.len(), root.display());
+    println!("exported {} models to {}", MODELS.len() + 1, root.display());
 }
 
 #[test]

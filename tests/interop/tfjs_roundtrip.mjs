@@ -1,7 +1,8 @@
 // Loads the TF.js layers models our engine exported (src/model/io.rs `to_tfjs`, written
 // by `cargo test --release --test keras_export` to target/keras-roundtrip/<model>/tfjs/)
 // with the real @tensorflow/tfjs, predicts the inputs in expected.json beside them, and
-// compares with our predictions. Exit 1 on any load failure or a difference over TOL.
+// compares with our predictions and layer.trainable flags. Exit 1 on any load failure,
+// a difference over TOL or a flag that differs.
 //
 //   node tests/interop/tfjs_roundtrip.mjs [target/keras-roundtrip]
 //
@@ -43,7 +44,10 @@ for (const name of models) {
     const shapeOk = JSON.stringify(y.shape) === JSON.stringify(exp.outputs.shape);
     let err = shapeOk ? 0 : Infinity;
     if (shapeOk) exp.outputs.values.forEach((v, i) => { err = Math.max(err, Math.abs(got[i] - v)); });
-    const ok = err <= TOL;
+    const trainable = model.layers.map((l) => l.trainable);
+    const flagsOk = JSON.stringify(trainable) === JSON.stringify(exp.trainable);
+    if (!flagsOk) console.log(`FAIL  ${label} layer.trainable ${JSON.stringify(trainable)}, ours ${JSON.stringify(exp.trainable)}`);
+    const ok = err <= TOL && flagsOk;
     failures += ok ? 0 : 1;
     console.log(`${ok ? "ok  " : "FAIL"}  ${label} max |tfjs - ours| = ${err.toExponential(3)}` +
       (shapeOk ? "" : ` (shape ${JSON.stringify(y.shape)} vs ${JSON.stringify(exp.outputs.shape)})`));
