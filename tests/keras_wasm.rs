@@ -8,7 +8,9 @@
 //! and runs the module under Node with `node tests/fixtures/keras/run_wasm_test.mjs <wasm>`;
 //! a failed assertion traps (wasm32 aborts on panic), so a clean exit is a pass.
 
-use transfer_playground::keras::{load_keras_model, read_model_file, to_keras_archive, to_legacy_h5, KerasFormat};
+use transfer_playground::keras::{
+    load_keras_model, read_model_file, to_keras_archive, to_legacy_h5, KerasFormat,
+};
 use transfer_playground::tensor::from_vec;
 
 const MODEL_A_H5: &[u8] = include_bytes!("fixtures/keras/my_model_A.h5");
@@ -49,16 +51,36 @@ fn refuses_broken_files() {
 fn imports_predicts_and_exports() {
     let dump: serde_json::Value = serde_json::from_str(MODEL_A_DUMP).unwrap();
     let tensor = |v: &serde_json::Value| {
-        let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
-        let values: Vec<f32> = v["values"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+        let shape: Vec<usize> = v["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap() as usize)
+            .collect();
+        let values: Vec<f32> = v["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
         from_vec(&shape, values).unwrap()
     };
     let (x, want) = (tensor(&dump["inputs"]), tensor(&dump["outputs"]));
     let model = load_keras_model(MODEL_A_H5).unwrap();
     let ours = model.predict(&x, 32).unwrap();
-    let err = ours.iter().zip(want.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let err = ours
+        .iter()
+        .zip(want.iter())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
     assert!(err <= 1e-5, "max error {err}");
-    for bytes in [to_keras_archive(&model).unwrap(), to_legacy_h5(&model).unwrap()] {
-        assert_eq!(load_keras_model(&bytes).unwrap().predict(&x, 32).unwrap(), ours);
+    for bytes in [
+        to_keras_archive(&model).unwrap(),
+        to_legacy_h5(&model).unwrap(),
+    ] {
+        assert_eq!(
+            load_keras_model(&bytes).unwrap().predict(&x, 32).unwrap(),
+            ours
+        );
     }
 }

@@ -85,7 +85,10 @@ pub fn keras3_model_config(model: &Sequential) -> Value {
     for l in model.layers() {
         let node = l.borrow();
         let spec = node.layer.spec();
-        let mut layer = keras3_object("keras.layers", layer_config(&spec, &node.name, node.trainable));
+        let mut layer = keras3_object(
+            "keras.layers",
+            layer_config(&spec, &node.name, node.trainable),
+        );
         let c = &mut layer["config"];
         c["dtype"] = dtype_policy();
         if let Some(c) = c.as_object_mut() {
@@ -128,8 +131,14 @@ pub fn keras3_model_config(model: &Sequential) -> Value {
 fn keras3_object(module: &str, v: Value) -> Value {
     let mut o = Map::new();
     o.insert("module".into(), json!(module));
-    o.insert("class_name".into(), v.get("class_name").cloned().unwrap_or(Value::Null));
-    o.insert("config".into(), v.get("config").cloned().unwrap_or_else(|| json!({})));
+    o.insert(
+        "class_name".into(),
+        v.get("class_name").cloned().unwrap_or(Value::Null),
+    );
+    o.insert(
+        "config".into(),
+        v.get("config").cloned().unwrap_or_else(|| json!({})),
+    );
     o.insert("registered_name".into(), Value::Null);
     Value::Object(o)
 }

@@ -236,13 +236,22 @@ pub(super) fn write_legacy_model(
     layers: &[LayerWeights],
 ) -> Result<Vec<u8>, KerasFileError> {
     let mut file = FileBuilder::new();
-    file.set_attr("model_config", AttrValue::VarLenString(model_config.to_string()));
-    file.set_attr("keras_version", AttrValue::VarLenString(keras_version.to_string()));
+    file.set_attr(
+        "model_config",
+        AttrValue::VarLenString(model_config.to_string()),
+    );
+    file.set_attr(
+        "keras_version",
+        AttrValue::VarLenString(keras_version.to_string()),
+    );
     file.set_attr("backend", AttrValue::VarLenString("tensorflow".into()));
     let mut weights = file.create_group("model_weights");
     let names: Vec<String> = layers.iter().map(|l| l.layer_name.clone()).collect();
     weights.set_attr("layer_names", string_array(names));
-    weights.set_attr("keras_version", AttrValue::VarLenString(keras_version.to_string()));
+    weights.set_attr(
+        "keras_version",
+        AttrValue::VarLenString(keras_version.to_string()),
+    );
     weights.set_attr("backend", AttrValue::VarLenString("tensorflow".into()));
     for layer in layers {
         let mut group = weights.create_group(&layer.layer_name);
@@ -263,7 +272,8 @@ pub(super) fn write_legacy_model(
         weights.add_group(group.finish());
     }
     file.add_group(weights.finish());
-    file.finish().map_err(|e| KerasFileError::CorruptHdf5(format!("writing the .h5 file: {e}")))
+    file.finish()
+        .map_err(|e| KerasFileError::CorruptHdf5(format!("writing the .h5 file: {e}")))
 }
 
 /// Writes the `model.weights.h5` of a `.keras` archive: `layers/<key>/vars/<i>` for each
@@ -291,7 +301,8 @@ pub(super) fn write_v3_weights(
     let mut own = file.create_group("vars");
     own.set_attr("name", AttrValue::VarLenString(model_name.to_string()));
     file.add_group(own.finish());
-    file.finish().map_err(|e| KerasFileError::CorruptHdf5(format!("writing model.weights.h5: {e}")))
+    file.finish()
+        .map_err(|e| KerasFileError::CorruptHdf5(format!("writing model.weights.h5: {e}")))
 }
 
 /// A list of strings as an attribute; an empty list the way h5py stores `np.asarray([])`
