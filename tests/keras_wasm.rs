@@ -1,17 +1,23 @@
-//! The reader inside WebAssembly: the fixtures are compiled in (a wasm32-unknown-unknown
-//! module has no file system) and read the way the page will read an upload.
+//! The reader, importer and exporters inside WebAssembly: the fixtures are compiled in (a
+//! wasm32-unknown-unknown module has no file system) and read the way the page will read
+//! an upload; the exports are written and read back in memory, as the page's download.
 //!
-//! Natively this runs as an ordinary test. For wasm32 build it with
+//! Natively this runs as an ordinary test. For wasm32: `bash scripts/keras-wasm-test.sh`,
+//! which builds it with
 //! `cargo test --release --target wasm32-unknown-unknown --test keras_wasm --no-run`
-//! and run the module under Node with `node tests/fixtures/keras/run_wasm_test.mjs <wasm>`;
+//! and runs the module under Node with `node tests/fixtures/keras/run_wasm_test.mjs <wasm>`;
 //! a failed assertion traps (wasm32 aborts on panic), so a clean exit is a pass.
 
-use transfer_playground::keras::{read_model_file, KerasFormat};
+use transfer_playground::keras::{
+    load_keras_model, read_model_file, to_keras_archive, to_legacy_h5, KerasFormat,
+};
+use transfer_playground::tensor::from_vec;
 
 const MODEL_A_H5: &[u8] = include_bytes!("fixtures/keras/my_model_A.h5");
 const MODEL_A_KERAS: &[u8] = include_bytes!("fixtures/keras/my_model_A.keras");
 const RGB_BN_TF_KERAS: &[u8] = include_bytes!("fixtures/keras/rgb_bn.tf_keras.keras");
 const DTYPES_H5: &[u8] = include_bytes!("fixtures/keras/dtypes.h5");
+const MODEL_A_DUMP: &str = include_str!("fixtures/keras/my_model_A.json");
 
 #[test]
 fn reads_real_files() {
@@ -39,4 +45,42 @@ fn refuses_broken_files() {
     let mut lying = MODEL_A_H5.to_vec();
     lying[40..48].copy_from_slice(&u64::MAX.to_le_bytes()); // superblock end-of-file address
     assert!(read_model_file(&lying).is_err());
+}
+
+#[test]
+fn imports_predicts_and_exports() {
+    let dump: serde_json::Value = serde_json::from_str(MODEL_A_DUMP).unwrap();
+    let tensor = |v: &serde_json::Value| {
+        let shape: Vec<usize> = v["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap() as usize)
+            .collect();
+        let values: Vec<f32> = v["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
+        from_vec(&shape, values).unwrap()
+    };
+    let (x, want) = (tensor(&dump["inputs"]), tensor(&dump["outputs"]));
+    let model = load_keras_model(MODEL_A_H5).unwrap();
+    let ours = model.predict(&x, 32).unwrap();
+    let err = ours
+        .iter()
+        .zip(want.iter())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(err <= 1e-5, "max error {err}");
+    for bytes in [
+        to_keras_archive(&model).unwrap(),
+        to_legacy_h5(&model).unwrap(),
+    ] {
+        assert_eq!(
+            load_keras_model(&bytes).unwrap().predict(&x, 32).unwrap(),
+            ours
+        );
+    }
 }

@@ -6,10 +6,11 @@
 //! ([`MAX_EXPANSION`] times its length), so a zip header that lies about sizes ends in an
 //! error, not an allocation.
 
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Write};
 
 use zip::result::ZipError;
-use zip::ZipArchive;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use super::{config_layers, h5, KerasFileError, KerasFormat, KerasModelFile, MAX_EXPANSION};
 
@@ -44,6 +45,27 @@ pub(super) fn read_keras_archive(bytes: &[u8]) -> Result<KerasModelFile, KerasFi
         model_config,
         layers,
     })
+}
+
+/// Zips a `.keras` archive as Keras does: `metadata.json`, `config.json`,
+/// `model.weights.h5`, in that order, stored (not deflated).
+pub(super) fn write_keras_archive(
+    metadata_json: &str,
+    config_json: &str,
+    weights_h5: &[u8],
+) -> Result<Vec<u8>, KerasFileError> {
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+    for (name, bytes) in [
+        ("metadata.json", metadata_json.as_bytes()),
+        ("config.json", config_json.as_bytes()),
+        ("model.weights.h5", weights_h5),
+    ] {
+        zip.start_file(name, options).map_err(corrupt)?;
+        zip.write_all(bytes)
+            .map_err(|e| KerasFileError::CorruptArchive(format!("writing {name}: {e}")))?;
+    }
+    Ok(zip.finish().map_err(corrupt)?.into_inner())
 }
 
 /// The bytes of entry `name`, `None` if the archive has no such entry.

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use hdf5_pure::{AttrValue, Dataset, Datatype, DatatypeByteOrder, File, Group};
+use hdf5_pure::{AttrValue, Dataset, Datatype, DatatypeByteOrder, File, FileBuilder, Group};
 
 use super::{
     config_layers, is_nested_model, ConfigLayer, KerasFileError, KerasFormat, KerasModelFile,
@@ -224,6 +224,99 @@ pub(super) fn read_v3_weights(
         });
     }
     Ok(layers)
+}
+
+/// Writes a legacy `model.save("x.h5")` file: the layout of the module docs, with weight
+/// names spelled as tf-keras spells them (`model_weights/conv2d/conv2d/kernel:0`, listed
+/// in `weight_names` as `conv2d/kernel:0`), which Keras 3's legacy loader and tf-keras
+/// both read (they go by position in `weight_names`, not by the name).
+pub(super) fn write_legacy_model(
+    model_config: &str,
+    keras_version: &str,
+    layers: &[LayerWeights],
+) -> Result<Vec<u8>, KerasFileError> {
+    let mut file = FileBuilder::new();
+    file.set_attr(
+        "model_config",
+        AttrValue::VarLenString(model_config.to_string()),
+    );
+    file.set_attr(
+        "keras_version",
+        AttrValue::VarLenString(keras_version.to_string()),
+    );
+    file.set_attr("backend", AttrValue::VarLenString("tensorflow".into()));
+    let mut weights = file.create_group("model_weights");
+    let names: Vec<String> = layers.iter().map(|l| l.layer_name.clone()).collect();
+    weights.set_attr("layer_names", string_array(names));
+    weights.set_attr(
+        "keras_version",
+        AttrValue::VarLenString(keras_version.to_string()),
+    );
+    weights.set_attr("backend", AttrValue::VarLenString("tensorflow".into()));
+    for layer in layers {
+        let mut group = weights.create_group(&layer.layer_name);
+        let mut inner = group.create_group(&layer.layer_name);
+        let mut weight_names = Vec::with_capacity(layer.weights.len());
+        for w in &layer.weights {
+            let var = format!("{}:0", variable_of(&w.name));
+            inner
+                .create_dataset(&var)
+                .with_f32_data(&w.data)
+                .with_shape(&shape_u64(&w.shape));
+            weight_names.push(format!("{}/{var}", layer.layer_name));
+        }
+        if !layer.weights.is_empty() {
+            group.add_group(inner.finish());
+        }
+        group.set_attr("weight_names", string_array(weight_names));
+        weights.add_group(group.finish());
+    }
+    file.add_group(weights.finish());
+    file.finish()
+        .map_err(|e| KerasFileError::CorruptHdf5(format!("writing the .h5 file: {e}")))
+}
+
+/// Writes the `model.weights.h5` of a `.keras` archive: `layers/<key>/vars/<i>` for each
+/// `(key, layer)` (keys as Keras derives them, see the module docs), each `vars` group
+/// carrying the layer's name as Keras 3.15 does, and the model's own empty `vars`.
+pub(super) fn write_v3_weights(
+    model_name: &str,
+    layers: &[(String, LayerWeights)],
+) -> Result<Vec<u8>, KerasFileError> {
+    let mut file = FileBuilder::new();
+    let mut group_of_layers = file.create_group("layers");
+    for (key, layer) in layers {
+        let mut group = group_of_layers.create_group(key);
+        let mut vars = group.create_group("vars");
+        vars.set_attr("name", AttrValue::VarLenString(layer.layer_name.clone()));
+        for (i, w) in layer.weights.iter().enumerate() {
+            vars.create_dataset(&i.to_string())
+                .with_f32_data(&w.data)
+                .with_shape(&shape_u64(&w.shape));
+        }
+        group.add_group(vars.finish());
+        group_of_layers.add_group(group.finish());
+    }
+    file.add_group(group_of_layers.finish());
+    let mut own = file.create_group("vars");
+    own.set_attr("name", AttrValue::VarLenString(model_name.to_string()));
+    file.add_group(own.finish());
+    file.finish()
+        .map_err(|e| KerasFileError::CorruptHdf5(format!("writing model.weights.h5: {e}")))
+}
+
+/// A list of strings as an attribute; an empty list the way h5py stores `np.asarray([])`
+/// (an empty float64 array), which is what Keras writes for a weightless layer.
+fn string_array(items: Vec<String>) -> AttrValue {
+    if items.is_empty() {
+        AttrValue::F64Array(Vec::new())
+    } else {
+        AttrValue::VarLenStringArray(items)
+    }
+}
+
+fn shape_u64(shape: &[usize]) -> Vec<u64> {
+    shape.iter().map(|&d| d as u64).collect()
 }
 
 /// Opens the bytes, refusing a file shorter than its superblock says: the common case of

@@ -2,8 +2,10 @@
 //! `model.save(...)`, or a Keras 3 `.keras` archive) become the model's config JSON and its
 //! weight arrays, in Keras' own order. Pure Rust, so it runs unchanged in WebAssembly.
 //!
-//! This module does **not** map the config to engine layers (that needs the engine's
-//! `Layer` enum); it hands over exactly what the file says, checked and converted to `f32`.
+//! [`read_model_file`] hands over exactly what the file says, checked and converted to
+//! `f32`; [`load_keras_model`] (in `import.rs`) builds an engine model from it, through
+//! the config mapping in `model::keras_json` and the weight adapter in `weights.rs`.
+//! `export.rs` writes both formats back ([`to_keras_archive`], [`to_legacy_h5`]).
 //!
 //! # The two formats
 //! * **Legacy HDF5** (`model.save("x.h5")`, Keras 2 / tf-keras and Keras 3 alike): root
@@ -55,7 +57,13 @@
 //! inflate (through `flate2`'s pure-Rust `miniz_oxide` backend).
 
 mod archive;
+pub mod export;
 mod h5;
+mod import;
+pub mod weights;
+
+pub use export::{to_keras_archive, to_legacy_h5};
+pub use import::load_keras_model;
 
 use std::fmt;
 
@@ -209,6 +217,12 @@ impl fmt::Display for KerasFileError {
 }
 
 impl std::error::Error for KerasFileError {}
+
+impl From<KerasFileError> for crate::Error {
+    fn from(e: KerasFileError) -> crate::Error {
+        crate::Error::Format(e.to_string())
+    }
+}
 
 /// The 8-byte HDF5 format signature.
 const HDF5_SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";

@@ -28,6 +28,16 @@ pub fn to_tfjs(model: &Sequential) -> (String, Vec<u8>) {
             }
         }
     }
+    // TF.js keeps a Sequential config's InputLayer entry as `model.layers[0]` (its own
+    // `model.save` never writes one), which would shift every layer index against Keras';
+    // the first layer's `batch_input_shape` carries the input shape instead. (The Keras
+    // files keep the entry: Keras 3's legacy loader misreads `batch_input_shape` alone.)
+    let mut config = model_config(model);
+    if let Some(layers) = config["config"]["layers"].as_array_mut() {
+        if layers.len() > 1 && layers[0]["class_name"] == "InputLayer" {
+            layers.remove(0);
+        }
+    }
     let doc = json!({
         "format": "layers-model",
         "generatedBy": concat!("transfer-playground ", env!("CARGO_PKG_VERSION")),
@@ -35,7 +45,7 @@ pub fn to_tfjs(model: &Sequential) -> (String, Vec<u8>) {
         "modelTopology": {
             "keras_version": "tfjs-layers 4.22.0",
             "backend": "tensor_flow.js",
-            "model_config": model_config(model),
+            "model_config": config,
         },
         "weightsManifest": [{"paths": [WEIGHTS_FILE], "weights": specs}],
     });

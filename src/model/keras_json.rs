@@ -85,7 +85,11 @@ pub fn layer_config(spec: &LayerSpec, name: &str, trainable: bool) -> Value {
         LayerSpec::Dropout { rate, seed } => {
             c.insert("rate".into(), json!(rate));
             c.insert("noise_shape".into(), Value::Null);
-            c.insert("seed".into(), json!(seed));
+            // Keras keeps a Dropout seed in a 32-bit SeedGenerator state and refuses a
+            // larger one at load ("out-of-range integer"); the engine draws 64-bit seeds
+            // for layers created without one, so those are written as `null` (Keras then
+            // seeds the layer itself, as for `Dropout(rate)`).
+            c.insert("seed".into(), json!(seed.filter(|&s| s <= i32::MAX as u64)));
         }
         LayerSpec::Activation { activation } => {
             c.insert("activation".into(), json!(activation.name()));
@@ -375,6 +379,20 @@ fn check_chain(layers: &[Value]) -> Result<()> {
             }
             _ => {}
         }
+    }
+    // Several inputs would otherwise be reported at the second InputLayer as "takes no
+    // inputs", which does not tell a learner what is wrong.
+    let inputs: Vec<&str> = layers
+        .iter()
+        .filter(|l| l.get("class_name").and_then(Value::as_str) == Some("InputLayer"))
+        .map(|l| l.get("config").and_then(|c| c.get("name")).or_else(|| l.get("name")).and_then(Value::as_str).unwrap_or("?"))
+        .collect();
+    if inputs.len() > 1 {
+        return Err(Error::Config(format!(
+            "functional model with {} inputs ({}): only models with one input that is a simple chain of layers can be imported",
+            inputs.len(),
+            inputs.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+        )));
     }
     let mut prev: Option<String> = None;
     for l in layers {
