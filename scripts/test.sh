@@ -58,6 +58,12 @@ else
   skip "wasm tests" "no wasm-bindgen-test dev-dependency in Cargo.toml"
 fi
 
+phase "Keras reader/importer/exporter inside wasm32 (scripts/keras-wasm-test.sh)" bash scripts/keras-wasm-test.sh
+
+# Exported files loaded by real Keras 3, tf-keras and TF.js (installs them if missing;
+# reports SKIP loudly where they cannot be installed).
+phase "interop with real Keras and TF.js (scripts/interop-check.sh)" bash scripts/interop-check.sh
+
 # End-to-end tests drive the page through playwright-core and the system Chromium.
 # They get a running server: E2E_BASE_URL (and CHROMIUM_PATH for executablePath).
 if [ -d tests/e2e ]; then
