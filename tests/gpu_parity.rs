@@ -72,6 +72,7 @@ fn assert_delta_close(what: &str, got: &[f32], want: &[f32], before: &[f32], tol
 
 #[test]
 fn gemm_matches_cpu_in_all_transpositions_with_split_k() {
+    // Both GEMM kernels: tiled (GPUs) and direct (CPU adapters, the default on lavapipe).
     let ctx = gpu_or_skip!();
     // Odd sizes, a single row/column, and long k (split-K with a reduction pass).
     for &(m, k, n) in &[(5, 7, 3), (67, 33, 70), (9, 3001, 16), (130, 17, 1), (1, 600, 65)] {
@@ -80,13 +81,13 @@ fn gemm_matches_cpu_in_all_transpositions_with_split_k() {
         let c0 = data(m * n, 3, -1.0, 1.0);
         for ta in [false, true] {
             for tb in [false, true] {
-                for acc in [false, true] {
+                for (acc, tiled) in [(false, false), (true, false), (false, true), (true, true)] {
                     let mut want = c0.clone();
                     cpu::gemm(m, k, n, &a, ta, &b, tb, &mut want, if acc { 1.0 } else { 0.0 });
                     let (ga, gb, gc) = (ctx.upload("a", &a), ctx.upload("b", &b), ctx.upload("c", &c0));
-                    ctx.run(&kernels::gemm(&ctx, m, k, n, &ga, ta, &gb, tb, &gc, acc));
+                    ctx.run(&kernels::gemm_variant(&ctx, tiled, m, k, n, &ga, ta, &gb, tb, &gc, acc));
                     let got = pollster::block_on(ctx.read(&gc, m * n)).unwrap();
-                    assert_close(&format!("gemm {m}x{k}x{n} ta={ta} tb={tb} acc={acc}"), &got, &want, 1e-4);
+                    assert_close(&format!("gemm {m}x{k}x{n} ta={ta} tb={tb} acc={acc} tiled={tiled}"), &got, &want, 1e-4);
                 }
             }
         }

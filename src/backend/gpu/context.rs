@@ -59,7 +59,8 @@ impl GpuContext {
         // A lost device (driver reset, tab in the background too long) cannot be
         // recovered: record it so that the next call fails with a clear message.
         device.set_device_lost_callback(move |_reason, _msg| flag.store(true, Ordering::SeqCst));
-        let kernels = Kernels::new(&device);
+        let force_tiled = cfg!(not(target_arch = "wasm32")) && std::env::var_os("TP_GPU_TILED_GEMM").is_some();
+        let kernels = Kernels::new(&device, adapter_info.device_type == wgpu::DeviceType::Cpu && !force_tiled);
         Ok(GpuContext { device, queue, adapter_info, kernels, lost })
     }
 

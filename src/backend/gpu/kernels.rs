@@ -133,7 +133,11 @@ pub enum LossKind {
 
 /// Every compiled pipeline.
 pub struct Kernels {
-    gemm: wgpu::ComputePipeline,
+    /// The tiled GEMM (GPUs) and the one without workgroup memory (CPU adapters, see
+    /// gemm_direct.wgsl); `tiled` says which `gemm` uses.
+    gemm_tiled: wgpu::ComputePipeline,
+    gemm_direct: wgpu::ComputePipeline,
+    pub tiled: bool,
     gemm_reduce: wgpu::ComputePipeline,
     im2col: wgpu::ComputePipeline,
     im2col_backward: wgpu::ComputePipeline,
@@ -180,9 +184,12 @@ macro_rules! kernel {
 }
 
 impl Kernels {
-    pub fn new(device: &wgpu::Device) -> Kernels {
+    /// `cpu_adapter`: the adapter is a software implementation (lavapipe, SwiftShader).
+    pub fn new(device: &wgpu::Device, cpu_adapter: bool) -> Kernels {
         Kernels {
-            gemm: kernel!(device, "gemm"),
+            gemm_tiled: kernel!(device, "gemm"),
+            gemm_direct: kernel!(device, "gemm_direct"),
+            tiled: !cpu_adapter,
             gemm_reduce: kernel!(device, "gemm_reduce"),
             im2col: kernel!(device, "im2col"),
             im2col_backward: kernel!(device, "im2col_backward"),
@@ -243,6 +250,12 @@ fn window_params(w: &Window, total: usize, kind: u32) -> WindowParams {
 /// along k over up to 32 workgroup layers and summed by a second kernel.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(ctx: &GpuContext, m: usize, k: usize, n: usize, a: &wgpu::Buffer, ta: bool, b: &wgpu::Buffer, tb: bool, c: &wgpu::Buffer, accumulate: bool) -> Vec<Op> {
+    gemm_variant(ctx, ctx.kernels.tiled, m, k, n, a, ta, b, tb, c, accumulate)
+}
+
+/// [`gemm`] with an explicit choice of the tiled or the direct kernel (for tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_variant(ctx: &GpuContext, tiled: bool, m: usize, k: usize, n: usize, a: &wgpu::Buffer, ta: bool, b: &wgpu::Buffer, tb: bool, c: &wgpu::Buffer, accumulate: bool) -> Vec<Op> {
     let tiles = m.div_ceil(64) * n.div_ceil(64);
     let splits = if tiles < 32 && k >= 512 { (k / 256).clamp(1, 32) } else { 1 };
     let k_chunk = k.div_ceil(splits).div_ceil(16) * 16;
@@ -253,13 +266,14 @@ pub fn gemm(ctx: &GpuContext, m: usize, k: usize, n: usize, a: &wgpu::Buffer, ta
     };
     let groups = (n.div_ceil(64) as u32, m.div_ceil(64) as u32, splits as u32);
     let k = &ctx.kernels;
+    let pipe = if tiled { &k.gemm_tiled } else { &k.gemm_direct };
     if splits == 1 {
-        return vec![dispatch(ctx, &k.gemm, &uniform(ctx, &p), &seq(&[a, b, c]), groups)];
+        return vec![dispatch(ctx, pipe, &uniform(ctx, &p), &seq(&[a, b, c]), groups)];
     }
     let part = ctx.zeros("gemm split-k partials", splits * m * n);
     let r = ReduceParams { count: (m * n) as u32, splits: splits as u32, accumulate: accumulate as u32, _pad: 0 };
     vec![
-        dispatch(ctx, &k.gemm, &uniform(ctx, &p), &seq(&[a, b, &part]), groups),
+        dispatch(ctx, pipe, &uniform(ctx, &p), &seq(&[a, b, &part]), groups),
         dispatch(ctx, &k.gemm_reduce, &uniform(ctx, &r), &seq(&[&part, c]), grid(m * n)),
     ]
 }

@@ -32,10 +32,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let k_begin = wg.z * p.k_chunk;
     let k_end = min(p.k, k_begin + p.k_chunk);
     let tid = lid.y * 16u + lid.x;
-    var acc: array<f32, 16>;
-    for (var i = 0u; i < 16u; i++) {
-        acc[i] = 0.0;
-    }
+    // Invocation (lid.y, lid.x) owns rows 4 lid.y + i and columns 4 lid.x + (0..4):
+    // one vec4 accumulator per row, no dynamically indexed private arrays (which
+    // software rasterisers such as lavapipe spill to memory).
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
     for (var k0 = k_begin; k0 < k_end; k0 += 16u) {
         for (var t = 0u; t < 4u; t++) {
             let e = tid + t * 256u;
@@ -63,34 +66,38 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
         workgroupBarrier();
         for (var kk = 0u; kk < 16u; kk++) {
-            var av: array<f32, 4>;
-            var bv: array<f32, 4>;
-            for (var i = 0u; i < 4u; i++) {
-                av[i] = tile_a[kk * 64u + lid.y + 16u * i];
-                bv[i] = tile_b[kk * 64u + lid.x + 16u * i];
-            }
-            for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < 4u; j++) {
-                    acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]);
-                }
-            }
+            let ab = kk * 64u + lid.y * 4u;
+            let bb = kk * 64u + lid.x * 4u;
+            let bv = vec4<f32>(tile_b[bb], tile_b[bb + 1u], tile_b[bb + 2u], tile_b[bb + 3u]);
+            acc0 = fma(vec4<f32>(tile_a[ab]), bv, acc0);
+            acc1 = fma(vec4<f32>(tile_a[ab + 1u]), bv, acc1);
+            acc2 = fma(vec4<f32>(tile_a[ab + 2u]), bv, acc2);
+            acc3 = fma(vec4<f32>(tile_a[ab + 3u]), bv, acc3);
         }
         workgroupBarrier();
     }
-    for (var i = 0u; i < 4u; i++) {
-        let r = row0 + lid.y + 16u * i;
-        for (var j = 0u; j < 4u; j++) {
-            let cc = col0 + lid.x + 16u * j;
-            if (r < p.m && cc < p.n) {
-                let at = r * p.n + cc;
-                if (p.splits > 1u) {
-                    c[wg.z * p.m * p.n + at] = acc[i * 4u + j];
-                } else if (p.accumulate != 0u) {
-                    c[at] = c[at] + acc[i * 4u + j];
-                } else {
-                    c[at] = acc[i * 4u + j];
-                }
-            }
+    store(row0 + lid.y * 4u, col0 + lid.x * 4u, acc0, wg.z);
+    store(row0 + lid.y * 4u + 1u, col0 + lid.x * 4u, acc1, wg.z);
+    store(row0 + lid.y * 4u + 2u, col0 + lid.x * 4u, acc2, wg.z);
+    store(row0 + lid.y * 4u + 3u, col0 + lid.x * 4u, acc3, wg.z);
+}
+
+fn store1(r: u32, cc: u32, v: f32, split: u32) {
+    if (r < p.m && cc < p.n) {
+        let at = r * p.n + cc;
+        if (p.splits > 1u) {
+            c[split * p.m * p.n + at] = v;
+        } else if (p.accumulate != 0u) {
+            c[at] = c[at] + v;
+        } else {
+            c[at] = v;
         }
     }
+}
+
+fn store(r: u32, cc: u32, v: vec4<f32>, split: u32) {
+    store1(r, cc, v.x, split);
+    store1(r, cc + 1u, v.y, split);
+    store1(r, cc + 2u, v.z, split);
+    store1(r, cc + 3u, v.w, split);
 }
