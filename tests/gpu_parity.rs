@@ -332,3 +332,29 @@ fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
         assert_close(&format!("final weight {i}"), a.as_slice().unwrap(), b.as_slice().unwrap(), 1e-3);
     }
 }
+
+#[test]
+fn divergence_is_reported_and_stops_updates_like_the_cpu() {
+    let ctx = gpu_or_skip!();
+    let specs = [LayerSpec::dense(8, Activation::Relu), LayerSpec::dense(1, Activation::Linear)];
+    let build = || {
+        let mut m = Sequential::from_specs(&[4], &specs, 3).unwrap();
+        m.compile(Loss::MeanSquaredError, OptimizerConfig::sgd(1e6)).unwrap();
+        m
+    };
+    let x = from_vec(&[32, 4], data(128, 1, -10.0, 10.0)).unwrap();
+    let y = from_vec(&[32, 1], data(32, 2, -100.0, 100.0)).unwrap();
+    let opts = FitOptions { epochs: 20, batch_size: 4, shuffle: false, ..Default::default() };
+    let mut cpu_m = build();
+    let cpu_err = cpu_m.fit_quiet(&x, &y, opts.clone()).unwrap_err();
+    let m = build();
+    let mut g = GpuModel::new(ctx.clone(), &m, 4).unwrap();
+    let gpu_err = pollster::block_on(g.fit(&x, &y, &opts)).unwrap_err();
+    eprintln!("CPU: {cpu_err}\nGPU: {gpu_err}");
+    assert!(matches!(cpu_err, transfer_playground::Error::Diverged(_)) && matches!(gpu_err, transfer_playground::Error::Diverged(_)));
+    // Both kept the weights of the last step whose loss was finite.
+    pollster::block_on(g.download_into(&m)).unwrap();
+    for (i, (a, b)) in m.get_weights().iter().zip(cpu_m.get_weights()).enumerate() {
+        assert_close(&format!("weight {i} after divergence"), a.as_slice().unwrap(), b.as_slice().unwrap(), 1e-3);
+    }
+}

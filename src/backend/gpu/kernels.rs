@@ -394,20 +394,22 @@ pub fn loss(
     dispatch(ctx, &ctx.kernels.loss, &uniform(ctx, &p), &seq(&[out, y, grad, row_loss, row_correct]), grid(rows))
 }
 
-/// `acc += [sum(row_loss), sum(row_correct)]`.
+/// `acc += [sum(row_loss), sum(row_correct)]`, or `acc[2] = 1` (diverged) when the sum is not finite.
 pub fn loss_accumulate(ctx: &GpuContext, rows: usize, row_loss: &wgpu::Buffer, row_correct: &wgpu::Buffer, acc: &wgpu::Buffer) -> Op {
     let p = RowParams { a: rows as u32, b: 0, c: 0, _pad: 0 };
     dispatch(ctx, &ctx.kernels.loss_accumulate, &uniform(ctx, &p), &seq(&[row_loss, row_correct, acc]), (1, 1, 1))
 }
 
 /// SGD update of `w` (exactly sized) with the shared optimizer uniform; `velocity` is
-/// unused (any buffer) without momentum.
-pub fn sgd(ctx: &GpuContext, params: &wgpu::Buffer, len: usize, w: &wgpu::Buffer, g: &wgpu::Buffer, velocity: &wgpu::Buffer) -> Op {
-    dispatch(ctx, &ctx.kernels.sgd, params, &seq(&[w, g, velocity]), grid(len))
+/// unused (any buffer) without momentum. Skipped when `status[2]` (diverged) is set.
+#[allow(clippy::too_many_arguments)]
+pub fn sgd(ctx: &GpuContext, params: &wgpu::Buffer, len: usize, w: &wgpu::Buffer, g: &wgpu::Buffer, velocity: &wgpu::Buffer, status: &wgpu::Buffer) -> Op {
+    dispatch(ctx, &ctx.kernels.sgd, params, &seq(&[w, g, velocity, status]), grid(len))
 }
 
-/// Adam update of `w` (exactly sized) with the shared optimizer uniform.
+/// Adam update of `w` (exactly sized) with the shared optimizer uniform. Skipped when
+/// `status[2]` (diverged) is set.
 #[allow(clippy::too_many_arguments)]
-pub fn adam(ctx: &GpuContext, params: &wgpu::Buffer, len: usize, w: &wgpu::Buffer, g: &wgpu::Buffer, m: &wgpu::Buffer, v: &wgpu::Buffer) -> Op {
-    dispatch(ctx, &ctx.kernels.adam, params, &seq(&[w, g, m, v]), grid(len))
+pub fn adam(ctx: &GpuContext, params: &wgpu::Buffer, len: usize, w: &wgpu::Buffer, g: &wgpu::Buffer, m: &wgpu::Buffer, v: &wgpu::Buffer, status: &wgpu::Buffer) -> Op {
+    dispatch(ctx, &ctx.kernels.adam, params, &seq(&[w, g, m, v, status]), grid(len))
 }

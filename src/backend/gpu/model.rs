@@ -91,7 +91,7 @@ pub struct GpuModel {
     y_per_example: usize,
     row_loss: wgpu::Buffer,
     row_correct: wgpu::Buffer,
-    /// `[loss_sum, correct]` of the training steps since the last `take_metrics`.
+    /// `[loss_sum, correct, diverged]` of the training steps since the last `take_metrics`.
     acc_train: wgpu::Buffer,
     acc_eval: wgpu::Buffer,
     optim_params: wgpu::Buffer,
@@ -202,8 +202,8 @@ impl GpuModel {
             y_per_example,
             row_loss: ctx.zeros("row loss", max_batch * rows_per_example),
             row_correct: ctx.zeros("row correct", max_batch * rows_per_example),
-            acc_train: ctx.zeros("train metrics", 2),
-            acc_eval: ctx.zeros("eval metrics", 2),
+            acc_train: ctx.zeros("train metrics", 3),
+            acc_eval: ctx.zeros("eval metrics", 3),
             optim_params: k::uniform(&ctx, &OptimParams::default()),
             dummy: ctx.zeros("unused", 1),
             layers,
@@ -419,8 +419,8 @@ impl GpuModel {
         for &(li, pi) in &self.slots {
             let p = &self.layers[li].params[pi];
             ops.push(match self.optimizer {
-                OptimizerConfig::Sgd { .. } => k::sgd(ctx, &self.optim_params, p.len, &p.value, &p.grad, p.state.first().unwrap_or(&self.dummy)),
-                OptimizerConfig::Adam { .. } => k::adam(ctx, &self.optim_params, p.len, &p.value, &p.grad, &p.state[0], &p.state[1]),
+                OptimizerConfig::Sgd { .. } => k::sgd(ctx, &self.optim_params, p.len, &p.value, &p.grad, p.state.first().unwrap_or(&self.dummy), &self.acc_train),
+                OptimizerConfig::Adam { .. } => k::adam(ctx, &self.optim_params, p.len, &p.value, &p.grad, &p.state[0], &p.state[1], &self.acc_train),
             });
         }
         ops
@@ -498,16 +498,19 @@ impl GpuModel {
     }
 
     /// The mean loss and accuracy of the training steps since the last call (one
-    /// readback), resetting the sums. Fails if the loss is not finite.
+    /// readback), resetting the sums. Fails if a step's loss was NaN or infinite: no
+    /// update was applied from that step on (the GPU checks every step).
     pub async fn take_metrics(&mut self) -> Result<(f64, f64)> {
-        let acc = self.ctx.read(&self.acc_train, 2).await?;
+        let acc = self.ctx.read(&self.acc_train, 3).await?;
         self.ctx.run(&[Op::Clear { buf: self.acc_train.clone() }]);
         let (seen, counted) = (self.seen.max(1), self.counted.max(1));
         self.seen = 0;
         self.counted = 0;
         let loss = acc[0] as f64 / seen as f64;
-        if !loss.is_finite() {
-            return Err(Error::Diverged(format!("the loss became {loss} on the GPU. Try a smaller learning rate.")));
+        if acc[2] != 0.0 || !loss.is_finite() {
+            return Err(Error::Diverged(
+                "the loss became NaN or infinite on the GPU; no update was applied from that step on. Try a smaller learning rate.".into(),
+            ));
         }
         Ok((loss, acc[1] as f64 / counted as f64))
     }
@@ -529,7 +532,7 @@ impl GpuModel {
             let ctx = self.ctx.clone();
             ctx.run(self.plan(batch, PlanKind::Evaluate));
         }
-        let acc = self.ctx.read(&self.acc_eval, 2).await?;
+        let acc = self.ctx.read(&self.acc_eval, 3).await?;
         Ok(Evaluation { loss: acc[0] as f64 / n as f64, accuracy: acc[1] as f64 / counted.max(1) as f64 })
     }
 

@@ -19,10 +19,13 @@ struct OptimParams {
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 
+// [loss_sum, correct, diverged] of loss_accumulate.wgsl: no update after a diverged step.
+@group(0) @binding(5) var<storage, read> status: array<f32>;
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
-    if (i >= arrayLength(&w)) { return; }
+    if (i >= arrayLength(&w) || status[2] != 0.0) { return; }
     let gi = g[i];
     let mi = m[i] + (gi - m[i]) * (1.0 - p.beta_1);
     let vi = v[i] + (gi * gi - v[i]) * (1.0 - p.beta_2);

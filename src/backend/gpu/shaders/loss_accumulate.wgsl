@@ -1,5 +1,8 @@
-// Adds a batch's summed loss and correct count into acc = [loss_sum, correct] with
-// one workgroup, so the epoch's totals stay on the GPU until read back at epoch end.
+// Adds a batch's summed loss and correct count into acc = [loss_sum, correct, diverged]
+// with one workgroup, so the epoch's totals stay on the GPU until read back at epoch
+// end. A NaN or infinite batch loss sets the sticky `diverged` flag instead: the
+// optimizer kernels then leave the weights alone (the CPU path refuses such an update
+// too), and the host reports it at the next readback.
 
 struct AccParams {
     rows: u32,
@@ -34,8 +37,13 @@ fn main(@builtin(local_invocation_index) lid: u32) {
         }
         workgroupBarrier();
     }
-    if (lid == 0u) {
-        acc[0] = acc[0] + part_loss[0];
-        acc[1] = acc[1] + part_correct[0];
+    if (lid == 0u && acc[2] == 0.0) {
+        // Exponent bits all ones: infinite or NaN (WGSL has no isnan/isinf).
+        if ((bitcast<u32>(part_loss[0]) & 0x7f800000u) == 0x7f800000u) {
+            acc[2] = 1.0;
+        } else {
+            acc[0] = acc[0] + part_loss[0];
+            acc[1] = acc[1] + part_correct[0];
+        }
     }
 }

@@ -18,10 +18,13 @@ struct OptimParams {
 @group(0) @binding(2) var<storage, read> g: array<f32>;
 @group(0) @binding(3) var<storage, read_write> velocity: array<f32>;
 
+// [loss_sum, correct, diverged] of loss_accumulate.wgsl: no update after a diverged step.
+@group(0) @binding(4) var<storage, read> status: array<f32>;
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
-    if (i >= arrayLength(&w)) { return; }
+    if (i >= arrayLength(&w) || status[2] != 0.0) { return; }
     let lr = p.learning_rate;
     if (p.momentum == 0.0) {
         w[i] = w[i] - lr * g[i];
