@@ -317,6 +317,15 @@ fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
     let mut g = GpuModel::new(ctx.clone(), &gpu_m, 16).unwrap();
     let hg = pollster::block_on(g.fit(&x, &y, &opts(3))).unwrap();
     compare("stage 1 (frozen base)", &hg, &hc);
+    // The same stage without the frozen-feature cache (every step runs the base on the GPU).
+    let nc_m = Sequential::from_specs(&[12, 12, 1], &specs, 7).unwrap();
+    nc_m.layers()[0].set_trainable(false);
+    nc_m.layers()[2].set_trainable(false);
+    let mut nc_m = nc_m;
+    nc_m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false }).unwrap();
+    let mut g_nc = GpuModel::new(ctx.clone(), &nc_m, 16).unwrap();
+    let h_nc = pollster::block_on(g_nc.fit(&x, &y, &FitOptions { cache_frozen_features: false, ..opts(3) })).unwrap();
+    compare("stage 1 without the feature cache", &h_nc, &hc);
     pollster::block_on(g.download_into(&gpu_m)).unwrap();
     // Stage 2: unfreeze, recompile with Adam, fine-tune everything.
     cpu_m.set_trainable(true);

@@ -96,7 +96,8 @@ pub struct GpuModel {
     acc_eval: wgpu::Buffer,
     optim_params: wgpu::Buffer,
     dummy: wgpu::Buffer,
-    plans: HashMap<(usize, PlanKind), Vec<Op>>,
+    /// Recorded ops by (batch, kind, first layer, end layer).
+    plans: HashMap<(usize, PlanKind, usize, usize), Vec<Op>>,
     /// Examples and counted predictions since the last `take_metrics`.
     seen: usize,
     counted: usize,
@@ -239,8 +240,29 @@ impl GpuModel {
         }
     }
 
-    /// Records the ops of one forward (+ loss, + backward and update) pass for `batch`.
-    fn record(&self, batch: usize, plan: PlanKind) -> Vec<Op> {
+    /// The buffer that feeds layer `i` (for `i > 0` the previous layer's output, which
+    /// is also where cached features of a frozen base are uploaded).
+    fn input_of(&self, i: usize) -> &wgpu::Buffer {
+        if i == 0 {
+            &self.x
+        } else {
+            &self.layers[i - 1].out
+        }
+    }
+
+    /// Per-example shape entering layer `i`.
+    fn shape_into(&self, i: usize) -> &[usize] {
+        if i == 0 {
+            &self.input_shape
+        } else {
+            &self.layers[i - 1].out_shape
+        }
+    }
+
+    /// Records the ops of one pass over layers `from..to` for `batch`: forward, and for
+    /// Train/Evaluate (where `to` is the last layer) the loss, and for Train backward
+    /// and the optimizer updates.
+    fn record(&self, batch: usize, plan: PlanKind, from: usize, to: usize) -> Vec<Op> {
         let ctx = &*self.ctx;
         let mut ops = Vec::new();
         let n_layers = self.layers.len();
@@ -249,8 +271,8 @@ impl GpuModel {
         // With a fused loss the last layer's activation is left to the loss kernel.
         let skip_last_act = plan != PlanKind::Predict && self.fused;
         // ---- forward
-        for (i, l) in self.layers.iter().enumerate() {
-            let input = if i == 0 { &self.x } else { &self.layers[i - 1].out };
+        for (i, l) in self.layers.iter().enumerate().take(to).skip(from) {
+            let input = self.input_of(i);
             let in_len = batch * prod(&l.in_shape);
             let out_len = batch * prod(&l.out_shape);
             let skip_act = skip_last_act && i == n_layers - 1;
@@ -326,12 +348,13 @@ impl GpuModel {
             return ops;
         }
         let Some(first) = self.first_trainable else { return ops };
+        let first = first.max(from);
         // ---- backward, down to the first trainable layer
         for i in (first..n_layers).rev() {
             let l = &self.layers[i];
             let need_dx = i > first;
             let dx = if i > 0 { Some(&self.layers[i - 1].grad) } else { None };
-            let input = if i == 0 { &self.x } else { &self.layers[i - 1].out };
+            let input = self.input_of(i);
             let in_len = batch * prod(&l.in_shape);
             let out_len = batch * prod(&l.out_shape);
             let g = &l.grad;
@@ -426,23 +449,26 @@ impl GpuModel {
         ops
     }
 
-    fn plan(&mut self, batch: usize, kind: PlanKind) -> &[Op] {
-        if !self.plans.contains_key(&(batch, kind)) {
-            let ops = self.record(batch, kind);
-            self.plans.insert((batch, kind), ops);
+    fn plan(&mut self, batch: usize, kind: PlanKind, from: usize, to: usize) -> &[Op] {
+        let key = (batch, kind, from, to);
+        if !self.plans.contains_key(&key) {
+            let ops = self.record(batch, kind, from, to);
+            self.plans.insert(key, ops);
         }
-        &self.plans[&(batch, kind)]
+        &self.plans[&key]
     }
 
-    fn upload_batch(&self, x: &Tensor, y: Option<&Tensor>) -> Result<usize> {
-        if x.ndim() == 0 || x.shape()[1..] != self.input_shape[..] {
-            return Err(Error::Shape(format!("GPU model: expected input of per-example shape {:?}, got {:?}", self.input_shape, x.shape())));
+    /// Uploads a batch entering layer `from` (the model input for 0, else features).
+    fn upload_batch(&self, from: usize, x: &Tensor, y: Option<&Tensor>) -> Result<usize> {
+        let expected = self.shape_into(from);
+        if x.ndim() == 0 || x.shape()[1..] != expected[..] {
+            return Err(Error::Shape(format!("GPU model: expected input of per-example shape {:?}, got {:?}", expected, x.shape())));
         }
         let batch = x.shape()[0];
         if batch == 0 || batch > self.max_batch {
             return Err(Error::Shape(format!("GPU model: batches of 1..={} examples, got {batch}", self.max_batch)));
         }
-        self.ctx.write(&self.x, &contiguous(x));
+        self.ctx.write(self.input_of(from), &contiguous(x));
         if let Some(y) = y {
             let ys = contiguous(y);
             if ys.len() != batch * self.y_per_example {
@@ -468,8 +494,13 @@ impl GpuModel {
     /// submits forward, loss, backward and the optimizer update as one command
     /// buffer. Returns without waiting for the GPU.
     pub fn train_step(&mut self, x: &Tensor, y: &Tensor) -> Result<()> {
+        self.train_step_from(0, x, y)
+    }
+
+    /// A training step whose batch enters at layer `from` (features of a frozen base).
+    fn train_step_from(&mut self, from: usize, x: &Tensor, y: &Tensor) -> Result<()> {
         self.ctx.check_alive()?;
-        let batch = self.upload_batch(x, Some(y))?;
+        let batch = self.upload_batch(from, x, Some(y))?;
         for l in &self.layers {
             if let Kind::Dropout { rate, mask, layer } = &l.kind {
                 if *rate > 0.0 {
@@ -493,7 +524,8 @@ impl GpuModel {
         self.seen += batch;
         self.counted += self.predictions_counted(batch);
         let ctx = self.ctx.clone();
-        ctx.run(self.plan(batch, PlanKind::Train));
+        let to = self.layers.len();
+        ctx.run(self.plan(batch, PlanKind::Train, from, to));
         Ok(())
     }
 
@@ -517,6 +549,11 @@ impl GpuModel {
 
     /// `model.evaluate` on the GPU: mean loss and accuracy in inference mode.
     pub async fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
+        self.evaluate_from(0, x, y, batch_size).await
+    }
+
+    /// Evaluation of a batch entering at layer `from`.
+    async fn evaluate_from(&mut self, from: usize, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
         self.ctx.check_alive()?;
         let n = x.shape().first().copied().unwrap_or(0);
         if n == 0 {
@@ -527,10 +564,11 @@ impl GpuModel {
         let mut counted = 0;
         for start in (0..n).step_by(bs) {
             let rows: Vec<usize> = (start..(start + bs).min(n)).collect();
-            let batch = self.upload_batch(&gather_rows(x, &rows), Some(&gather_rows(y, &rows)))?;
+            let batch = self.upload_batch(from, &gather_rows(x, &rows), Some(&gather_rows(y, &rows)))?;
             counted += self.predictions_counted(batch);
             let ctx = self.ctx.clone();
-            ctx.run(self.plan(batch, PlanKind::Evaluate));
+            let to = self.layers.len();
+            ctx.run(self.plan(batch, PlanKind::Evaluate, from, to));
         }
         let acc = self.ctx.read(&self.acc_eval, 3).await?;
         Ok(Evaluation { loss: acc[0] as f64 / n as f64, accuracy: acc[1] as f64 / counted.max(1) as f64 })
@@ -538,18 +576,24 @@ impl GpuModel {
 
     /// `model.predict` on the GPU (inference mode).
     pub async fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        let to = self.layers.len();
+        self.forward_range(0, to, x, batch_size).await
+    }
+
+    /// Inference-mode outputs of layers `from..to` (`to > from`) for inputs entering at `from`.
+    async fn forward_range(&mut self, from: usize, to: usize, x: &Tensor, batch_size: usize) -> Result<Tensor> {
         self.ctx.check_alive()?;
         let n = x.shape().first().copied().unwrap_or(0);
         let bs = batch_size.clamp(1, self.max_batch);
-        let out_shape = self.layers.last().map_or(self.input_shape.clone(), |l| l.out_shape.clone());
+        let out_shape = self.shape_into(to).to_vec();
         let per = prod(&out_shape);
         let mut data = Vec::with_capacity(n * per);
         for start in (0..n).step_by(bs) {
             let rows: Vec<usize> = (start..(start + bs).min(n)).collect();
-            let batch = self.upload_batch(&gather_rows(x, &rows), None)?;
+            let batch = self.upload_batch(from, &gather_rows(x, &rows), None)?;
             let ctx = self.ctx.clone();
-            ctx.run(self.plan(batch, PlanKind::Predict));
-            let out = self.layers.last().unwrap().out.clone();
+            ctx.run(self.plan(batch, PlanKind::Predict, from, to));
+            let out = self.input_of(to).clone();
             data.extend(self.ctx.read(&out, batch * per).await?);
         }
         let mut shape = vec![n];
@@ -559,8 +603,9 @@ impl GpuModel {
 
     /// `model.fit` on the GPU with the CPU session's semantics (same shuffling from
     /// `opts.seed`, Keras' running means, validation at each epoch end). Loss and
-    /// accuracy are read back once per epoch. Frozen layers run forward every step
-    /// (no feature cache yet; results are the same).
+    /// accuracy are read back once per epoch. As on the CPU, a frozen, deterministic
+    /// base's features are computed once (on the GPU, read back, and uploaded per batch
+    /// as the input of the first trainable layer) unless `cache_frozen_features` is off.
     pub async fn fit(&mut self, x: &Tensor, y: &Tensor, opts: &FitOptions) -> Result<History> {
         let n = x.shape().first().copied().unwrap_or(0);
         if n == 0 {
@@ -570,19 +615,34 @@ impl GpuModel {
         let mut rng = Rng::new(opts.seed);
         let mut history = History::default();
         let _ = self.take_metrics().await; // start from zero
+        let first = self.first_trainable.unwrap_or(self.layers.len());
+        let deterministic = self.layers[..first].iter().all(|l| !matches!(l.kind, Kind::Dropout { rate, .. } if rate > 0.0));
+        // (Nothing trainable: no cache, the loss needs the last layer's own forward pass.)
+        let from = if deterministic && opts.cache_frozen_features && first < self.layers.len() { first } else { 0 };
+        let (features, val) = if from > 0 {
+            let fx = self.forward_range(0, from, x, self.max_batch).await?;
+            let fval = match &opts.validation {
+                Some((vx, vy)) => Some((self.forward_range(0, from, vx, self.max_batch).await?, vy.clone())),
+                None => None,
+            };
+            (fx, fval)
+        } else {
+            (x.clone(), opts.validation.clone())
+        };
+        let x = &features;
         for _ in 0..opts.epochs {
             let mut order: Vec<usize> = (0..n).collect();
             if opts.shuffle {
                 rng.shuffle(&mut order);
             }
             for rows in order.chunks(bs) {
-                self.train_step(&gather_rows(x, rows), &gather_rows(y, rows))?;
+                self.train_step_from(from, &gather_rows(x, rows), &gather_rows(y, rows))?;
             }
             let (loss, accuracy) = self.take_metrics().await?;
             history.loss.push(loss);
             history.accuracy.push(accuracy);
-            if let Some((vx, vy)) = &opts.validation {
-                let v = self.evaluate(vx, vy, opts.batch_size.max(32)).await?;
+            if let Some((vx, vy)) = &val {
+                let v = self.evaluate_from(from, vx, vy, opts.batch_size.max(32)).await?;
                 history.val_loss.push(v.loss);
                 history.val_accuracy.push(v.accuracy);
             }
