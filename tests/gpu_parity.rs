@@ -152,7 +152,7 @@ fn model_parity(ctx: &Rc<GpuContext>, what: &str, input: &[usize], specs: &[Laye
         m
     };
     let mut cpu_model = build();
-    let gpu_model = build();
+    let mut gpu_model = build();
     let before = cpu_model.get_weights();
     let mut shape = vec![n];
     shape.extend(input);
@@ -172,7 +172,7 @@ fn model_parity(ctx: &Rc<GpuContext>, what: &str, input: &[usize], specs: &[Laye
             assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-3), "{what}: epoch {e} {name} {a} on the GPU, {b} on the CPU");
         }
     }
-    pollster::block_on(g.download_into(&gpu_model)).unwrap();
+    pollster::block_on(g.download_into(&mut gpu_model)).unwrap();
     for (i, ((a, b), w0)) in gpu_model.get_weights().iter().zip(cpu_model.get_weights()).zip(&before).enumerate() {
         assert_delta_close(&format!("{what}: weight {i}"), a.as_slice().unwrap(), b.as_slice().unwrap(), w0.as_slice().unwrap(), 1e-3);
     }
@@ -326,7 +326,7 @@ fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
     let mut g_nc = GpuModel::new(ctx.clone(), &nc_m, 16).unwrap();
     let h_nc = pollster::block_on(g_nc.fit(&x, &y, &FitOptions { cache_frozen_features: false, ..opts(3) })).unwrap();
     compare("stage 1 without the feature cache", &h_nc, &hc);
-    pollster::block_on(g.download_into(&gpu_m)).unwrap();
+    pollster::block_on(g.download_into(&mut gpu_m)).unwrap();
     // Stage 2: unfreeze, recompile with Adam, fine-tune everything.
     cpu_m.set_trainable(true);
     gpu_m.set_trainable(true);
@@ -336,7 +336,7 @@ fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
     let mut g = GpuModel::new(ctx.clone(), &gpu_m, 16).unwrap();
     let hg = pollster::block_on(g.fit(&x, &y, &opts(2))).unwrap();
     compare("stage 2 (fine-tuning)", &hg, &hc);
-    pollster::block_on(g.download_into(&gpu_m)).unwrap();
+    pollster::block_on(g.download_into(&mut gpu_m)).unwrap();
     for (i, (a, b)) in gpu_m.get_weights().iter().zip(cpu_m.get_weights()).enumerate() {
         assert_close(&format!("final weight {i}"), a.as_slice().unwrap(), b.as_slice().unwrap(), 1e-3);
     }
@@ -356,14 +356,53 @@ fn divergence_is_reported_and_stops_updates_like_the_cpu() {
     let opts = FitOptions { epochs: 20, batch_size: 4, shuffle: false, ..Default::default() };
     let mut cpu_m = build();
     let cpu_err = cpu_m.fit_quiet(&x, &y, opts.clone()).unwrap_err();
-    let m = build();
+    let mut m = build();
     let mut g = GpuModel::new(ctx.clone(), &m, 4).unwrap();
     let gpu_err = pollster::block_on(g.fit(&x, &y, &opts)).unwrap_err();
     eprintln!("CPU: {cpu_err}\nGPU: {gpu_err}");
     assert!(matches!(cpu_err, transfer_playground::Error::Diverged(_)) && matches!(gpu_err, transfer_playground::Error::Diverged(_)));
     // Both kept the weights of the last step whose loss was finite.
-    pollster::block_on(g.download_into(&m)).unwrap();
+    pollster::block_on(g.download_into(&mut m)).unwrap();
     for (i, (a, b)) in m.get_weights().iter().zip(cpu_m.get_weights()).enumerate() {
         assert_close(&format!("weight {i} after divergence"), a.as_slice().unwrap(), b.as_slice().unwrap(), 1e-3);
+    }
+}
+
+#[test]
+fn training_moves_between_backends_with_optimizer_state() {
+    // CPU epoch -> GPU epoch -> CPU epoch (Adam: moments and step count travel with the
+    // weights) must equal three CPU epochs; the same with SGD momentum.
+    let ctx = gpu_or_skip!();
+    let specs = [
+        LayerSpec::conv2d(4, 3, Padding::Same, Activation::Relu),
+        LayerSpec::max_pool(2),
+        LayerSpec::Flatten,
+        LayerSpec::dense(3, Activation::Softmax),
+    ];
+    let (x, y) = bars(24, 6, 3, 5);
+    for opt in [OptimizerConfig::adam(), OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false }] {
+        let build = || {
+            let mut m = Sequential::from_specs(&[6, 6, 1], &specs, 8).unwrap();
+            m.compile(Loss::SparseCategoricalCrossentropy, opt).unwrap();
+            m
+        };
+        let opts = |seed| FitOptions { epochs: 1, batch_size: 8, seed, ..Default::default() };
+        let mut reference = build();
+        for seed in 1..=3 {
+            reference.fit_quiet(&x, &y, opts(seed)).unwrap();
+        }
+        let mut moved = build();
+        moved.fit_quiet(&x, &y, opts(1)).unwrap();
+        let mut g = GpuModel::new(ctx.clone(), &moved, 8).unwrap();
+        pollster::block_on(g.fit(&x, &y, &opts(2))).unwrap();
+        pollster::block_on(g.download_into(&mut moved)).unwrap();
+        assert_eq!(moved.optimizer_steps(), reference.optimizer_steps() * 2 / 3, "{opt:?}: steps after two epochs");
+        moved.fit_quiet(&x, &y, opts(3)).unwrap();
+        for (i, (a, b)) in moved.get_weights().iter().zip(reference.get_weights()).enumerate() {
+            assert_close(&format!("{opt:?}: weight {i}"), a.as_slice().unwrap(), b.as_slice().unwrap(), 1e-4);
+        }
+        for (i, (a, b)) in moved.optimizer_state().iter().zip(reference.optimizer_state()).enumerate() {
+            assert_close(&format!("{opt:?}: optimizer state {i}"), a, &b, 1e-4);
+        }
     }
 }

@@ -215,7 +215,7 @@ impl GpuModel {
             optimizer: compiled.optimizer_config,
             slots: compiled.slots.clone(),
             first_trainable: compiled.first_trainable,
-            step: 0,
+            step: model.optimizer_steps(),
             plans: HashMap::new(),
             seen: 0,
             counted: 0,
@@ -651,8 +651,29 @@ impl GpuModel {
     }
 
     /// Copies every weight (and BN's moving statistics) back into `model`, which must
-    /// be the model (or one with the same layers) this was created from.
-    pub async fn download_into(&self, model: &Sequential) -> Result<()> {
+    /// be the model (or one with the same layers) this was created from, and the
+    /// optimizer state and step count into its compiled optimizer, so training can go
+    /// on on the CPU exactly where it stopped here.
+    pub async fn download_into(&self, model: &mut Sequential) -> Result<()> {
+        self.download_weights(model).await?;
+        // Optimizer state in `Sequential::optimizer_state` order: per slot (SGD
+        // velocity), or all m then all v (Adam).
+        let parts = self.slots.iter().map(|&(l, p)| self.layers[l].params[p].state.len()).max().unwrap_or(0);
+        let mut bufs = Vec::new();
+        for part in 0..parts {
+            for &(l, p) in &self.slots {
+                let gp = &self.layers[l].params[p];
+                bufs.push((&gp.state[part], gp.len));
+            }
+        }
+        let state = self.ctx.read_many(&bufs).await?;
+        model.set_optimizer_state(&state, self.step);
+        Ok(())
+    }
+
+    /// Copies every weight (and BN's moving statistics) back into `model`, leaving its
+    /// optimizer alone (for a model that shares the layers but is compiled differently).
+    pub async fn download_weights(&self, model: &Sequential) -> Result<()> {
         if model.layers().len() != self.layers.len() {
             return Err(Error::Shape(format!("download_into: the GPU model has {} layers, the model {}", self.layers.len(), model.layers().len())));
         }
