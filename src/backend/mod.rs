@@ -2,3 +2,5 @@
 //! where a browser has no WebGPU.
 
 pub mod cpu;
+#[cfg(feature = "gpu")]
+pub mod gpu;

@@ -25,9 +25,7 @@ impl Dropout {
             self.mask = None;
             return x;
         }
-        let keep = 1.0 - self.rate;
-        let scale = 1.0 / keep;
-        let mask: Vec<f32> = (0..x.len()).map(|_| if self.rng.next_f32() < keep { scale } else { 0.0 }).collect();
+        let mask = self.draw_mask(x.len());
         x.iter_mut().zip(&mask).for_each(|(v, m)| *v *= m);
         self.mask = Some(mask);
         x
@@ -42,6 +40,15 @@ impl Dropout {
                 Ok(dy)
             }
         }
+    }
+
+    /// The next training mask for `len` values (0 or `1 / (1 - rate)`), advancing the
+    /// layer's stream exactly as `forward` does; the GPU backend uploads these masks
+    /// so that both backends drop the same values.
+    pub fn draw_mask(&mut self, len: usize) -> Vec<f32> {
+        let keep = 1.0 - self.rate;
+        let scale = 1.0 / keep;
+        (0..len).map(|_| if self.rng.next_f32() < keep { scale } else { 0.0 }).collect()
     }
 
     /// Fixes the mask stream (used by gradient checks, which need a repeatable forward).

@@ -266,6 +266,19 @@ impl Sequential {
         self.compiled.as_ref().map_or_else(Vec::new, |c| c.optimizer.state())
     }
 
+    /// Optimizer steps taken since `compile` (Adam's `t`; 0 for SGD).
+    pub fn optimizer_steps(&self) -> i32 {
+        self.compiled.as_ref().map_or(0, |c| c.optimizer.steps())
+    }
+
+    /// Restores optimizer state (as `optimizer_state` returns it) and the step count,
+    /// e.g. after training on another backend.
+    pub fn set_optimizer_state(&mut self, state: &[Vec<f32>], steps: i32) {
+        if let Some(c) = self.compiled.as_mut() {
+            c.optimizer.set_state(state, steps);
+        }
+    }
+
     /// Layers whose `trainable` changed since `compile` (empty when none or not compiled).
     pub fn uncompiled_trainable_changes(&self) -> Vec<String> {
         let Some(c) = &self.compiled else { return Vec::new() };

@@ -82,6 +82,13 @@ pub trait Optimizer {
     fn update(&mut self, slot: usize, value: &mut [f32], grad: &[f32]);
     /// Per-slot state (for moving a model between backends, and for tests).
     fn state(&self) -> Vec<Vec<f32>>;
+    /// Steps taken so far (Adam's bias correction needs it; 0 where unused).
+    fn steps(&self) -> i32 {
+        0
+    }
+    /// Restores what `state` and `steps` returned (moving a model between backends);
+    /// state of the wrong shape is ignored.
+    fn set_state(&mut self, state: &[Vec<f32>], steps: i32);
 }
 
 pub struct Sgd {
@@ -108,6 +115,14 @@ impl Optimizer for Sgd {
 
     fn state(&self) -> Vec<Vec<f32>> {
         self.velocity.clone()
+    }
+
+    fn set_state(&mut self, state: &[Vec<f32>], _steps: i32) {
+        for (v, s) in self.velocity.iter_mut().zip(state) {
+            if v.len() == s.len() {
+                v.copy_from_slice(s);
+            }
+        }
     }
 }
 
@@ -140,6 +155,19 @@ impl Optimizer for Adam {
 
     fn state(&self) -> Vec<Vec<f32>> {
         self.m.iter().chain(&self.v).cloned().collect()
+    }
+
+    fn steps(&self) -> i32 {
+        self.step
+    }
+
+    fn set_state(&mut self, state: &[Vec<f32>], steps: i32) {
+        for (d, s) in self.m.iter_mut().chain(self.v.iter_mut()).zip(state) {
+            if d.len() == s.len() {
+                d.copy_from_slice(s);
+            }
+        }
+        self.step = steps;
     }
 }
 

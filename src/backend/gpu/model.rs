@@ -1,0 +1,698 @@
+//! `GpuModel`: a GPU-resident copy of a compiled `Sequential` for training.
+//!
+//! Weights, gradients, optimizer state and every activation live in GPU buffers.
+//! A training step is a fixed list of kernel dispatches (recorded once per batch
+//! size: bind groups and parameter uniforms are built up front), encoded into ONE
+//! command buffer and submitted; only the batch (and dropout masks) go up, nothing
+//! comes back. Loss and accuracy sums accumulate on the GPU and are read back at
+//! the end of an epoch (`take_metrics`). `download_into` copies the weights (and BN
+//! moving statistics) back into the `Sequential`, so a model can move between the
+//! backends.
+//!
+//! Freezing follows the compile snapshot exactly as the CPU path: frozen layers run
+//! forward only (BN in inference mode), no weight gradient is computed for them,
+//! and back-propagation stops at the first trainable layer.
+//!
+//! # Buffers per layer
+//! `out` `[max_batch, ..out_shape]` and `grad` (its gradient), aliased for `Flatten`;
+//! conv layers keep their im2col matrix `cols` `[batch * out_h * out_w, kh * kw * cin]`
+//! (reused for the input gradient), max pooling its argmax, BN its `xhat` and stats.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::context::{gpu_err, GpuContext};
+use super::kernels::{self as k, LossKind, Op, OptimParams};
+use crate::backend::cpu::Window;
+use crate::error::{Error, Result};
+use crate::layers::{pool::PoolKind, Activation, Layer, Padding};
+use crate::model::sequential::Evaluation;
+use crate::model::{LayerRef, Sequential};
+use crate::rng::Rng;
+use crate::tensor::{contiguous, gather_rows, Tensor};
+use crate::train::fit::{FitOptions, History};
+use crate::train::loss::Loss;
+use crate::train::optim::OptimizerConfig;
+
+/// What a recorded plan does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum PlanKind {
+    Train,
+    Evaluate,
+    Predict,
+}
+
+/// A parameter on the GPU, in `Layer::params()` order.
+struct GParam {
+    value: wgpu::Buffer,
+    grad: wgpu::Buffer,
+    len: usize,
+    /// Optimizer state (velocity; or Adam's m, v) when the optimizer owns it.
+    state: Vec<wgpu::Buffer>,
+}
+
+enum Kind {
+    Conv { cin: usize, filters: usize, kernel: (usize, usize), strides: (usize, usize), same: bool, act: Activation, bias: bool, cols: wgpu::Buffer },
+    Dense { inf: usize, units: usize, act: Activation, bias: bool },
+    Pool { max: bool, size: (usize, usize), strides: (usize, usize), same: bool, argmax: wgpu::Buffer },
+    GlobalAvg,
+    Flatten,
+    Dropout { rate: f32, mask: wgpu::Buffer, layer: LayerRef },
+    Activation { act: Activation },
+    LeakyRelu { slope: f32 },
+    BatchNorm { channels: usize, momentum: f32, epsilon: f32, gamma: wgpu::Buffer, beta: wgpu::Buffer, moving: (usize, usize), grads: (wgpu::Buffer, wgpu::Buffer), stats: wgpu::Buffer, xhat: wgpu::Buffer },
+}
+
+struct GLayer {
+    kind: Kind,
+    in_shape: Vec<usize>,
+    out_shape: Vec<usize>,
+    out: wgpu::Buffer,
+    grad: wgpu::Buffer,
+    params: Vec<GParam>,
+    frozen: bool,
+}
+
+/// A compiled `Sequential` resident on the GPU.
+pub struct GpuModel {
+    ctx: Rc<GpuContext>,
+    layers: Vec<GLayer>,
+    input_shape: Vec<usize>,
+    max_batch: usize,
+    loss: Loss,
+    fused: bool,
+    optimizer: OptimizerConfig,
+    /// `(layer, param)` of every optimizer slot, from the compile snapshot.
+    slots: Vec<(usize, usize)>,
+    first_trainable: Option<usize>,
+    step: i32,
+    x: wgpu::Buffer,
+    y: wgpu::Buffer,
+    y_per_example: usize,
+    row_loss: wgpu::Buffer,
+    row_correct: wgpu::Buffer,
+    /// `[loss_sum, correct, diverged]` of the training steps since the last `take_metrics`.
+    acc_train: wgpu::Buffer,
+    acc_eval: wgpu::Buffer,
+    optim_params: wgpu::Buffer,
+    dummy: wgpu::Buffer,
+    /// Recorded ops by (batch, kind, first layer, end layer).
+    plans: HashMap<(usize, PlanKind, usize, usize), Vec<Op>>,
+    /// Examples and counted predictions since the last `take_metrics`.
+    seen: usize,
+    counted: usize,
+}
+
+fn prod(s: &[usize]) -> usize {
+    s.iter().product()
+}
+
+impl GpuModel {
+    /// Uploads a compiled model (weights and optimizer state) for batches of at most
+    /// `max_batch` examples.
+    pub fn new(ctx: Rc<GpuContext>, model: &Sequential, max_batch: usize) -> Result<GpuModel> {
+        ctx.check_alive()?;
+        let compiled = model.compiled()?;
+        let max_batch = max_batch.max(1);
+        let state = model.optimizer_state();
+        let n_slots = compiled.slots.len();
+        let mut layers = Vec::new();
+        let limit = wgpu::Limits::default().max_storage_buffer_binding_size as usize / 4;
+        for (i, l) in model.layers().iter().enumerate() {
+            let node = l.borrow();
+            let in_shape = node.input_shape.clone();
+            let out_shape = node.output_shape.clone();
+            let out_len = max_batch * prod(&out_shape);
+            if out_len > limit {
+                return Err(gpu_err(format!("layer {i} '{}': a batch of {max_batch} needs {out_len} values, more than one GPU buffer holds; use a smaller batch", node.name)));
+            }
+            let frozen = !compiled.trainable[i];
+            let mut params = Vec::new();
+            for (j, p) in node.layer.params().iter().enumerate() {
+                let data = contiguous(&p.value);
+                let slot = compiled.slots.iter().position(|&s| s == (i, j));
+                let mut st = Vec::new();
+                if let Some(s) = slot {
+                    let parts = match compiled.optimizer_config {
+                        OptimizerConfig::Sgd { momentum, .. } if momentum > 0.0 => vec![s],
+                        OptimizerConfig::Sgd { .. } => vec![],
+                        OptimizerConfig::Adam { .. } => vec![s, n_slots + s],
+                    };
+                    for idx in parts {
+                        match state.get(idx) {
+                            Some(v) if v.len() == data.len() => st.push(ctx.upload("optimizer state", v)),
+                            _ => st.push(ctx.zeros("optimizer state", data.len())),
+                        }
+                    }
+                }
+                params.push(GParam { value: ctx.upload(p.name, &data), grad: ctx.zeros("grad", data.len()), len: data.len(), state: st });
+            }
+            let (out, grad) = match (&node.layer, layers.last()) {
+                (Layer::Flatten(_), Some(prev)) => {
+                    let prev: &GLayer = prev;
+                    (prev.out.clone(), prev.grad.clone())
+                }
+                _ => (ctx.zeros("activation", out_len), ctx.zeros("activation grad", out_len)),
+            };
+            let kind = match &node.layer {
+                Layer::Conv2D(c) => {
+                    let w = Window::new(max_batch, in_shape[0], in_shape[1], c.in_channels, c.kernel_size, c.strides, c.padding == Padding::Same);
+                    if w.rows() * w.cols() > limit {
+                        return Err(gpu_err(format!("layer {i} '{}': the im2col matrix of a batch of {max_batch} is larger than one GPU buffer; use a smaller batch", node.name)));
+                    }
+                    Kind::Conv {
+                        cin: c.in_channels, filters: c.filters, kernel: c.kernel_size, strides: c.strides, same: c.padding == Padding::Same,
+                        act: c.activation, bias: c.use_bias, cols: ctx.zeros("im2col", w.rows() * w.cols()),
+                    }
+                }
+                Layer::Dense(d) => Kind::Dense { inf: d.in_features, units: d.units, act: d.activation, bias: d.use_bias },
+                Layer::Pool2D(p) => Kind::Pool {
+                    max: p.kind == PoolKind::Max, size: p.pool_size, strides: p.strides, same: p.padding == Padding::Same,
+                    argmax: ctx.zeros("argmax", out_len),
+                },
+                Layer::GlobalAveragePooling2D(_) => Kind::GlobalAvg,
+                Layer::Flatten(_) => Kind::Flatten,
+                Layer::Dropout(d) => Kind::Dropout { rate: d.rate, mask: ctx.zeros("dropout mask", out_len), layer: l.clone() },
+                Layer::Activation(a) => Kind::Activation { act: a.activation },
+                Layer::LeakyReLU(a) => Kind::LeakyRelu { slope: a.negative_slope },
+                Layer::BatchNormalization(b) => {
+                    let c = b.channels;
+                    let pos = |name: &str| node.layer.params().iter().position(|p| p.name == name);
+                    let gamma = pos("gamma").map_or_else(|| ctx.upload("gamma=1", &vec![1.0; c]), |j| params[j].value.clone());
+                    let beta = pos("beta").map_or_else(|| ctx.zeros("beta=0", c), |j| params[j].value.clone());
+                    let dgamma = pos("gamma").map_or_else(|| ctx.zeros("dgamma", c), |j| params[j].grad.clone());
+                    let dbeta = pos("beta").map_or_else(|| ctx.zeros("dbeta", c), |j| params[j].grad.clone());
+                    Kind::BatchNorm {
+                        channels: c, momentum: b.momentum, epsilon: b.epsilon, gamma, beta,
+                        moving: (pos("moving_mean").unwrap(), pos("moving_variance").unwrap()),
+                        grads: (dgamma, dbeta), stats: ctx.zeros("bn stats", 2 * c), xhat: ctx.zeros("xhat", out_len),
+                    }
+                }
+            };
+            layers.push(GLayer { kind, in_shape, out_shape, out, grad, params, frozen });
+        }
+        let out_shape = model.output_shape();
+        let last = *out_shape.last().unwrap_or(&1);
+        let rows_per_example = prod(&out_shape) / last.max(1);
+        let y_per_example = if compiled.loss == Loss::SparseCategoricalCrossentropy { rows_per_example } else { prod(&out_shape) };
+        let fused = compiled.loss.fuses_with(model.layers().last().and_then(|l| l.borrow().layer.final_activation()));
+        let in_len = max_batch * prod(model.input_shape());
+        Ok(GpuModel {
+            x: ctx.zeros("x", in_len),
+            y: ctx.zeros("y", max_batch * y_per_example),
+            y_per_example,
+            row_loss: ctx.zeros("row loss", max_batch * rows_per_example),
+            row_correct: ctx.zeros("row correct", max_batch * rows_per_example),
+            acc_train: ctx.zeros("train metrics", 3),
+            acc_eval: ctx.zeros("eval metrics", 3),
+            optim_params: k::uniform(&ctx, &OptimParams::default()),
+            dummy: ctx.zeros("unused", 1),
+            layers,
+            input_shape: model.input_shape().to_vec(),
+            max_batch,
+            loss: compiled.loss,
+            fused,
+            optimizer: compiled.optimizer_config,
+            slots: compiled.slots.clone(),
+            first_trainable: compiled.first_trainable,
+            step: model.optimizer_steps(),
+            plans: HashMap::new(),
+            seen: 0,
+            counted: 0,
+            ctx,
+        })
+    }
+
+    pub fn context(&self) -> &Rc<GpuContext> {
+        &self.ctx
+    }
+
+    pub fn max_batch(&self) -> usize {
+        self.max_batch
+    }
+
+    fn window(l: &GLayer, batch: usize) -> Window {
+        let s = &l.in_shape;
+        match l.kind {
+            Kind::Conv { cin, kernel, strides, same, .. } => Window::new(batch, s[0], s[1], cin, kernel, strides, same),
+            Kind::Pool { size, strides, same, .. } => Window::new(batch, s[0], s[1], s[2], size, strides, same),
+            _ => unreachable!("only conv and pooling layers have a window"),
+        }
+    }
+
+    /// The buffer that feeds layer `i` (for `i > 0` the previous layer's output, which
+    /// is also where cached features of a frozen base are uploaded).
+    fn input_of(&self, i: usize) -> &wgpu::Buffer {
+        if i == 0 {
+            &self.x
+        } else {
+            &self.layers[i - 1].out
+        }
+    }
+
+    /// Per-example shape entering layer `i`.
+    fn shape_into(&self, i: usize) -> &[usize] {
+        if i == 0 {
+            &self.input_shape
+        } else {
+            &self.layers[i - 1].out_shape
+        }
+    }
+
+    /// Records the ops of one pass over layers `from..to` for `batch`: forward, and for
+    /// Train/Evaluate (where `to` is the last layer) the loss, and for Train backward
+    /// and the optimizer updates.
+    fn record(&self, batch: usize, plan: PlanKind, from: usize, to: usize) -> Vec<Op> {
+        let ctx = &*self.ctx;
+        let mut ops = Vec::new();
+        let n_layers = self.layers.len();
+        let train = plan == PlanKind::Train;
+        let keep_from = if train { self.first_trainable.unwrap_or(n_layers) } else { n_layers };
+        // With a fused loss the last layer's activation is left to the loss kernel.
+        let skip_last_act = plan != PlanKind::Predict && self.fused;
+        // ---- forward
+        for (i, l) in self.layers.iter().enumerate().take(to).skip(from) {
+            let input = self.input_of(i);
+            let in_len = batch * prod(&l.in_shape);
+            let out_len = batch * prod(&l.out_shape);
+            let skip_act = skip_last_act && i == n_layers - 1;
+            let act_ops = |ops: &mut Vec<Op>, act: Activation, cols: usize, bias: Option<&wgpu::Buffer>| {
+                let code = if skip_act { 0 } else { k::act_code(act) };
+                if code != 0 || bias.is_some() {
+                    ops.push(k::bias_activation(ctx, out_len, cols, code, 0.0, bias, &self.dummy, &l.out));
+                }
+                if act == Activation::Softmax && !skip_act {
+                    ops.push(k::softmax(ctx, out_len / cols, cols, &l.out));
+                }
+            };
+            match &l.kind {
+                Kind::Conv { filters, act, bias, cols, .. } => {
+                    let w = Self::window(l, batch);
+                    ops.push(k::im2col(ctx, &w, input, cols));
+                    // [rows, kc] x [kc, filters] -> [batch, out_h, out_w, filters]
+                    ops.extend(k::gemm(ctx, w.rows(), w.cols(), *filters, cols, false, &l.params[0].value, false, &l.out, false));
+                    act_ops(&mut ops, *act, *filters, bias.then(|| &l.params[1].value));
+                }
+                Kind::Dense { inf, units, act, bias } => {
+                    ops.extend(k::gemm(ctx, in_len / inf, *inf, *units, input, false, &l.params[0].value, false, &l.out, false));
+                    act_ops(&mut ops, *act, *units, bias.then(|| &l.params[1].value));
+                }
+                Kind::Pool { max, argmax, .. } => ops.push(k::pool(ctx, &Self::window(l, batch), *max, input, &l.out, argmax)),
+                Kind::GlobalAvg => {
+                    let s = &l.in_shape;
+                    ops.push(k::global_avg_pool(ctx, batch, s[0] * s[1], s[2], input, &l.out));
+                }
+                // Flatten aliases its input's buffers, except as the first layer.
+                Kind::Flatten if i == 0 => ops.push(Op::Copy { src: input.clone(), dst: l.out.clone(), bytes: (out_len * 4) as u64 }),
+                Kind::Flatten => {}
+                Kind::Dropout { rate, mask, .. } => {
+                    ops.push(Op::Copy { src: input.clone(), dst: l.out.clone(), bytes: (out_len * 4) as u64 });
+                    if train && *rate > 0.0 {
+                        ops.push(k::dropout(ctx, out_len, mask, &l.out));
+                    }
+                }
+                Kind::Activation { act } => {
+                    ops.push(Op::Copy { src: input.clone(), dst: l.out.clone(), bytes: (out_len * 4) as u64 });
+                    act_ops(&mut ops, *act, *l.out_shape.last().unwrap(), None);
+                }
+                Kind::LeakyRelu { slope } => {
+                    ops.push(Op::Copy { src: input.clone(), dst: l.out.clone(), bytes: (out_len * 4) as u64 });
+                    ops.push(k::bias_activation(ctx, out_len, 1, k::ACT_LEAKY_RELU, *slope, None, &self.dummy, &l.out));
+                }
+                Kind::BatchNorm { channels, momentum, epsilon, gamma, beta, moving, stats, xhat, .. } => {
+                    let use_batch = i >= keep_from && !l.frozen;
+                    let rows = out_len / channels;
+                    let (mm, mv) = (&l.params[moving.0].value, &l.params[moving.1].value);
+                    ops.push(k::batch_norm_stats(ctx, rows, *channels, use_batch, use_batch, *momentum, *epsilon, input, mm, mv, stats));
+                    ops.push(k::batch_norm(ctx, rows, *channels, input, gamma, beta, stats, &l.out, xhat));
+                }
+            }
+        }
+        if plan == PlanKind::Predict {
+            return ops;
+        }
+        // ---- loss and its running sums
+        let last = self.layers.last().unwrap();
+        let last_dim = *last.out_shape.last().unwrap_or(&1);
+        let rows = batch * prod(&last.out_shape) / last_dim;
+        let kind = match self.loss {
+            Loss::BinaryCrossentropy => LossKind::BinaryCrossentropy,
+            Loss::SparseCategoricalCrossentropy => LossKind::SparseCategoricalCrossentropy,
+            Loss::CategoricalCrossentropy => LossKind::CategoricalCrossentropy,
+            Loss::MeanSquaredError => LossKind::MeanSquaredError,
+        };
+        ops.push(k::loss(ctx, kind, self.fused, rows, last_dim, batch, &last.out, &self.y, &last.grad, &self.row_loss, &self.row_correct));
+        let acc = if train { &self.acc_train } else { &self.acc_eval };
+        ops.push(k::loss_accumulate(ctx, rows, &self.row_loss, &self.row_correct, acc));
+        if !train {
+            return ops;
+        }
+        let Some(first) = self.first_trainable else { return ops };
+        let first = first.max(from);
+        // ---- backward, down to the first trainable layer
+        for i in (first..n_layers).rev() {
+            let l = &self.layers[i];
+            let need_dx = i > first;
+            let dx = if i > 0 { Some(&self.layers[i - 1].grad) } else { None };
+            let input = self.input_of(i);
+            let in_len = batch * prod(&l.in_shape);
+            let out_len = batch * prod(&l.out_shape);
+            let g = &l.grad;
+            // The fused loss already gave the gradient w.r.t. the last pre-activation.
+            let pre_act = self.fused && i == n_layers - 1;
+            let act_back = |ops: &mut Vec<Op>, act: Activation, cols: usize, dy: &wgpu::Buffer| {
+                if pre_act {
+                    return;
+                }
+                match act {
+                    Activation::Softmax => ops.push(k::softmax_backward(ctx, out_len / cols, cols, &l.out, dy)),
+                    Activation::Linear => {}
+                    a => ops.push(k::activation_backward(ctx, out_len, k::act_code(a), 0.0, &l.out, dy)),
+                }
+            };
+            let copy_down = |ops: &mut Vec<Op>| {
+                let dx = dx.expect("a layer above the first has an input gradient");
+                ops.push(Op::Copy { src: g.clone(), dst: dx.clone(), bytes: (in_len * 4) as u64 });
+                dx
+            };
+            match &l.kind {
+                Kind::Conv { filters, act, bias, cols, .. } => {
+                    let w = Self::window(l, batch);
+                    let (rows, kc, f) = (w.rows(), w.cols(), *filters);
+                    act_back(&mut ops, *act, f, g);
+                    if !l.frozen {
+                        // dK [kc, f] = cols^T [kc, rows] x dz [rows, f]
+                        ops.extend(k::gemm(ctx, kc, rows, f, cols, true, g, false, &l.params[0].grad, false));
+                        if *bias {
+                            ops.push(k::bias_grad(ctx, rows, f, g, &l.params[1].grad));
+                        }
+                    }
+                    if need_dx {
+                        // dcols [rows, kc] = dz [rows, f] x K^T, then scattered back (col2im).
+                        ops.extend(k::gemm(ctx, rows, f, kc, g, false, &l.params[0].value, true, cols, false));
+                        ops.push(k::col2im(ctx, &w, cols, dx.unwrap()));
+                    }
+                }
+                Kind::Dense { inf, units, act, bias } => {
+                    let rows = in_len / inf;
+                    act_back(&mut ops, *act, *units, g);
+                    if !l.frozen {
+                        // dW [in, units] = x^T [in, rows] x dz [rows, units]
+                        ops.extend(k::gemm(ctx, *inf, rows, *units, input, true, g, false, &l.params[0].grad, false));
+                        if *bias {
+                            ops.push(k::bias_grad(ctx, rows, *units, g, &l.params[1].grad));
+                        }
+                    }
+                    if need_dx {
+                        // dx [rows, in] = dz [rows, units] x W^T
+                        ops.extend(k::gemm(ctx, rows, *units, *inf, g, false, &l.params[0].value, true, dx.unwrap(), false));
+                    }
+                }
+                Kind::Pool { max, argmax, .. } if need_dx => ops.push(k::pool_backward(ctx, &Self::window(l, batch), *max, g, argmax, dx.unwrap())),
+                Kind::GlobalAvg if need_dx => {
+                    let s = &l.in_shape;
+                    ops.push(k::global_avg_pool_backward(ctx, batch, s[0] * s[1], s[2], g, dx.unwrap()));
+                }
+                Kind::Dropout { rate, mask, .. } if need_dx => {
+                    let dx = copy_down(&mut ops);
+                    if *rate > 0.0 {
+                        ops.push(k::dropout(ctx, in_len, mask, dx));
+                    }
+                }
+                Kind::Activation { act } if need_dx => {
+                    let dx = copy_down(&mut ops);
+                    act_back(&mut ops, *act, *l.out_shape.last().unwrap(), dx);
+                }
+                Kind::LeakyRelu { slope } if need_dx => {
+                    let dx = copy_down(&mut ops);
+                    ops.push(k::activation_backward(ctx, out_len, k::ACT_LEAKY_RELU, *slope, &l.out, dx));
+                }
+                Kind::BatchNorm { channels, gamma, grads, stats, xhat, .. } => {
+                    let batch_stats = i >= first && !l.frozen;
+                    let rows = out_len / channels;
+                    ops.extend(k::batch_norm_backward(ctx, rows, *channels, batch_stats, g, xhat, gamma, stats, &grads.0, &grads.1, need_dx.then(|| dx.unwrap())));
+                }
+                _ => {}
+            }
+            if !need_dx {
+                break;
+            }
+        }
+        // ---- optimizer updates (one shared uniform, rewritten before each step)
+        for &(li, pi) in &self.slots {
+            let p = &self.layers[li].params[pi];
+            ops.push(match self.optimizer {
+                OptimizerConfig::Sgd { .. } => k::sgd(ctx, &self.optim_params, p.len, &p.value, &p.grad, p.state.first().unwrap_or(&self.dummy), &self.acc_train),
+                OptimizerConfig::Adam { .. } => k::adam(ctx, &self.optim_params, p.len, &p.value, &p.grad, &p.state[0], &p.state[1], &self.acc_train),
+            });
+        }
+        ops
+    }
+
+    fn plan(&mut self, batch: usize, kind: PlanKind, from: usize, to: usize) -> &[Op] {
+        let key = (batch, kind, from, to);
+        if !self.plans.contains_key(&key) {
+            let ops = self.record(batch, kind, from, to);
+            self.plans.insert(key, ops);
+        }
+        &self.plans[&key]
+    }
+
+    /// Uploads a batch entering layer `from` (the model input for 0, else features).
+    fn upload_batch(&self, from: usize, x: &Tensor, y: Option<&Tensor>) -> Result<usize> {
+        let expected = self.shape_into(from);
+        if x.ndim() == 0 || x.shape()[1..] != expected[..] {
+            return Err(Error::Shape(format!("GPU model: expected input of per-example shape {:?}, got {:?}", expected, x.shape())));
+        }
+        let batch = x.shape()[0];
+        if batch == 0 || batch > self.max_batch {
+            return Err(Error::Shape(format!("GPU model: batches of 1..={} examples, got {batch}", self.max_batch)));
+        }
+        self.ctx.write(self.input_of(from), &contiguous(x));
+        if let Some(y) = y {
+            let ys = contiguous(y);
+            if ys.len() != batch * self.y_per_example {
+                return Err(Error::Data(format!("GPU model: {batch} examples need {} target values, got {}", batch * self.y_per_example, ys.len())));
+            }
+            self.ctx.write(&self.y, &ys);
+        }
+        Ok(batch)
+    }
+
+    fn predictions_counted(&self, batch: usize) -> usize {
+        let out = &self.layers.last().unwrap().out_shape;
+        let last = *out.last().unwrap_or(&1);
+        let p_len = batch * prod(out);
+        match self.loss {
+            Loss::BinaryCrossentropy => p_len,
+            Loss::MeanSquaredError if last == 1 => p_len,
+            _ => p_len / last.max(1),
+        }
+    }
+
+    /// One training step on a batch: uploads `x`, `y` (and dropout masks), then
+    /// submits forward, loss, backward and the optimizer update as one command
+    /// buffer. Returns without waiting for the GPU.
+    pub fn train_step(&mut self, x: &Tensor, y: &Tensor) -> Result<()> {
+        self.train_step_from(0, x, y)
+    }
+
+    /// A training step whose batch enters at layer `from` (features of a frozen base).
+    fn train_step_from(&mut self, from: usize, x: &Tensor, y: &Tensor) -> Result<()> {
+        self.ctx.check_alive()?;
+        let batch = self.upload_batch(from, x, Some(y))?;
+        for l in &self.layers {
+            if let Kind::Dropout { rate, mask, layer } = &l.kind {
+                if *rate > 0.0 {
+                    let Layer::Dropout(d) = &mut layer.borrow_mut().layer else { unreachable!() };
+                    self.ctx.write(mask, &d.draw_mask(batch * prod(&l.out_shape)));
+                }
+            }
+        }
+        self.step += 1;
+        let p = match self.optimizer {
+            OptimizerConfig::Sgd { learning_rate, momentum, nesterov } => {
+                OptimParams { learning_rate, momentum, nesterov: nesterov as u32, ..Default::default() }
+            }
+            OptimizerConfig::Adam { learning_rate, beta_1, beta_2, epsilon } => {
+                let t = self.step;
+                let alpha = learning_rate * (1.0 - beta_2.powi(t)).sqrt() / (1.0 - beta_1.powi(t));
+                OptimParams { learning_rate, alpha, beta_1, beta_2, epsilon, ..Default::default() }
+            }
+        };
+        self.ctx.queue.write_buffer(&self.optim_params, 0, bytemuck::bytes_of(&p));
+        self.seen += batch;
+        self.counted += self.predictions_counted(batch);
+        let ctx = self.ctx.clone();
+        let to = self.layers.len();
+        ctx.run(self.plan(batch, PlanKind::Train, from, to));
+        Ok(())
+    }
+
+    /// The mean loss and accuracy of the training steps since the last call (one
+    /// readback), resetting the sums. Fails if a step's loss was NaN or infinite: no
+    /// update was applied from that step on (the GPU checks every step).
+    pub async fn take_metrics(&mut self) -> Result<(f64, f64)> {
+        let acc = self.ctx.read(&self.acc_train, 3).await?;
+        self.ctx.run(&[Op::Clear { buf: self.acc_train.clone() }]);
+        let (seen, counted) = (self.seen.max(1), self.counted.max(1));
+        self.seen = 0;
+        self.counted = 0;
+        let loss = acc[0] as f64 / seen as f64;
+        if acc[2] != 0.0 || !loss.is_finite() {
+            return Err(Error::Diverged(
+                "the loss became NaN or infinite on the GPU; no update was applied from that step on. Try a smaller learning rate.".into(),
+            ));
+        }
+        Ok((loss, acc[1] as f64 / counted as f64))
+    }
+
+    /// `model.evaluate` on the GPU: mean loss and accuracy in inference mode.
+    pub async fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
+        self.evaluate_from(0, x, y, batch_size).await
+    }
+
+    /// Evaluation of a batch entering at layer `from`.
+    async fn evaluate_from(&mut self, from: usize, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
+        self.ctx.check_alive()?;
+        let n = x.shape().first().copied().unwrap_or(0);
+        if n == 0 {
+            return Err(Error::Data("evaluate: no examples".into()));
+        }
+        let bs = batch_size.clamp(1, self.max_batch);
+        self.ctx.run(&[Op::Clear { buf: self.acc_eval.clone() }]);
+        let mut counted = 0;
+        for start in (0..n).step_by(bs) {
+            let rows: Vec<usize> = (start..(start + bs).min(n)).collect();
+            let batch = self.upload_batch(from, &gather_rows(x, &rows), Some(&gather_rows(y, &rows)))?;
+            counted += self.predictions_counted(batch);
+            let ctx = self.ctx.clone();
+            let to = self.layers.len();
+            ctx.run(self.plan(batch, PlanKind::Evaluate, from, to));
+        }
+        let acc = self.ctx.read(&self.acc_eval, 3).await?;
+        Ok(Evaluation { loss: acc[0] as f64 / n as f64, accuracy: acc[1] as f64 / counted.max(1) as f64 })
+    }
+
+    /// `model.predict` on the GPU (inference mode).
+    pub async fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        let to = self.layers.len();
+        self.forward_range(0, to, x, batch_size).await
+    }
+
+    /// Inference-mode outputs of layers `from..to` (`to > from`) for inputs entering at `from`.
+    async fn forward_range(&mut self, from: usize, to: usize, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        self.ctx.check_alive()?;
+        let n = x.shape().first().copied().unwrap_or(0);
+        let bs = batch_size.clamp(1, self.max_batch);
+        let out_shape = self.shape_into(to).to_vec();
+        let per = prod(&out_shape);
+        let mut data = Vec::with_capacity(n * per);
+        for start in (0..n).step_by(bs) {
+            let rows: Vec<usize> = (start..(start + bs).min(n)).collect();
+            let batch = self.upload_batch(from, &gather_rows(x, &rows), None)?;
+            let ctx = self.ctx.clone();
+            ctx.run(self.plan(batch, PlanKind::Predict, from, to));
+            let out = self.input_of(to).clone();
+            data.extend(self.ctx.read(&out, batch * per).await?);
+        }
+        let mut shape = vec![n];
+        shape.extend(out_shape);
+        crate::tensor::from_vec(&shape, data)
+    }
+
+    /// `model.fit` on the GPU with the CPU session's semantics (same shuffling from
+    /// `opts.seed`, Keras' running means, validation at each epoch end). Loss and
+    /// accuracy are read back once per epoch. As on the CPU, a frozen, deterministic
+    /// base's features are computed once (on the GPU, read back, and uploaded per batch
+    /// as the input of the first trainable layer) unless `cache_frozen_features` is off.
+    pub async fn fit(&mut self, x: &Tensor, y: &Tensor, opts: &FitOptions) -> Result<History> {
+        let n = x.shape().first().copied().unwrap_or(0);
+        if n == 0 {
+            return Err(Error::Data("fit: no training examples".into()));
+        }
+        let bs = opts.batch_size.clamp(1, self.max_batch);
+        let mut rng = Rng::new(opts.seed);
+        let mut history = History::default();
+        let _ = self.take_metrics().await; // start from zero
+        let first = self.first_trainable.unwrap_or(self.layers.len());
+        let deterministic = self.layers[..first].iter().all(|l| !matches!(l.kind, Kind::Dropout { rate, .. } if rate > 0.0));
+        // (Nothing trainable: no cache, the loss needs the last layer's own forward pass.)
+        let from = if deterministic && opts.cache_frozen_features && first < self.layers.len() { first } else { 0 };
+        let (features, val) = if from > 0 {
+            let fx = self.forward_range(0, from, x, self.max_batch).await?;
+            let fval = match &opts.validation {
+                Some((vx, vy)) => Some((self.forward_range(0, from, vx, self.max_batch).await?, vy.clone())),
+                None => None,
+            };
+            (fx, fval)
+        } else {
+            (x.clone(), opts.validation.clone())
+        };
+        let x = &features;
+        for _ in 0..opts.epochs {
+            let mut order: Vec<usize> = (0..n).collect();
+            if opts.shuffle {
+                rng.shuffle(&mut order);
+            }
+            for rows in order.chunks(bs) {
+                self.train_step_from(from, &gather_rows(x, rows), &gather_rows(y, rows))?;
+            }
+            let (loss, accuracy) = self.take_metrics().await?;
+            history.loss.push(loss);
+            history.accuracy.push(accuracy);
+            if let Some((vx, vy)) = &val {
+                let v = self.evaluate_from(from, vx, vy, opts.batch_size.max(32)).await?;
+                history.val_loss.push(v.loss);
+                history.val_accuracy.push(v.accuracy);
+            }
+        }
+        Ok(history)
+    }
+
+    /// Copies every weight (and BN's moving statistics) back into `model`, which must
+    /// be the model (or one with the same layers) this was created from, and the
+    /// optimizer state and step count into its compiled optimizer, so training can go
+    /// on on the CPU exactly where it stopped here.
+    pub async fn download_into(&self, model: &mut Sequential) -> Result<()> {
+        self.download_weights(model).await?;
+        // Optimizer state in `Sequential::optimizer_state` order: per slot (SGD
+        // velocity), or all m then all v (Adam).
+        let parts = self.slots.iter().map(|&(l, p)| self.layers[l].params[p].state.len()).max().unwrap_or(0);
+        let mut bufs = Vec::new();
+        for part in 0..parts {
+            for &(l, p) in &self.slots {
+                let gp = &self.layers[l].params[p];
+                bufs.push((&gp.state[part], gp.len));
+            }
+        }
+        let state = self.ctx.read_many(&bufs).await?;
+        model.set_optimizer_state(&state, self.step);
+        Ok(())
+    }
+
+    /// Copies every weight (and BN's moving statistics) back into `model`, leaving its
+    /// optimizer alone (for a model that shares the layers but is compiled differently).
+    pub async fn download_weights(&self, model: &Sequential) -> Result<()> {
+        if model.layers().len() != self.layers.len() {
+            return Err(Error::Shape(format!("download_into: the GPU model has {} layers, the model {}", self.layers.len(), model.layers().len())));
+        }
+        let bufs: Vec<(&wgpu::Buffer, usize)> = self.layers.iter().flat_map(|l| l.params.iter().map(|p| (&p.value, p.len))).collect();
+        let values = self.ctx.read_many(&bufs).await?;
+        let mut it = values.into_iter();
+        for (i, l) in model.layers().iter().enumerate() {
+            let mut node = l.borrow_mut();
+            if node.layer.params().len() != self.layers[i].params.len() {
+                return Err(Error::Shape(format!("download_into: layer {i} '{}' does not match the GPU model", node.name)));
+            }
+            for p in node.layer.params_mut() {
+                let v = it.next().unwrap();
+                if v.len() != p.value.len() {
+                    return Err(Error::Shape(format!("download_into: weight '{}' has {} values, the GPU holds {}", p.name, p.value.len(), v.len())));
+                }
+                p.value.iter_mut().zip(v).for_each(|(d, s)| *d = s);
+            }
+        }
+        Ok(())
+    }
+}
