@@ -521,3 +521,39 @@ pub fn version() -> String {
 pub fn set_random_seed(seed: f64) {
     crate::set_random_seed(seed.max(0.0) as u64);
 }
+
+// ---- Keras files and image resizing --------------------------------------------------
+
+/// `keras.models.load_model`: a model from the bytes of a Keras file — legacy HDF5
+/// (`model.save('my_model_A.h5')`) or a Keras 3 `.keras` archive. Unsupported layers,
+/// settings and corrupt files are errors that name the problem.
+#[wasm_bindgen(js_name = loadKerasModel)]
+pub fn load_keras_model(bytes: &[u8]) -> Result<JsModel, JsError> {
+    crate::keras::load_keras_model(bytes).map(JsModel::wrap).map_err(err)
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl JsModel {
+    /// The model as a Keras 3 `.keras` archive (`keras.models.load_model` reads it).
+    #[wasm_bindgen(js_name = toKeras)]
+    pub fn to_keras(&self) -> Result<Uint8Array, JsError> {
+        let bytes = crate::keras::to_keras_archive(&*self.read()?).map_err(err)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// The model as a legacy Keras HDF5 file (`model.save('name.h5')`'s format).
+    #[wasm_bindgen(js_name = toH5)]
+    pub fn to_h5(&self) -> Result<Uint8Array, JsError> {
+        let bytes = crate::keras::to_legacy_h5(&*self.read()?).map_err(err)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+}
+
+/// Resizes images `{data, shape: [n, h, w, c]}` to `[n, height, width, channels]`:
+/// center crop, area averaging when shrinking, linear when enlarging, gray <-> RGB by
+/// copying or BT.601 luma (see `src/image.rs`).
+#[wasm_bindgen(js_name = resizeImages)]
+pub fn resize_images(x: &JsValue, height: usize, width: usize, channels: usize) -> Result<Object, JsError> {
+    let x = tensor_from_js(x, "resizeImages: x")?;
+    Ok(tensor_to_js(&crate::image::resize_images(&x, height, width, channels).map_err(err)?))
+}

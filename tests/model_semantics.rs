@@ -303,3 +303,20 @@ fn tfjs_format_round_trip_preserves_predictions_and_flags() {
     assert!(from_tfjs("{not json", &bin, 0).is_err());
     assert!(from_tfjs(&json.replace("\"Dense\"", "\"Conv3D\""), &bin, 0).unwrap_err().to_string().contains("Conv3D"));
 }
+
+#[test]
+fn layer_names_stay_unique_within_a_model() {
+    // Names read from a file do not advance the auto-naming counters; `add` must still
+    // pick a free name, and a duplicate shared layer is refused as in Keras.
+    let a = model_a(25);
+    let (json, bin) = to_tfjs(&a);
+    let loaded = from_tfjs(&json, &bin, 0).unwrap();
+    let mut b = Sequential::from_layers(&loaded.layers()[..6]).unwrap();
+    b.add(&LayerSpec::dense(1, Activation::Sigmoid)).unwrap();
+    let mut names: Vec<String> = b.layers().iter().map(|l| l.name()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 7, "{names:?}");
+    let e = b.add_layer(b.layers()[6].clone()).unwrap_err().to_string();
+    assert!(e.contains("unique names"), "{e}");
+}

@@ -12,6 +12,7 @@ import { mountStage4 } from './stages/4-finetune.js';
 import { mountCompare } from './compare.js';
 import { mountPredict } from './predict.js';
 import { mountUploads } from './uploads.js';
+import { mountDownloads } from './downloads.js';
 
 const $ = (s) => document.querySelector(s);
 const store = createStore(parseHash(location.hash));
@@ -91,6 +92,7 @@ async function main() {
   const v4 = mountStage4(ctx);
   stages[4] = v4;
   const cmp = mountCompare(ctx);
+  mountDownloads(ctx);
   mountPredict(ctx);
   mountUploads(ctx);
 

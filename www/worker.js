@@ -16,7 +16,8 @@ const S = {
   a: null, aMeta: null, aFingerprint: null, aPredictions: null,
   clone: null, b: null, scratch: null,
   data: null,            // {train, valid, test}: loadImageSet results (or the learner's)
-  builtin: null,         // the built-in task-B sets, kept when the learner switches
+  builtin: null,         // the built-in task-B sets at A's input shape, kept when the learner switches
+  builtinRaw: null,      // the built-in task-B sets as shipped (28x28x1)
   jobs: {},              // name -> {run, model, stop, fp}
 };
 
@@ -78,9 +79,31 @@ function describeA() {
   };
 }
 
+/**
+ * The lecture's preprocessing rule: the built-in images are resized to model A's input
+ * size and channel count (e.g. 28x28x1 -> 64x64x3) when A expects another shape.
+ */
+function adaptBuiltin() {
+  const [h, w, c] = S.a.inputShape;
+  const fit = (set) => {
+    const [, sh, sw, sc] = set.x.shape;
+    if (sh === h && sw === w && sc === c) return set;
+    return { ...set, height: h, width: w, channels: c, x: tp.resizeImages(set.x, h, w, c) };
+  };
+  const own = S.data && S.data !== S.builtin;
+  S.builtin = { train: fit(S.builtinRaw.train), valid: fit(S.builtinRaw.valid), test: fit(S.builtinRaw.test) };
+  // The learner's images were resized for the previous model A: back to the built-in set.
+  const ownFits = own && S.data.train.x.shape.slice(1).join() === [h, w, c].join();
+  if (!ownFits) S.data = S.builtin;
+}
+
 function setA(model, meta) {
+  if (model.inputShape.length !== 3 || ![1, 3].includes(model.inputShape[2])) {
+    throw new Error(`this page needs a model A that takes images [height, width, 1 or 3 channels]; this one takes ${JSON.stringify(model.inputShape)}`);
+  }
   S.a = model;
   S.aMeta = meta;
+  adaptBuiltin();
   S.clone = S.b = S.scratch = null;
   S.aFingerprint = fingerprint(S.a.getWeights());
   S.aPredictions = aPredictionPrint();
@@ -100,8 +123,8 @@ const commands = {
       fetchBytes(url('assets/task-b/valid.tpds')),
       fetchBytes(url('assets/task-b/test.tpds')),
     ]);
-    S.builtin = { train: tp.loadImageSet(tr), valid: tp.loadImageSet(va), test: tp.loadImageSet(te) };
-    S.data = S.builtin;
+    S.builtinRaw = { train: tp.loadImageSet(tr), valid: tp.loadImageSet(va), test: tp.loadImageSet(te) };
+    S.builtin = S.data = S.builtinRaw;
     setA(tp.loadLayersModel(json, weights), meta);
     return { backend: BACKEND, version: tp.version(), a: describeA(), counts: counts() };
   },
@@ -109,15 +132,27 @@ const commands = {
   /** A TF.js layers model the learner picked (model.json text + weights bytes). */
   loadTfjs({ json, weights }) {
     setA(tp.loadLayersModel(json, weights), null);
-    return { a: describeA() };
+    return { a: describeA(), counts: counts() };
   },
 
-  // Hook for Keras .h5 files: the Keras-import engineer adds `tp.loadKerasH5(bytes)`;
-  // until then the page reports that .h5 is not supported yet.
-  loadH5({ bytes }) {
-    if (typeof tp.loadKerasH5 !== 'function') throw new Error('H5_NOT_YET');
-    setA(tp.loadKerasH5(bytes), null);
-    return { a: describeA() };
+  /** A Keras file the learner picked: legacy `.h5` or a Keras 3 `.keras` archive. */
+  loadKeras({ bytes }) {
+    setA(tp.loadKerasModel(bytes), null);
+    return { a: describeA(), counts: counts() };
+  },
+
+  /**
+   * A model in a downloadable format: `which` is 'a', 'b' or 'scratch'; `format` is
+   * 'keras' (.keras), 'h5' (legacy HDF5) or 'tfjs' (model.json + weights.bin).
+   */
+  exportModel({ which, format }) {
+    const m = { a: S.a, b: S.b, scratch: S.scratch }[which];
+    if (!m) throw new Error('NOT_TRAINED');
+    const stem = which === 'a' ? 'model_A' : which === 'b' ? 'model_B_on_A' : 'model_B_scratch';
+    if (format === 'keras') return { files: [{ name: `${stem}.keras`, bytes: m.toKeras() }] };
+    if (format === 'h5') return { files: [{ name: `${stem}.h5`, bytes: m.toH5() }] };
+    const t = m.toTfjs();
+    return { files: [{ name: 'model.json', text: t.modelJson }, { name: 'weights.bin', bytes: t.weights }] };
   },
 
   /** Stage 1: clone_model(A) + set_weights(A.get_weights()). */

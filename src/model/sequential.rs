@@ -113,6 +113,10 @@ impl Sequential {
     pub fn add(&mut self, spec: &LayerSpec) -> Result<LayerRef> {
         let input = self.output_shape();
         let layer = LayerRef::build(spec, None, &input, &mut self.rng).map_err(|e| self.at_layer(self.layers.len(), e))?;
+        // Names loaded from a file do not advance the name counters: skip taken ones.
+        while self.layers.iter().any(|l| l.name() == layer.name()) {
+            layer.borrow_mut().name = unique_name(spec.name_stem());
+        }
         self.layers.push(layer.clone());
         self.compiled = None;
         Ok(layer)
@@ -120,6 +124,12 @@ impl Sequential {
 
     /// `model.add(layer)` for an existing (possibly shared) layer object.
     pub fn add_layer(&mut self, layer: LayerRef) -> Result<()> {
+        if self.layers.iter().any(|l| l.name() == layer.name()) {
+            return Err(Error::Config(format!(
+                "all layers in a Sequential model need unique names; '{}' is already used (as in Keras)",
+                layer.name()
+            )));
+        }
         let expected = self.output_shape();
         let found = layer.borrow().input_shape.clone();
         if expected != found {

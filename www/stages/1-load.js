@@ -16,15 +16,15 @@ export function mountStage1(ctx) {
     $('#a-info').dataset.fingerprint = a.fingerprint;
   }
 
-  // The learner's own model A: TF.js (model.json + .bin shards) now; .h5 goes to the
-  // worker's loadH5 hook, which the Keras-import work fills in.
+  // The learner's own model A: a Keras file (.h5 or .keras, as `model.save` writes it)
+  // or a TF.js model (model.json + .bin shards).
   $('#model-files').addEventListener('change', async (e) => {
     const files = [...e.target.files];
     try {
-      const h5 = files.find((f) => /\.h5$/i.test(f.name));
+      const keras = files.find((f) => /\.(h5|hdf5|keras)$/i.test(f.name));
       let r;
-      if (h5) {
-        r = await ctx.engine.call('loadH5', { bytes: new Uint8Array(await h5.arrayBuffer()) });
+      if (keras) {
+        r = await ctx.engine.call('loadKeras', { bytes: new Uint8Array(await keras.arrayBuffer()) });
       } else {
         const jsonFile = files.find((f) => /\.json$/i.test(f.name));
         if (!jsonFile) throw new Error('NEED_MODEL_JSON');

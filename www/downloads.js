@@ -1,0 +1,31 @@
+// Downloads: model A, B (after transfer) or B from scratch in the formats real tools
+// load — Keras 3 `.keras`, legacy Keras `.h5` (keras.models.load_model reads both) and
+// the TF.js layers format (tf.loadLayersModel). The worker writes the bytes; this
+// module only turns them into files. Buttons: <button data-download="b" data-format="keras">.
+import { errorText } from './i18n.js';
+
+function save(name, blob) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+export function mountDownloads(ctx) {
+  document.addEventListener('click', async (e) => {
+    const btn = e.target.closest('button[data-download]');
+    if (!btn) return;
+    try {
+      const r = await ctx.engine.call('exportModel', { which: btn.dataset.download, format: btn.dataset.format });
+      for (const f of r.files) {
+        save(f.name, new Blob([f.bytes ?? f.text], { type: f.bytes ? 'application/octet-stream' : 'application/json' }));
+      }
+      ctx.say(r.files.map((f) => f.name).join(', '));
+    } catch (err) {
+      ctx.say(errorText(err));
+    }
+  });
+}
