@@ -184,7 +184,14 @@ const commands = {
    * Answers when the fit ends or is stopped.
    */
   async train({ job, lr, epochs, n, batchSize, seed }) {
-    if (!S.b) commands.stage2();
+    // Stage 3 always starts from a fresh B (clone of A + a new head drawn from the
+    // seed), so re-running it with other settings is a new experiment, and a link
+    // with the same seed reproduces the run.
+    if (job === 'stage3' || !S.b) {
+      tp.setRandomSeed(seed);
+      commands.stage1();
+      commands.stage2();
+    }
     let model;
     if (job === 'stage3' || job === 'stage4') {
       model = S.b;

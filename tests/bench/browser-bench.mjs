@@ -2,16 +2,14 @@
 // prints its table. Usage: node tests/bench/browser-bench.mjs BASE_URL [query]
 // (scripts/bench-browser.sh builds, serves and calls this).
 import { chromium } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const base = process.argv[2] || 'http://127.0.0.1:8137';
 const query = process.argv[3] || 'n=256';
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
   args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'tp-bench-'))}`],
+    '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
+  // launch() gives every run a fresh temporary profile (user-data-dir).
 });
 const page = await browser.newPage();
 page.on('console', (m) => { if (m.type() === 'error') console.error('page:', m.text()); });
