@@ -10,6 +10,10 @@
 import init, * as tp from './pkg/transfer_playground.js';
 import { toModelInput } from './image.js';
 
+// Uploads above these sizes are skipped (named) instead of risking the tab's memory.
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+const MAX_PIXELS = 120e6;
+
 const BACKEND = 'CPU (WebAssembly)'; // the GPU engineer's backend will report its adapter here
 
 const S = {
@@ -270,7 +274,12 @@ const commands = {
     for (let i = 0; i < files.length; i++) {
       const { name, blob, label } = files[i];
       try {
+        if (blob.size > MAX_FILE_BYTES) throw new Error('too large');
         const bitmap = await createImageBitmap(blob);
+        if (bitmap.width * bitmap.height > MAX_PIXELS) {
+          bitmap.close();
+          throw new Error('too many pixels');
+        }
         const { data, preview } = toModelInput(bitmap, h, w, c, { invert });
         done.push({ name, label, width: bitmap.width, height: bitmap.height, data, preview, shape: [h, w, c] });
         bitmap.close();

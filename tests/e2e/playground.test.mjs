@@ -177,3 +177,38 @@ test('an embed link shows one stage and its state round-trips', { timeout: 120_0
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a huge photo and many files are processed without blocking the page', { timeout: 300_000 }, async () => {
+  const { page, errors } = await open('');
+  // One 6000x4000 photo-sized PNG and 30 small ones, made by the browser.
+  const pngs = await page.evaluate(async () => {
+    const make = async (w, h, k) => {
+      const c = new OffscreenCanvas(w, h);
+      const g = c.getContext('2d');
+      g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
+      g.fillStyle = `rgb(${k * 8 % 255}, 40, 90)`; g.fillRect(w / 5, h / 6, w / 2, h / 2);
+      const b = await c.convertToBlob({ type: 'image/png' });
+      return btoa(Array.from(new Uint8Array(await b.arrayBuffer()), (x) => String.fromCharCode(x)).join(''));
+    };
+    const out = [await make(6000, 4000, 0)];
+    for (let k = 1; k <= 30; k++) out.push(await make(40 + k, 30 + 2 * k, k));
+    return out;
+  });
+  const files = pngs.map((b64, i) => ({ name: i === 0 ? 'huge-6000x4000.png' : `small-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(b64, 'base64') }));
+  // Watch the progress text from the page's own main thread: intermediate values
+  // prove the page kept running (painting, handling events) while the worker worked.
+  await page.evaluate(() => {
+    window.__seen = [];
+    new MutationObserver(() => window.__seen.push(document.querySelector('#own-status').textContent))
+      .observe(document.querySelector('#own-status'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.setInputFiles('#files-0', files);
+  await page.waitForFunction(() => document.querySelectorAll('#thumbs-0 .resized').length === 31, null, { timeout: 240_000 });
+  const seen = await page.evaluate(() => window.__seen);
+  assert.ok(seen.length >= 5, `progress updates seen on the main thread: ${seen.length}`);
+  const shapes = await page.locator('#thumbs-0 .resized').evaluateAll((els) => els.map((e) => e.dataset.shape));
+  assert.ok(shapes.every((s) => s === '28x28x1'));
+  assert.match(await page.textContent('#thumbs-0'), /6000×4000 → 28×28×1/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
