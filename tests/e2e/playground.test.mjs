@@ -212,3 +212,27 @@ test('a huge photo and many files are processed without blocking the page', { ti
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('keyboard alone: reach the stage buttons with Tab and run stage 1 with Enter', { timeout: 120_000 }, async () => {
+  const { page, errors } = await open('');
+  let reached = false;
+  for (let i = 0; i < 60 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.id === 'run-1');
+  }
+  assert.ok(reached, 'the "Clone A" button is reachable with Tab');
+  // A visible focus indicator on it.
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#fp-clone');
+  assert.equal(await page.textContent('#fp-clone'), await page.textContent('#fp-a-before'));
+  // The theme toggle works from the keyboard too.
+  const before = await page.getAttribute('html', 'data-theme');
+  await page.focus('#theme');
+  await page.keyboard.press('Enter');
+  assert.notEqual(await page.getAttribute('html', 'data-theme'), before);
+  await page.screenshot({ path: `${ART}/theme-toggled.png` });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
