@@ -12,6 +12,12 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: bool, b: &[f32], tb: bo
     if m == 0 || n == 0 {
         return;
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        super::gemm_packed::gemm(m, k, n, a, ta, b, tb, c, beta);
+        return;
+    }
+    #[allow(unreachable_code)]
     let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
     let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
     // SAFETY: the pointers cover m*k, k*n and m*n elements (asserted above) and the
@@ -104,6 +110,9 @@ pub fn im2col(x: &[f32], w: &Window, cols: &mut [f32]) {
                                 let d = &mut seg[kx * c..(kx + 1) * c];
                                 match Window::tap(ox, kx, w.stride_w, w.pad_left, w.in_w) {
                                     None => d.fill(0.0),
+                                    // One channel (the first layer of a grayscale model):
+                                    // a plain store, not a `memcpy` call per pixel.
+                                    Some(ix) if c == 1 => d[0] = img[iy * w.in_w + ix],
                                     Some(ix) => d.copy_from_slice(&img[(iy * w.in_w + ix) * c..(iy * w.in_w + ix + 1) * c]),
                                 }
                             }

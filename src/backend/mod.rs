@@ -2,5 +2,6 @@
 //! where a browser has no WebGPU.
 
 pub mod cpu;
+pub mod gemm_packed;
 #[cfg(feature = "gpu")]
 pub mod gpu;

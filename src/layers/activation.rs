@@ -52,7 +52,8 @@ impl Activation {
     pub fn forward(self, z: &mut [f32], last: usize) {
         match self {
             Activation::Linear => {}
-            Activation::Relu => z.iter_mut().for_each(|v| *v = v.max(0.0)),
+            // Written as a select: `f32::max` becomes a call to `fmaxf` on wasm32.
+            Activation::Relu => z.iter_mut().for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 }),
             Activation::Sigmoid => z.iter_mut().for_each(|v| *v = sigmoid(*v)),
             Activation::Tanh => z.iter_mut().for_each(|v| *v = v.tanh()),
             Activation::Elu => z.iter_mut().for_each(|v| {

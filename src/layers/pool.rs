@@ -29,13 +29,21 @@ pub struct Pool2D {
     window: Option<Window>,
 }
 
+/// The input rows (or columns) `lo..hi` that output `o` sees: the window clipped to
+/// the image (padding contributes nothing).
+#[inline]
+fn span(o: usize, stride: usize, k: usize, pad: usize, size: usize) -> (usize, usize) {
+    let start = o * stride;
+    (start.saturating_sub(pad).min(size), (start + k).saturating_sub(pad).min(size))
+}
+
 /// Visits, for output pixel (oy, ox), the valid input pixels of its window.
 #[inline]
 fn taps(w: &Window, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
-    for ky in 0..w.k_h {
-        let Some(iy) = (oy * w.stride_h + ky).checked_sub(w.pad_top).filter(|&i| i < w.in_h) else { continue };
-        for kx in 0..w.k_w {
-            let Some(ix) = (ox * w.stride_w + kx).checked_sub(w.pad_left).filter(|&i| i < w.in_w) else { continue };
+    let (y0, y1) = span(oy, w.stride_h, w.k_h, w.pad_top, w.in_h);
+    let (x0, x1) = span(ox, w.stride_w, w.k_w, w.pad_left, w.in_w);
+    for iy in y0..y1 {
+        for ix in x0..x1 {
             f(iy, ix);
         }
     }
@@ -72,30 +80,40 @@ impl Pool2D {
                 for ox in 0..w.out_w {
                     let o = ((b * w.out_h + oy) * w.out_w + ox) * c;
                     let dst = &mut out[o..o + c];
-                    let mut first_tap = (usize::MAX, usize::MAX);
-                    taps(&w, oy, ox, |iy, ix| {
-                        if first_tap.0 == usize::MAX {
-                            first_tap = (ix, iy);
-                        }
-                    });
                     match self.kind {
                         PoolKind::Max => {
-                            dst.fill(f32::NEG_INFINITY);
-                            let mut idx = keep.then(|| &mut self.argmax[o..o + c]);
-                            taps(&w, oy, ox, |iy, ix| {
-                                let at = base + (iy * wd + ix) * c;
-                                for ch in 0..c {
-                                    let v = xs[at + ch];
-                                    // `>` keeps the first maximum, like TensorFlow; the
-                                    // first tap always wins so every output has a source.
-                                    if v > dst[ch] || (ix, iy) == first_tap {
-                                        dst[ch] = v;
-                                        if let Some(idx) = idx.as_deref_mut() {
-                                            idx[ch] = (at + ch) as u32;
+                            // The first tap initialises; `>` then keeps the first
+                            // maximum, like TensorFlow.
+                            let (y0, y1) = span(oy, w.stride_h, w.k_h, w.pad_top, h);
+                            let (x0, x1) = span(ox, w.stride_w, w.k_w, w.pad_left, wd);
+                            let first = base + (y0 * wd + x0) * c;
+                            dst.copy_from_slice(&xs[first..first + c]);
+                            if keep {
+                                let idx = &mut self.argmax[o..o + c];
+                                idx.iter_mut().enumerate().for_each(|(ch, i)| *i = (first + ch) as u32);
+                                for iy in y0..y1 {
+                                    for ix in x0..x1 {
+                                        let at = base + (iy * wd + ix) * c;
+                                        for ch in 0..c {
+                                            if xs[at + ch] > dst[ch] {
+                                                dst[ch] = xs[at + ch];
+                                                idx[ch] = (at + ch) as u32;
+                                            }
                                         }
                                     }
                                 }
-                            });
+                            } else {
+                                for iy in y0..y1 {
+                                    for ix in x0..x1 {
+                                        let at = base + (iy * wd + ix) * c;
+                                        dst.iter_mut().zip(&xs[at..at + c]).for_each(|(d, v)| {
+                                            if *v > *d {
+                                                *d = *v
+                                            }
+                                        });
+                                    }
+                                }
+                            }
                         }
                         PoolKind::Average => {
                             let mut count = 0usize;
