@@ -154,7 +154,7 @@ impl LayerSpec {
                     return bad(format!("pool_size and strides must be positive (got {pool_size:?}, {strides:?})"));
                 }
             }
-            LayerSpec::Dense { units, .. } if units == 0 => return bad("units must be positive".into()),
+            LayerSpec::Dense { units: 0, .. } => return bad("units must be positive".into()),
             LayerSpec::Dropout { rate, .. } if !(0.0..1.0).contains(&rate) => {
                 return bad(format!("rate must be in [0, 1), got {rate}"))
             }
@@ -452,6 +452,6 @@ pub(crate) fn glorot_uniform(shape: &[usize], fan_in: usize, fan_out: usize, rng
 /// Reads `[N, d1, .., dk]` as `[N * d1 * .. * d(k-1), dk]` for layers that act on the last axis.
 pub(crate) fn rows_and_last(shape: &[usize]) -> (usize, usize) {
     let last = *shape.last().unwrap_or(&1);
-    let rows = if last == 0 { 0 } else { shape.iter().product::<usize>() / last };
+    let rows = shape.iter().product::<usize>().checked_div(last).unwrap_or(0);
     (rows, last)
 }

@@ -112,7 +112,7 @@ impl BatchNormalization {
                 r[ch] = gamma[ch] * h + beta[ch];
             }
         }
-        self.cache = keep.then(|| Cache { xhat, inv_std, shape, batch_stats });
+        self.cache = keep.then_some(Cache { xhat, inv_std, shape, batch_stats });
         Ok(x)
     }
 
