@@ -12,6 +12,7 @@ import { mountStage4 } from './stages/4-finetune.js';
 import { mountCompare } from './compare.js';
 import { mountPredict } from './predict.js';
 import { mountUploads } from './uploads.js';
+import { mountBackend } from './backend.js';
 
 const $ = (s) => document.querySelector(s);
 const store = createStore(parseHash(location.hash));
@@ -129,8 +130,8 @@ async function main() {
   window.addEventListener('hashchange', () => store.set(parseHash(location.hash)));
 
   try {
-    const r = await ctx.engine.call('init', { base: new URL('./', import.meta.url).href });
-    $('#backend').textContent = r.backend;
+    const r = await ctx.engine.call('init', { base: new URL('./', import.meta.url).href, backend: s0.be });
+    mountBackend(ctx, r.backend);
     $('#version').textContent = `v${r.version}`;
     s1.showA(r.a);
     document.body.dataset.ready = 'true';

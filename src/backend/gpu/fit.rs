@@ -144,7 +144,7 @@ impl GpuFitSession {
             let rows = &self.order[start..(start + self.opts.batch_size).min(self.n)];
             self.gpu.train_step_from(self.from, &gather_rows(&self.x, rows), &gather_rows(&self.y, rows))?;
             self.batch += 1;
-            if self.checkpoint_every > 0 && self.batch % self.checkpoint_every == 0 && self.batch < batches {
+            if self.checkpoint_every > 0 && self.batch.is_multiple_of(self.checkpoint_every) && self.batch < batches {
                 self.save_checkpoint(model).await?;
             }
             return Ok(Event::Batch(BatchLogs { epoch: self.epoch, batch: self.batch - 1, batches, loss: f64::NAN, accuracy: f64::NAN }));
