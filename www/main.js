@@ -132,6 +132,8 @@ async function main() {
   try {
     const r = await ctx.engine.call('init', { base: new URL('./', import.meta.url).href, backend: s0.be });
     mountBackend(ctx, r.backend);
+    // Test hook for tests/e2e/gpu.test.mjs: lose the GPU device in the worker.
+    window.__playground = { simulateDeviceLoss: () => ctx.engine.call('simulateDeviceLoss') };
     $('#version').textContent = `v${r.version}`;
     s1.showA(r.a);
     document.body.dataset.ready = 'true';
