@@ -4,9 +4,6 @@
 //! Run: `cargo test --release --test gpu_fit_session -- --nocapture`.
 //! Without a GPU adapter the GPU tests print `SKIP: no GPU adapter` and return.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
 use transfer_playground::{Activation, Event, FitOptions, FitSession, History, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
@@ -90,9 +87,12 @@ fn cpu_session_resumed_mid_epoch_equals_an_uninterrupted_fit() {
     assert_eq!(m.get_weights(), whole.get_weights());
 }
 
-#[cfg(feature = "gpu")]
+// Natively (pollster drives the futures); tests/wasm_gpu.rs covers WebGPU in a browser.
+#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
 mod gpu {
     use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
     use transfer_playground::backend::gpu::{FitRunner, GpuContext};
 
     fn gpu() -> Option<Rc<GpuContext>> {
