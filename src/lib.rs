@@ -20,6 +20,6 @@ pub use error::{Error, Result};
 pub use layers::{Activation, LayerSpec, Padding};
 pub use model::{set_random_seed, LayerRef, Sequential};
 pub use tensor::Tensor;
-pub use train::fit::{Control, Event, FitOptions, FitSession, History};
+pub use train::fit::{Control, Event, FitOptions, FitPosition, FitSession, History};
 pub use train::loss::Loss;
 pub use train::optim::OptimizerConfig;

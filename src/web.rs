@@ -26,13 +26,16 @@ use std::rc::Rc;
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
+use std::future::Future;
+
 use wasm_bindgen::JsCast;
 
 use crate::data::ImageSet;
 use crate::model::io::{from_tfjs, to_tfjs};
 use crate::model::keras_json::parse_layer;
 use crate::tensor::{contiguous, from_vec, Tensor};
-use crate::train::fit::{Event, FitOptions, FitSession};
+use crate::backend::gpu::{FitRunner, GpuContext};
+use crate::train::fit::{Event, FitOptions};
 use crate::{LayerRef, Loss, OptimizerConfig, Sequential};
 
 fn err(e: impl std::fmt::Display) -> JsError {
@@ -391,8 +394,22 @@ impl JsModel {
             ..FitOptions::default()
         };
         let epochs = fo.epochs;
-        let session = FitSession::new(&*self.read()?, &x, &y, fo).map_err(err)?;
-        Ok(FitRun { model: self.inner.clone(), session, epochs })
+        let checkpoint_every = whole("checkpointEvery", 0)?;
+        let backend = match get(opts, "backend").as_string() {
+            Some(b) => Backend::parse(&b)?,
+            None => model_backend(&self.inner),
+        };
+        let runner = match backend.resolve()? {
+            Some(ctx) => FitRunner::gpu(ctx, &*self.read()?, &x, &y, fo, checkpoint_every),
+            None => FitRunner::cpu(&*self.read()?, &x, &y, fo),
+        }
+        .map_err(err)?;
+        let on_gpu = runner.on_gpu();
+        let run = FitRun { model: self.inner.clone(), runner: Rc::new(RefCell::new(runner)), epochs, promises: on_gpu };
+        if on_gpu {
+            remember_gpu_run(&self.inner, &run.runner);
+        }
+        Ok(run)
     }
 
     /// `model.evaluate(x, y)` → `{loss, accuracy}`.
@@ -427,44 +444,85 @@ impl JsModel {
 // ---- fit ----------------------------------------------------------------------------
 
 /// A `fit` in progress. Each `step()` runs one batch or one epoch end and returns
-/// `{type: 'batch', epoch, batch, batches, loss, accuracy}`,
-/// `{type: 'epoch', epoch, loss, accuracy, valLoss, valAccuracy}` or `{type: 'done'}`.
-/// Stopping is simply not calling `step()` again; resuming is calling it again.
+/// `{type: 'batch', epoch, batch, batches, loss, accuracy, backend}`,
+/// `{type: 'epoch', epoch, loss, accuracy, valLoss, valAccuracy, backend}` or
+/// `{type: 'done', backend}`. Stopping is simply not calling `step()` again; resuming
+/// is calling it again.
+///
+/// A run started on the GPU (`backend: 'webgpu'`, or `'auto'` with a GPU) returns a
+/// Promise from every `step()`, also after it moved to the CPU: a batch step only
+/// enqueues GPU work (its event has `loss`/`accuracy` `undefined` and `pending: true`),
+/// an epoch end awaits the metrics, the validation and a read-back of the weights. The
+/// step on which the device was lost and training moved to the CPU carries `fallback`
+/// (a message saying from where it went on).
 #[wasm_bindgen]
 pub struct FitRun {
     model: Rc<RefCell<Sequential>>,
-    session: FitSession,
+    runner: Rc<RefCell<FitRunner>>,
     epochs: usize,
+    /// Whether `step()` returns Promises (the run started on the GPU).
+    promises: bool,
+}
+
+fn event_to_js(ev: &Event, backend: &str, fallback: Option<&str>) -> Object {
+    let o = Object::new();
+    match ev {
+        Event::Batch(b) => {
+            set(&o, "type", "batch");
+            set(&o, "epoch", b.epoch as f64);
+            set(&o, "batch", b.batch as f64);
+            set(&o, "batches", b.batches as f64);
+            if b.loss.is_nan() {
+                // Enqueued on the GPU, not finished yet: the epoch end has the means.
+                set(&o, "pending", true);
+            } else {
+                set(&o, "loss", b.loss);
+                set(&o, "accuracy", b.accuracy);
+            }
+        }
+        Event::Epoch(e) => {
+            set(&o, "type", "epoch");
+            set(&o, "epoch", e.epoch as f64);
+            set(&o, "loss", e.loss);
+            set(&o, "accuracy", e.accuracy);
+            if let (Some(vl), Some(va)) = (e.val_loss, e.val_accuracy) {
+                set(&o, "valLoss", vl);
+                set(&o, "valAccuracy", va);
+            }
+        }
+        Event::Done => set(&o, "type", "done"),
+    }
+    set(&o, "backend", backend);
+    if let Some(f) = fallback {
+        set(&o, "fallback", f);
+    }
+    o
+}
+
+/// One runner step, whichever backend; the runner and the model are borrowed only
+/// inside (never by JS), so a second `step()` before the first settles is refused.
+async fn runner_step(runner: Rc<RefCell<FitRunner>>, model: Rc<RefCell<Sequential>>) -> Result<Object, JsError> {
+    let mut r = runner.try_borrow_mut().map_err(|_| err("the previous step() has not finished yet: await it before the next"))?;
+    let s = r.step(&model).await.map_err(err)?;
+    let backend = if r.on_gpu() { "webgpu" } else { "cpu" };
+    Ok(event_to_js(&s.event, backend, s.fell_back.as_deref()))
 }
 
 #[wasm_bindgen]
 impl FitRun {
-    pub fn step(&mut self) -> Result<Object, JsError> {
-        let mut model = self.model.try_borrow_mut().map_err(|_| err("the model is busy"))?;
-        let ev = self.session.step(&mut model).map_err(err)?;
-        let o = Object::new();
-        match ev {
-            Event::Batch(b) => {
-                set(&o, "type", "batch");
-                set(&o, "epoch", b.epoch as f64);
-                set(&o, "batch", b.batch as f64);
-                set(&o, "batches", b.batches as f64);
-                set(&o, "loss", b.loss);
-                set(&o, "accuracy", b.accuracy);
-            }
-            Event::Epoch(e) => {
-                set(&o, "type", "epoch");
-                set(&o, "epoch", e.epoch as f64);
-                set(&o, "loss", e.loss);
-                set(&o, "accuracy", e.accuracy);
-                if let (Some(vl), Some(va)) = (e.val_loss, e.val_accuracy) {
-                    set(&o, "valLoss", vl);
-                    set(&o, "valAccuracy", va);
-                }
-            }
-            Event::Done => set(&o, "type", "done"),
+    /// The next step: an object (CPU runs) or a Promise of one (runs started on the GPU).
+    pub fn step(&mut self) -> Result<JsValue, JsError> {
+        let fut = runner_step(self.runner.clone(), self.model.clone());
+        if self.promises {
+            return Ok(wasm_bindgen_futures::future_to_promise(async move { fut.await.map(JsValue::from).map_err(JsValue::from) }).into());
         }
-        Ok(o)
+        // A CPU step never awaits: drive the future to its (immediate) end here.
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        match std::pin::pin!(fut).poll(&mut cx) {
+            std::task::Poll::Ready(r) => r.map(JsValue::from),
+            std::task::Poll::Pending => Err(err("internal error: a CPU step did not finish at once")),
+        }
     }
 
     #[wasm_bindgen(getter)]
@@ -473,19 +531,275 @@ impl FitRun {
     }
 
     #[wasm_bindgen(getter, js_name = batchesPerEpoch)]
-    pub fn batches_per_epoch(&self) -> usize {
-        self.session.batches_per_epoch()
+    pub fn batches_per_epoch(&self) -> Result<usize, JsError> {
+        Ok(self.runner.try_borrow().map_err(|_| err("a step is running"))?.batches_per_epoch())
     }
 
     #[wasm_bindgen(getter, js_name = isDone)]
-    pub fn is_done(&self) -> bool {
-        self.session.is_done()
+    pub fn is_done(&self) -> Result<bool, JsError> {
+        Ok(self.runner.try_borrow().map_err(|_| err("a step is running"))?.is_done())
     }
 
     /// Keras' `History.history` so far, plus `warnings`.
     #[wasm_bindgen(getter)]
     pub fn history(&self) -> Result<JsValue, JsError> {
-        to_plain(self.session.history())
+        to_plain(self.runner.try_borrow().map_err(|_| err("a step is running"))?.history())
+    }
+
+    /// Where the run trains now: `'webgpu'` or `'cpu'` (after a fallback, `'cpu'`).
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> Result<String, JsError> {
+        Ok(if self.runner.try_borrow().map_err(|_| err("a step is running"))?.on_gpu() { "webgpu" } else { "cpu" }.into())
+    }
+
+    /// Why the run left the GPU (`undefined` if it did not).
+    #[wasm_bindgen(getter)]
+    pub fn fallback(&self) -> Result<Option<String>, JsError> {
+        Ok(self.runner.try_borrow().map_err(|_| err("a step is running"))?.fallback().map(String::from))
+    }
+
+    /// A Promise that resolves once the model (weights, optimizer state) holds the run's
+    /// current state: call it after stopping a GPU run, before reading or saving the
+    /// model. Resolves at once on the CPU.
+    pub fn sync(&self) -> js_sys::Promise {
+        let (runner, model) = (self.runner.clone(), self.model.clone());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut r = runner.try_borrow_mut().map_err(|_| JsValue::from(err("a step is running: await it first")))?;
+            r.sync(&model).await.map_err(|e| JsValue::from(err(e)))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+// ---- GPU backend (WebGPU) ---------------------------------------------------------
+//
+// One GPU context per worker, opened by `initGpu()` and shared by every GPU fit. A
+// model's preferred backend (`toBackend`) is kept here by model identity rather than
+// in `JsModel`, so the model handle stays a plain `Rc<RefCell<Sequential>>`.
+
+/// A backend name from JS: `'cpu'`, `'webgpu'` or `'auto'` (the GPU where `initGpu()`
+/// found one, else the CPU).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Backend {
+    Cpu,
+    WebGpu,
+    Auto,
+}
+
+impl Backend {
+    fn parse(s: &str) -> Result<Backend, JsError> {
+        match s.to_ascii_lowercase().as_str() {
+            "cpu" | "wasm" => Ok(Backend::Cpu),
+            "webgpu" | "gpu" => Ok(Backend::WebGpu),
+            "auto" => Ok(Backend::Auto),
+            other => Err(err(format!("backend: unknown backend '{other}' (use 'webgpu', 'cpu' or 'auto')"))),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::WebGpu => "webgpu",
+            Backend::Auto => "auto",
+        }
+    }
+
+    /// The GPU context to train on, `None` for the CPU; an error if WebGPU was asked for
+    /// and is not there.
+    fn resolve(self) -> Result<Option<Rc<GpuContext>>, JsError> {
+        let ctx = live_gpu();
+        match (self, ctx) {
+            (Backend::Cpu, _) => Ok(None),
+            (_, Some(c)) => Ok(Some(c)),
+            (Backend::Auto, None) => Ok(None),
+            (Backend::WebGpu, None) => Err(err(GPU_STATE.with(|g| match &g.borrow().reason {
+                Some(r) => format!("backend 'webgpu': no GPU ({r}); use backend 'cpu' or 'auto'"),
+                None => "backend 'webgpu': call (and await) initGpu() first".to_string(),
+            }))),
+        }
+    }
+}
+
+#[derive(Default)]
+struct GpuState {
+    ctx: Option<Rc<GpuContext>>,
+    /// Why there is no GPU (after a failed `initGpu()` or a lost device).
+    reason: Option<String>,
+    /// Preferred backend and latest GPU run per model, by the model's `Rc` address
+    /// (checked against a weak reference, so a reused address is not mistaken).
+    models: Vec<ModelGpu>,
+}
+
+struct ModelGpu {
+    model: std::rc::Weak<RefCell<Sequential>>,
+    backend: Backend,
+    run: std::rc::Weak<RefCell<FitRunner>>,
+}
+
+thread_local! {
+    static GPU_STATE: RefCell<GpuState> = RefCell::new(GpuState::default());
+}
+
+/// The shared context, unless there is none or its device was lost.
+fn live_gpu() -> Option<Rc<GpuContext>> {
+    GPU_STATE.with(|g| {
+        let mut g = g.borrow_mut();
+        if g.ctx.as_ref().is_some_and(|c| c.is_lost()) {
+            g.ctx = None;
+            g.reason = Some("the GPU device was lost".into());
+        }
+        g.ctx.clone()
+    })
+}
+
+fn with_model_entry<T>(model: &Rc<RefCell<Sequential>>, f: impl FnOnce(&mut ModelGpu) -> T) -> T {
+    GPU_STATE.with(|g| {
+        let mut g = g.borrow_mut();
+        g.models.retain(|m| m.model.strong_count() > 0);
+        let i = match g.models.iter().position(|m| std::ptr::eq(m.model.as_ptr(), Rc::as_ptr(model))) {
+            Some(i) => i,
+            None => {
+                g.models.push(ModelGpu { model: Rc::downgrade(model), backend: Backend::Cpu, run: std::rc::Weak::new() });
+                g.models.len() - 1
+            }
+        };
+        f(&mut g.models[i])
+    })
+}
+
+/// A model's preferred backend (`'cpu'` until `toBackend` says otherwise).
+fn model_backend(model: &Rc<RefCell<Sequential>>) -> Backend {
+    with_model_entry(model, |m| m.backend)
+}
+
+fn remember_gpu_run(model: &Rc<RefCell<Sequential>>, run: &Rc<RefCell<FitRunner>>) {
+    with_model_entry(model, |m| m.run = Rc::downgrade(run));
+}
+
+fn adapter_to_js(ctx: &GpuContext) -> Object {
+    let info = &ctx.adapter_info;
+    let o = Object::new();
+    set(&o, "ok", true);
+    set(&o, "name", info.name.as_str());
+    // wgpu's webgpu backend maps GPUAdapterInfo.isFallbackAdapter to a CPU device type.
+    set(&o, "isFallbackAdapter", info.device_type == wgpu::DeviceType::Cpu);
+    set(&o, "deviceType", format!("{:?}", info.device_type));
+    set(&o, "backend", format!("{:?}", info.backend));
+    o
+}
+
+/// Which backends this environment has: `{cpu: true, webgpu: bool, gpuReady: bool,
+/// reason?}` (`webgpu`: the browser exposes `navigator.gpu`; `gpuReady`: `initGpu()`
+/// opened a device that is still alive).
+#[wasm_bindgen]
+pub fn backends() -> Object {
+    let nav = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
+    let has_webgpu = nav.is_object() && Reflect::get(&nav, &"gpu".into()).map(|g| !g.is_undefined() && !g.is_null()).unwrap_or(false);
+    let o = Object::new();
+    set(&o, "cpu", true);
+    set(&o, "webgpu", has_webgpu);
+    set(&o, "gpuReady", live_gpu().is_some());
+    if let Some(r) = GPU_STATE.with(|g| g.borrow().reason.clone()) {
+        set(&o, "reason", r);
+    }
+    o
+}
+
+/// Opens the GPU (once; again after a lost device). Resolves to the adapter,
+/// `{ok: true, name, isFallbackAdapter, deviceType, backend}`, or to `{ok: false,
+/// reason}` saying why there is none (no WebGPU in this browser, no adapter, device
+/// refused); never rejects, so the caller can simply fall back to the CPU.
+#[wasm_bindgen(js_name = initGpu)]
+pub async fn init_gpu() -> Object {
+    if let Some(ctx) = live_gpu() {
+        return adapter_to_js(&ctx);
+    }
+    let has_webgpu = get(&backends(), "webgpu").as_bool().unwrap_or(false);
+    let result = if has_webgpu { GpuContext::new().await.map_err(|e| e.to_string()) } else { Err("this browser does not expose WebGPU (navigator.gpu)".to_string()) };
+    GPU_STATE.with(|g| {
+        let mut g = g.borrow_mut();
+        match result {
+            Ok(ctx) => {
+                let ctx = Rc::new(ctx);
+                g.ctx = Some(ctx.clone());
+                g.reason = None;
+                adapter_to_js(&ctx)
+            }
+            Err(reason) => {
+                g.reason = Some(reason.clone());
+                let o = Object::new();
+                set(&o, "ok", false);
+                set(&o, "reason", reason);
+                o
+            }
+        }
+    })
+}
+
+/// Test hook: destroys the GPU device (as a driver reset would lose it). A GPU run's
+/// next step then goes on on the CPU; `initGpu()` opens a new device. Returns whether
+/// there was a device to lose.
+#[wasm_bindgen(js_name = __simulateDeviceLoss)]
+pub fn simulate_device_loss() -> bool {
+    match live_gpu() {
+        Some(ctx) => {
+            ctx.simulate_device_loss();
+            live_gpu();
+            true
+        }
+        None => false,
+    }
+}
+
+/// A model handle for Rust callers (tests, other Rust code in the worker).
+impl From<Sequential> for JsModel {
+    fn from(m: Sequential) -> JsModel {
+        JsModel::wrap(m)
+    }
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl JsModel {
+    /// The backend `fit` uses when its options name none: `'cpu'` (the default) or
+    /// `'webgpu'` / `'auto'` after `toBackend`.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        model_backend(&self.inner).name().into()
+    }
+
+    /// Moves the model to `'webgpu'`, `'cpu'` or `'auto'` (a Promise of the backend now
+    /// used). Moving to the CPU first reads the latest GPU run's state back (weights,
+    /// BN statistics, optimizer state and step count: `download_into`), so training,
+    /// evaluation or export go on exactly where the GPU left off; moving to the GPU
+    /// opens it if needed and fails with the reason if there is none. Between fits the
+    /// `Sequential` is the source of truth: each GPU fit uploads it and reads it back at
+    /// every epoch end.
+    #[wasm_bindgen(js_name = toBackend)]
+    pub fn to_backend(&self, backend: &str) -> js_sys::Promise {
+        let model = self.inner.clone();
+        let backend = Backend::parse(backend);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let backend = backend.map_err(JsValue::from)?;
+            if backend != Backend::Cpu && live_gpu().is_none() {
+                let info = init_gpu().await;
+                if backend == Backend::WebGpu && !get(&info, "ok").as_bool().unwrap_or(false) {
+                    let reason = get(&info, "reason").as_string().unwrap_or_default();
+                    return Err(err(format!("toBackend('webgpu'): no GPU ({reason})")).into());
+                }
+            }
+            // Bring the latest GPU state back into the model.
+            if let Some(run) = with_model_entry(&model, |m| m.run.upgrade()) {
+                let mut r = run.try_borrow_mut().map_err(|_| JsValue::from(err("toBackend: a fit step is running; await it first")))?;
+                r.sync(&model).await.map_err(|e| JsValue::from(err(e)))?;
+            }
+            with_model_entry(&model, |m| m.backend = backend);
+            let now = match backend {
+                Backend::Auto if live_gpu().is_some() => "webgpu",
+                Backend::Auto => "cpu",
+                b => b.name(),
+            };
+            Ok(JsValue::from_str(now))
+        })
     }
 }
 

@@ -9,7 +9,7 @@
 //! - histories (loss, accuracy per epoch): relative `1e-3`.
 //!
 //! Without a GPU adapter every test prints `SKIP: no GPU adapter` and returns.
-#![cfg(feature = "gpu")]
+#![cfg(all(feature = "gpu", not(target_arch = "wasm32")))] // natively (pollster); tests/wasm_gpu.rs covers wasm32
 
 use std::rc::Rc;
 

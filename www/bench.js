@@ -1,13 +1,16 @@
 // Browser training benchmark (measures, asserts nothing): this engine (CPU path in
-// WebAssembly, and WebGPU when the build has it) against TF.js's backends, same model,
-// same synthetic data, same browser, one run. Query: ?n=256&batches=32,128&only=a,b
+// WebAssembly, and on WebGPU) against TF.js's backends, same model, same synthetic data,
+// same browser, one run. Query: ?n=256&batches=32,128&only=a,b&pkg=pkg
+// (`only` keys: engine-cpu, engine-webgpu, tfjs-cpu, tfjs-wasm, tfjs-webgl, tfjs-webgpu;
+// `pkg`: the wasm-bindgen output folder under www/, e.g. a build without simd128).
 // Results land in `window.benchResults` (read by tests/bench/browser-bench.mjs).
-import init, * as tp from './pkg/transfer_playground.js';
 
 const params = new URLSearchParams(location.search);
 const N = Number(params.get('n') || 256);
 const BATCHES = (params.get('batches') || '32,128').split(',').map(Number);
 const ONLY = params.get('only') ? params.get('only').split(',') : null;
+const PKG = (params.get('pkg') || 'pkg').replace(/[^\w-]/g, '');
+let tp;
 const results = [];
 window.benchResults = results;
 const status = document.getElementById('status');
@@ -34,7 +37,8 @@ function data(n) {
 
 const wanted = (key) => !ONLY || ONLY.includes(key);
 
-async function benchEngine(backend, modelJson, weights) {
+/** `fitBackend`: 'cpu' or 'webgpu' (then every `step()` is a Promise, awaited). */
+async function benchEngine(backend, modelJson, weights, fitBackend = 'cpu') {
   const { x, y } = data(N);
   for (const frozen of [false, true]) {
     for (const batch of BATCHES) {
@@ -46,12 +50,15 @@ async function benchEngine(backend, modelJson, weights) {
         const xs = { data: x, shape: [N, 28, 28, 1] };
         const ys = { data: y, shape: [N] };
         // Warm-up: one short fit.
-        let run = m.fit({ data: x.subarray(0, 64 * 784), shape: [64, 28, 28, 1] }, { data: y.subarray(0, 64), shape: [64] }, { epochs: 1, batchSize: batch });
-        while (run.step().type !== 'done');
+        const opts = { epochs: 1, batchSize: batch, backend: fitBackend };
+        let run = m.fit({ data: x.subarray(0, 64 * 784), shape: [64, 28, 28, 1] }, { data: y.subarray(0, 64), shape: [64] }, opts);
+        while ((await run.step()).type !== 'done');
         const t0 = performance.now();
-        run = m.fit(xs, ys, { epochs: 1, batchSize: batch });
-        while (run.step().type !== 'done');
+        // Timed as a learner's fit: upload, every step, the epoch-end metrics and read-back.
+        run = m.fit(xs, ys, opts);
+        while ((await run.step()).type !== 'done');
         const secs = (performance.now() - t0) / 1000;
+        if (run.backend !== fitBackend) throw new Error(`ran on ${run.backend}: ${run.fallback}`);
         row({ engine: 'transfer-playground', backend, config, batch, images: N, imagesPerSecond: N / secs,
               note: frozen ? 'frozen base features computed once per fit' : '' });
       } catch (e) {
@@ -111,10 +118,21 @@ async function benchTfjs(backend) {
 }
 
 async function main() {
-  await init();
+  tp = await import(`./${PKG}/transfer_playground.js`);
+  await tp.default();
   const modelJson = await (await fetch('assets/model-a/model.json')).text();
   const weights = new Uint8Array(await (await fetch('assets/model-a/weights.bin')).arrayBuffer());
-  if (wanted('engine-cpu')) await benchEngine('CPU (WebAssembly, simd128)', modelJson, weights);
+  const simd = PKG === 'pkg' ? 'simd128' : PKG;
+  if (wanted('engine-cpu')) await benchEngine(`CPU (WebAssembly, ${simd})`, modelJson, weights);
+  if (wanted('engine-webgpu')) {
+    const gpu = await tp.initGpu();
+    // wgpu reports GPUAdapterInfo.description, often empty: add vendor and architecture.
+    const info = (await navigator.gpu?.requestAdapter())?.info;
+    const label = gpu.name || [info?.vendor, info?.architecture].filter(Boolean).join(' ') || 'adapter';
+    const name = gpu.ok ? `WebGPU (${label}${gpu.isFallbackAdapter ? ', fallback adapter' : ''})` : 'WebGPU';
+    if (gpu.ok) await benchEngine(name, modelJson, weights, 'webgpu');
+    else row({ engine: 'transfer-playground', backend: 'WebGPU', config: '—', batch: '—', images: 0, note: `no GPU: ${gpu.reason}` });
+  }
   tf.wasm.setWasmPaths('../node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   for (const b of ['cpu', 'wasm', 'webgl', 'webgpu']) {
     if (wanted(`tfjs-${b}`)) await benchTfjs(b);

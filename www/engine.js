@@ -4,11 +4,16 @@ export function createEngine(workerUrl) {
   const worker = new Worker(workerUrl, { type: 'module' });
   const pending = new Map();
   const listeners = new Set();
+  const backendListeners = new Set();
   let nextId = 1;
   worker.onmessage = (e) => {
     const m = e.data;
     if (m.type === 'progress') {
       listeners.forEach((f) => f(m.job, m.event));
+      return;
+    }
+    if (m.type === 'backend') {
+      backendListeners.forEach((f) => f(m.info));
       return;
     }
     const p = pending.get(m.id);
@@ -31,5 +36,7 @@ export function createEngine(workerUrl) {
       });
     },
     onProgress(f) { listeners.add(f); return () => listeners.delete(f); },
+    /** The worker's backend changed by itself (e.g. the GPU was lost mid-training). */
+    onBackend(f) { backendListeners.add(f); return () => backendListeners.delete(f); },
   };
 }

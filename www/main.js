@@ -13,6 +13,7 @@ import { mountCompare } from './compare.js';
 import { mountPredict } from './predict.js';
 import { mountUploads } from './uploads.js';
 import { mountDownloads } from './downloads.js';
+import { mountBackend } from './backend.js';
 
 const $ = (s) => document.querySelector(s);
 const store = createStore(parseHash(location.hash));
@@ -131,8 +132,10 @@ async function main() {
   window.addEventListener('hashchange', () => store.set(parseHash(location.hash)));
 
   try {
-    const r = await ctx.engine.call('init', { base: new URL('./', import.meta.url).href });
-    $('#backend').textContent = r.backend;
+    const r = await ctx.engine.call('init', { base: new URL('./', import.meta.url).href, backend: s0.be });
+    mountBackend(ctx, r.backend);
+    // Test hook for tests/e2e/gpu.test.mjs: lose the GPU device in the worker.
+    window.__playground = { simulateDeviceLoss: () => ctx.engine.call('simulateDeviceLoss') };
     $('#version').textContent = `v${r.version}`;
     s1.showA(r.a);
     document.body.dataset.ready = 'true';

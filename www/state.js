@@ -15,6 +15,7 @@ export const DEFAULTS = Object.freeze({
   n: 200,              // training images used (of the 200 built-in)
   bs: 32,              // batch size (Keras' default)
   seed: 42,            // shuffling and fresh-weight seed: same seed, same run
+  be: 'auto',          // compute backend: 'auto' (WebGPU if there is an adapter) | 'webgpu' | 'cpu'
   lang: '',            // '' = from navigator.language
   theme: '',           // '' = from prefers-color-scheme | 'light' | 'dark'
   embed: false,        // compact single-stage view
@@ -42,6 +43,8 @@ export function parseHash(hash) {
       state.hide = raw.split(',').map((s) => s.trim()).filter(Boolean);
     } else if (key === 'scenario') {
       if (raw === 'builtin' || raw === 'own') state.scenario = raw;
+    } else if (key === 'be') {
+      if (raw === 'auto' || raw === 'webgpu' || raw === 'cpu') state.be = raw;
     } else if (key === 'lang') {
       if (raw === 'en' || raw === 'ko') state.lang = raw;
     } else if (key === 'theme') {

@@ -75,7 +75,9 @@ export function createTrainView(root, { id, runLabel }) {
         ev.warnings?.forEach((w) => { const li = document.createElement('li'); li.textContent = `⚠ ${w}`; $(`#log-${id}`).appendChild(li); });
       } else if (ev.type === 'batch') {
         $(`#prog-${id}`).value = ev.epoch * (batches + 1) + ev.batch + 1;
-        $(`#batch-${id}`).textContent = t('batchLine', { epoch: ev.epoch + 1, epochs, batch: ev.batch + 1, batches: ev.batches, loss: ev.loss.toFixed(4), acc: ev.accuracy.toFixed(4) });
+        const at = { epoch: ev.epoch + 1, epochs, batch: ev.batch + 1, batches: ev.batches };
+        // On the GPU a batch is only enqueued: its loss is known at the epoch's end.
+        $(`#batch-${id}`).textContent = ev.pending ? t('batchLineGpu', at) : t('batchLine', { ...at, loss: ev.loss.toFixed(4), acc: ev.accuracy.toFixed(4) });
       } else if (ev.type === 'epoch') {
         $(`#prog-${id}`).value = (ev.epoch + 1) * (batches + 1);
         h.loss.push(ev.loss); h.accuracy.push(ev.accuracy);
@@ -85,6 +87,11 @@ export function createTrainView(root, { id, runLabel }) {
         $(`#log-${id}`).appendChild(li);
         $(`#log-${id}`).scrollTop = $(`#log-${id}`).scrollHeight;
         draw();
+      } else if (ev.type === 'fallback') {
+        const li = document.createElement('li');
+        li.className = 'fallback';
+        li.textContent = `⚠ ${t('be.lost', { message: ev.message })}`;
+        $(`#log-${id}`).appendChild(li);
       } else if (ev.type === 'stopped') {
         status('stopped');
       }

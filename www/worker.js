@@ -6,6 +6,8 @@
 //        {type: 'progress', job, event}                    (training and image progress)
 // Training is a resumable wasm FitRun: one batch per step, then a yield to the event
 // loop, so a 'stop' message is seen between batches and 'resume' continues the same run.
+// On WebGPU (WebGPU works in dedicated workers) a step returns a Promise; if the device
+// is lost mid-training the run goes on on the CPU and its step says so (`fallback`).
 
 import init, * as tp from './pkg/transfer_playground.js';
 import { toModelInput } from './image.js';
@@ -14,7 +16,15 @@ import { toModelInput } from './image.js';
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 const MAX_PIXELS = 120e6;
 
-const BACKEND = 'CPU (WebAssembly)'; // the GPU engineer's backend will report its adapter here
+// The compute backend: what the learner chose ('auto' | 'webgpu' | 'cpu') and what runs.
+const GPU = {
+  choice: 'auto',
+  adapter: null,   // initGpu()'s answer when it found one
+  reason: null,    // why there is no GPU (no WebGPU, no adapter, device lost)
+  // Checkpoint (read the GPU state back) after every batch, so that a lost device
+  // costs no finished step: 200 images make 7 small batches an epoch.
+  checkpointEvery: 1,
+};
 
 const S = {
   a: null, aMeta: null, aFingerprint: null, aPredictions: null,
@@ -113,10 +123,57 @@ function setA(model, meta) {
   S.aPredictions = aPredictionPrint();
 }
 
+/** The adapter's label: its description, else vendor and architecture from GPUAdapterInfo. */
+async function adapterLabel(info) {
+  let label = info.name;
+  try {
+    const a = await navigator.gpu?.requestAdapter();
+    const i = a?.info;
+    if (!label && i) label = [i.vendor, i.architecture, i.device].filter(Boolean).join(' ');
+  } catch { /* the label is cosmetic */ }
+  return (label || 'WebGPU adapter') + (info.isFallbackAdapter ? ' (software fallback adapter)' : '');
+}
+
+/** Opens (or drops) the GPU for the learner's choice; returns what the page shows. */
+async function chooseBackend(choice) {
+  GPU.choice = choice;
+  GPU.adapter = null;
+  if (choice !== 'cpu') {
+    const info = await tp.initGpu();
+    if (info.ok) GPU.adapter = { ...info, label: await adapterLabel(info) };
+    else GPU.reason = info.reason;
+  }
+  return backendInfo();
+}
+
+/**
+ * Whether training runs on the GPU. 'auto' skips a software fallback adapter (such as
+ * SwiftShader): on a machine without a GPU the CPU path is many times faster.
+ */
+function gpuActive() {
+  if (!GPU.adapter || !tp.backends().gpuReady || GPU.choice === 'cpu') return false;
+  return GPU.choice === 'webgpu' || !GPU.adapter.isFallbackAdapter;
+}
+
+function backendInfo() {
+  const gpu = gpuActive();
+  const software = GPU.adapter?.isFallbackAdapter && GPU.choice === 'auto';
+  return {
+    choice: GPU.choice,
+    active: gpu ? 'webgpu' : 'cpu',
+    adapter: GPU.adapter && GPU.choice !== 'cpu' ? GPU.adapter.label : null,
+    isFallbackAdapter: GPU.adapter ? GPU.adapter.isFallbackAdapter : null,
+    // A reason is shown when the learner wanted a GPU and runs on the CPU.
+    reason: gpu || GPU.choice === 'cpu' ? null
+      : software ? 'only a software WebGPU adapter, slower than the CPU path here; choose WebGPU to use it anyway'
+      : (GPU.reason || tp.backends().reason || 'no WebGPU adapter'),
+  };
+}
+
 // ---- commands ---------------------------------------------------------------------
 
 const commands = {
-  async init({ base }) {
+  async init({ base, backend }) {
     await init({ module_or_path: new URL('./pkg/transfer_playground_bg.wasm', base) });
     const url = (p) => new URL(p, base).href;
     const [json, weights, meta, tr, va, te] = await Promise.all([
@@ -130,7 +187,18 @@ const commands = {
     S.builtinRaw = { train: tp.loadImageSet(tr), valid: tp.loadImageSet(va), test: tp.loadImageSet(te) };
     S.builtin = S.data = S.builtinRaw;
     setA(tp.loadLayersModel(json, weights), meta);
-    return { backend: BACKEND, version: tp.version(), a: describeA(), counts: counts() };
+    const be = await chooseBackend(backend || 'auto');
+    return { backend: be, version: tp.version(), a: describeA(), counts: counts() };
+  },
+
+  /** The learner's backend choice ('auto' | 'webgpu' | 'cpu'), from the State. */
+  backend({ choice }) {
+    return chooseBackend(choice);
+  },
+
+  /** Test hook: lose the GPU device (as a driver reset would). */
+  simulateDeviceLoss() {
+    return tp.__simulateDeviceLoss();
   },
 
   /** A TF.js layers model the learner picked (model.json text + weights bytes). */
@@ -210,11 +278,14 @@ const commands = {
     }
     model.compile({ optimizer: 'sgd', learningRate: lr, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
     const train = take(S.data.train, n);
-    const run = model.fit(train.x, train.y, { epochs, batchSize, seed, validationData: [S.data.valid.x, S.data.valid.y] });
+    // 'webgpu' trains on the GPU when initGpu() opened one; 'auto' too, unless it is a
+    // software adapter; else the CPU.
+    const backend = gpuActive() ? 'webgpu' : 'cpu';
+    const run = model.fit(train.x, train.y, { epochs, batchSize, seed, validationData: [S.data.valid.x, S.data.valid.y], backend, checkpointEvery: GPU.checkpointEvery });
     const baseCount = model.layers.length - 1;
     S.jobs[job] = { run, model, stop: false, frozenBefore: fingerprint(layerWeights(model, baseCount)), headBefore: fingerprint(model.layers[baseCount].getWeights()) };
     const [total, trainable, frozen] = model.countParams();
-    post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: rows(model), params: { total, trainable, frozen }, warnings: run.history.warnings } });
+    post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: rows(model), params: { total, trainable, frozen }, warnings: run.history.warnings, backend: run.backend } });
     return drive(job);
   },
 
@@ -320,10 +391,16 @@ async function drive(job) {
   const j = S.jobs[job];
   for (;;) {
     if (j.stop) {
+      await j.run.sync(); // the model holds the GPU's latest state while stopped
       post({ type: 'progress', job, event: { type: 'stopped' } });
       return { stopped: true };
     }
-    const ev = j.run.step();
+    const ev = await j.run.step(); // a Promise on the GPU, an object on the CPU
+    if (ev.fallback) {
+      GPU.reason = ev.fallback;
+      post({ type: 'progress', job, event: { type: 'fallback', message: ev.fallback } });
+      post({ type: 'backend', info: backendInfo() });
+    }
     if (ev.type === 'done') break;
     post({ type: 'progress', job, event: ev });
     // Yield so 'stop' (and the page's paint) get their turn between batches.
@@ -332,7 +409,7 @@ async function drive(job) {
   const base = j.model.layers.length - 1;
   const test = j.model.evaluate(S.data.test.x, S.data.test.y);
   return {
-    stopped: false, history: j.run.history, test,
+    stopped: false, history: j.run.history, test, backend: j.run.backend, fallback: j.run.fallback,
     frozenBefore: j.frozenBefore, frozenAfter: fingerprint(layerWeights(j.model, base)),
     headBefore: j.headBefore, headAfter: fingerprint(j.model.layers[base].getWeights()),
   };

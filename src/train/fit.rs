@@ -70,6 +70,18 @@ pub enum Event {
     Done,
 }
 
+/// A point inside a `fit`: `batch` batches of epoch `epoch` done, with that epoch's
+/// running sums so far (all zero at an epoch's start).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FitPosition {
+    pub epoch: usize,
+    pub batch: usize,
+    pub loss_sum: f64,
+    pub correct: usize,
+    pub counted: usize,
+    pub seen: usize,
+}
+
 /// What a callback asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
@@ -97,38 +109,47 @@ pub struct FitSession {
     history: History,
 }
 
+/// The checks every `fit` makes before its first step, on either backend: shapes,
+/// finite inputs, targets, batch size, compile state. Returns a fresh `History` holding
+/// the warnings (e.g. `trainable` changed since `compile`).
+pub(crate) fn check_fit(model: &Sequential, x: &Tensor, y: &Tensor, opts: &FitOptions) -> Result<History> {
+    let compiled = model.compiled()?;
+    check_example_shape(x, model.input_shape(), "fit")?;
+    check_finite(x, "fit")?;
+    let n = x.shape()[0];
+    if n == 0 {
+        return Err(Error::Data("fit: no training examples".into()));
+    }
+    if opts.batch_size == 0 {
+        return Err(Error::Config("fit: batch_size must be at least 1".into()));
+    }
+    let out = model.output_shape();
+    compiled.loss.check_targets(y, n, &out)?;
+    if let Some((vx, vy)) = &opts.validation {
+        check_example_shape(vx, model.input_shape(), "validation_data")?;
+        check_finite(vx, "validation_data")?;
+        if vx.shape()[0] == 0 {
+            return Err(Error::Data("validation_data: no examples".into()));
+        }
+        compiled.loss.check_targets(vy, vx.shape()[0], &out).map_err(|e| Error::Data(format!("validation_data: {e}")))?;
+    }
+    let mut history = History::default();
+    let changed = model.uncompiled_trainable_changes();
+    if !changed.is_empty() {
+        history.warnings.push(format!(
+            "The trainable attribute of {} changed since the model was compiled; the change takes effect only after compile() is called again, so this fit still uses the old setting.",
+            changed.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(history)
+}
+
 impl FitSession {
     /// Checks everything up front (shapes, labels, compile state) so that `step`
     /// only fails for reasons that arise during training.
     pub fn new(model: &Sequential, x: &Tensor, y: &Tensor, opts: FitOptions) -> Result<FitSession> {
-        let compiled = model.compiled()?;
-        check_example_shape(x, model.input_shape(), "fit")?;
-        check_finite(x, "fit")?;
+        let history = check_fit(model, x, y, &opts)?;
         let n = x.shape()[0];
-        if n == 0 {
-            return Err(Error::Data("fit: no training examples".into()));
-        }
-        if opts.batch_size == 0 {
-            return Err(Error::Config("fit: batch_size must be at least 1".into()));
-        }
-        let out = model.output_shape();
-        compiled.loss.check_targets(y, n, &out)?;
-        if let Some((vx, vy)) = &opts.validation {
-            check_example_shape(vx, model.input_shape(), "validation_data")?;
-            check_finite(vx, "validation_data")?;
-            if vx.shape()[0] == 0 {
-                return Err(Error::Data("validation_data: no examples".into()));
-            }
-            compiled.loss.check_targets(vy, vx.shape()[0], &out).map_err(|e| Error::Data(format!("validation_data: {e}")))?;
-        }
-        let mut history = History::default();
-        let changed = model.uncompiled_trainable_changes();
-        if !changed.is_empty() {
-            history.warnings.push(format!(
-                "The trainable attribute of {} changed since the model was compiled; the change takes effect only after compile() is called again, so this fit still uses the old setting.",
-                changed.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
-            ));
-        }
         // A frozen, deterministic base: compute its features once.
         let first = model.first_trainable().unwrap_or(model.layers().len());
         let deterministic = model.layers()[..first].iter().all(|l| !l.borrow().layer.is_stochastic());
@@ -163,6 +184,43 @@ impl FitSession {
             history,
             opts,
         })
+    }
+
+    /// A session that starts at `at` (after `at.batch` batches of epoch `at.epoch`,
+    /// with that epoch's running sums) with the `history` of the epochs before it, as
+    /// if this session had run them: the shuffle generator is advanced past their
+    /// shuffles, so the remaining batches see the same order as an uninterrupted run.
+    /// Used to go on on the CPU when a GPU fit loses its device; `model` then holds the
+    /// state read back from the GPU at `at`.
+    pub fn resume_at(model: &Sequential, x: &Tensor, y: &Tensor, opts: FitOptions, at: FitPosition, history: History) -> Result<FitSession> {
+        let mut s = FitSession::new(model, x, y, opts)?;
+        let epochs = at.epoch.min(s.opts.epochs);
+        if s.opts.shuffle {
+            // Shuffling consumes the generator according to `n` only, not the contents.
+            for _ in 0..epochs {
+                s.rng.shuffle(&mut s.order);
+            }
+        }
+        s.epoch = epochs;
+        if at.batch > 0 && epochs < s.opts.epochs {
+            // Mid-epoch: this epoch's order now, so `step` does not shuffle again.
+            s.order = (0..s.n).collect();
+            if s.opts.shuffle {
+                s.rng.shuffle(&mut s.order);
+            }
+            s.batch = at.batch.min(s.batches_per_epoch());
+            s.seen = at.seen;
+            s.loss_sum = at.loss_sum;
+            s.correct = at.correct;
+            s.counted = at.counted;
+        }
+        s.history = History { warnings: s.history.warnings, ..history };
+        Ok(s)
+    }
+
+    /// Where the session stands: what [`FitSession::resume_at`] takes.
+    pub fn position(&self) -> FitPosition {
+        FitPosition { epoch: self.epoch, batch: self.batch, loss_sum: self.loss_sum, correct: self.correct, counted: self.counted, seen: self.seen }
     }
 
     pub fn batches_per_epoch(&self) -> usize {

@@ -5,11 +5,12 @@ import { chromium } from 'playwright-core';
 
 const base = process.argv[2] || 'http://127.0.0.1:8137';
 const query = process.argv[3] || 'n=256';
-const browser = await chromium.launch({
+// A fresh profile each run (playwright wants it as launchPersistentContext's argument).
+const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'tp-bench-')), {
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  headless: true,
   args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
-  // launch() gives every run a fresh temporary profile (user-data-dir).
 });
 const page = await browser.newPage();
 page.on('console', (m) => { if (m.type() === 'error') console.error('page:', m.text()); });

@@ -39,7 +39,7 @@ async function open(hash, viewport) {
 
 test('the four stages run end to end with the built-in data', { timeout: 600_000 }, async () => {
   // Fewer epochs than the lecture's 4 + 16, for speed; the lecture defaults stay the defaults.
-  const { page, errors, requests } = await open('#ep3=3&ep4=2&seed=7');
+  const { page, errors, requests } = await open('#ep3=3&ep4=2&seed=7&be=cpu');
   const loaded = requests.length;
   assert.equal(await page.inputValue('#lr3'), '0.01');
   assert.equal(await page.inputValue('#n'), '200');

@@ -69,6 +69,14 @@ impl GpuContext {
         self.lost.load(Ordering::SeqCst)
     }
 
+    /// Test hook: destroys the device as a driver reset would lose it. Every later
+    /// call fails with the "device was lost" message (the flag is set here as well as
+    /// by the lost callback, whose timing differs between browsers and wgpu backends).
+    pub fn simulate_device_loss(&self) {
+        self.lost.store(true, Ordering::SeqCst);
+        self.device.destroy();
+    }
+
     pub(crate) fn check_alive(&self) -> Result<()> {
         if self.is_lost() {
             return Err(gpu_err("the GPU device was lost; reload the page or switch to the CPU backend"));

@@ -2,13 +2,19 @@
 //! `shaders/`, its backward beside it), one long-lived [`GpuContext`], and
 //! [`GpuModel`], a GPU-resident copy of a compiled `Sequential` that trains with one
 //! command submission per step and reads results back only when asked.
+//! [`GpuFitSession`] runs `fit` on it one step at a time, and [`FitRunner`] picks the
+//! backend for a fit and moves it to the CPU if the GPU is lost.
 //!
 //! Everything that waits for the GPU is `async` (on the web a readback is a promise);
 //! native callers drive the futures with `pollster::block_on`.
 
 pub mod context;
+pub mod fallback;
+pub mod fit;
 pub mod kernels;
 pub mod model;
 
 pub use context::GpuContext;
-pub use model::GpuModel;
+pub use fallback::{FitRunner, RunnerStep};
+pub use fit::GpuFitSession;
+pub use model::{GpuModel, GpuState};

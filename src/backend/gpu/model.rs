@@ -498,7 +498,7 @@ impl GpuModel {
     }
 
     /// A training step whose batch enters at layer `from` (features of a frozen base).
-    fn train_step_from(&mut self, from: usize, x: &Tensor, y: &Tensor) -> Result<()> {
+    pub(crate) fn train_step_from(&mut self, from: usize, x: &Tensor, y: &Tensor) -> Result<()> {
         self.ctx.check_alive()?;
         let batch = self.upload_batch(from, x, Some(y))?;
         for l in &self.layers {
@@ -547,13 +547,33 @@ impl GpuModel {
         Ok((loss, acc[1] as f64 / counted as f64))
     }
 
+    /// The training sums since the last `take_metrics` without resetting them:
+    /// `(loss_sum, correct, counted, seen)` (one readback; for checkpoints).
+    pub(crate) async fn peek_metrics(&self) -> Result<(f64, usize, usize, usize)> {
+        let acc = self.ctx.read(&self.acc_train, 3).await?;
+        Ok((acc[0] as f64, acc[1].round() as usize, self.counted, self.seen))
+    }
+
+    /// The first layer a fit needs to run each step: the first trainable one when the
+    /// layers below it are deterministic (their features can be computed once), else 0.
+    pub(crate) fn cacheable_prefix(&self, cache: bool) -> usize {
+        let first = self.first_trainable.unwrap_or(self.layers.len());
+        let deterministic = self.layers[..first].iter().all(|l| !matches!(l.kind, Kind::Dropout { rate, .. } if rate > 0.0));
+        // (Nothing trainable: no cache, the loss needs the last layer's own forward pass.)
+        if deterministic && cache && first < self.layers.len() {
+            first
+        } else {
+            0
+        }
+    }
+
     /// `model.evaluate` on the GPU: mean loss and accuracy in inference mode.
     pub async fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
         self.evaluate_from(0, x, y, batch_size).await
     }
 
     /// Evaluation of a batch entering at layer `from`.
-    async fn evaluate_from(&mut self, from: usize, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
+    pub(crate) async fn evaluate_from(&mut self, from: usize, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
         self.ctx.check_alive()?;
         let n = x.shape().first().copied().unwrap_or(0);
         if n == 0 {
@@ -581,7 +601,7 @@ impl GpuModel {
     }
 
     /// Inference-mode outputs of layers `from..to` (`to > from`) for inputs entering at `from`.
-    async fn forward_range(&mut self, from: usize, to: usize, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+    pub(crate) async fn forward_range(&mut self, from: usize, to: usize, x: &Tensor, batch_size: usize) -> Result<Tensor> {
         self.ctx.check_alive()?;
         let n = x.shape().first().copied().unwrap_or(0);
         let bs = batch_size.clamp(1, self.max_batch);
@@ -615,10 +635,7 @@ impl GpuModel {
         let mut rng = Rng::new(opts.seed);
         let mut history = History::default();
         let _ = self.take_metrics().await; // start from zero
-        let first = self.first_trainable.unwrap_or(self.layers.len());
-        let deterministic = self.layers[..first].iter().all(|l| !matches!(l.kind, Kind::Dropout { rate, .. } if rate > 0.0));
-        // (Nothing trainable: no cache, the loss needs the last layer's own forward pass.)
-        let from = if deterministic && opts.cache_frozen_features && first < self.layers.len() { first } else { 0 };
+        let from = self.cacheable_prefix(opts.cache_frozen_features);
         let (features, val) = if from > 0 {
             let fx = self.forward_range(0, from, x, self.max_batch).await?;
             let fval = match &opts.validation {
@@ -655,20 +672,28 @@ impl GpuModel {
     /// optimizer state and step count into its compiled optimizer, so training can go
     /// on on the CPU exactly where it stopped here.
     pub async fn download_into(&self, model: &mut Sequential) -> Result<()> {
-        self.download_weights(model).await?;
+        self.read_state().await?.apply(model)
+    }
+
+    /// Reads weights, optimizer state and step count back without touching a model, so
+    /// that a caller sharing the model (the web's `Rc<RefCell<Sequential>>`) need not
+    /// hold it borrowed across the await; [`GpuState::apply`] then writes it in.
+    pub async fn read_state(&self) -> Result<GpuState> {
+        let weights: Vec<(&wgpu::Buffer, usize)> = self.layers.iter().flat_map(|l| l.params.iter().map(|p| (&p.value, p.len))).collect();
+        let n_weights = weights.len();
         // Optimizer state in `Sequential::optimizer_state` order: per slot (SGD
         // velocity), or all m then all v (Adam).
         let parts = self.slots.iter().map(|&(l, p)| self.layers[l].params[p].state.len()).max().unwrap_or(0);
-        let mut bufs = Vec::new();
+        let mut bufs = weights;
         for part in 0..parts {
             for &(l, p) in &self.slots {
                 let gp = &self.layers[l].params[p];
                 bufs.push((&gp.state[part], gp.len));
             }
         }
-        let state = self.ctx.read_many(&bufs).await?;
-        model.set_optimizer_state(&state, self.step);
-        Ok(())
+        let mut values = self.ctx.read_many(&bufs).await?;
+        let optimizer = values.split_off(n_weights);
+        Ok(GpuState { layer_params: self.layers.iter().map(|l| l.params.len()).collect(), weights: values, optimizer, steps: self.step })
     }
 
     /// Copies every weight (and BN's moving statistics) back into `model`, leaving its
@@ -693,6 +718,46 @@ impl GpuModel {
                 p.value.iter_mut().zip(v).for_each(|(d, s)| *d = s);
             }
         }
+        Ok(())
+    }
+}
+
+/// Everything `download_into` brings back: weights per layer (in `Layer::params()`
+/// order, BN moving statistics included), optimizer state and step count.
+pub struct GpuState {
+    layer_params: Vec<usize>,
+    weights: Vec<Vec<f32>>,
+    optimizer: Vec<Vec<f32>>,
+    steps: i32,
+}
+
+impl GpuState {
+    /// Writes the state into `model` (the model the GPU copy was made from, or one with
+    /// the same layers), checking every layer and weight size first.
+    pub fn apply(self, model: &mut Sequential) -> Result<()> {
+        if model.layers().len() != self.layer_params.len() {
+            return Err(Error::Shape(format!("download_into: the GPU model has {} layers, the model {}", self.layer_params.len(), model.layers().len())));
+        }
+        let mut it = self.weights.iter();
+        for (i, l) in model.layers().iter().enumerate() {
+            let node = l.borrow();
+            if node.layer.params().len() != self.layer_params[i] {
+                return Err(Error::Shape(format!("download_into: layer {i} '{}' does not match the GPU model", node.name)));
+            }
+            for p in node.layer.params() {
+                let v = it.next().unwrap();
+                if v.len() != p.value.len() {
+                    return Err(Error::Shape(format!("download_into: weight '{}' has {} values, the GPU holds {}", p.name, p.value.len(), v.len())));
+                }
+            }
+        }
+        let mut it = self.weights.into_iter();
+        for l in model.layers() {
+            for p in l.borrow_mut().layer.params_mut() {
+                p.value.iter_mut().zip(it.next().unwrap()).for_each(|(d, s)| *d = s);
+            }
+        }
+        model.set_optimizer_state(&self.optimizer, self.steps);
         Ok(())
     }
 }
