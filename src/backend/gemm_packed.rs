@@ -82,12 +82,26 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: bool, b: &[f32], tb: bo
         return;
     }
     let (mp, np) = (m.div_ceil(MR), n.div_ceil(NR));
-    let mut apack = vec![0.0f32; mp * MR * KC.min(k)];
-    let mut bpack = vec![0.0f32; np * NR * KC.min(k)];
+    // Packing buffers are reused between calls (every one is fully overwritten).
+    PACKS.with(|packs| {
+        let (apack, bpack) = &mut *packs.borrow_mut();
+        apack.resize(apack.len().max(mp * MR * KC.min(k)), 0.0);
+        bpack.resize(bpack.len().max(np * NR * KC.min(k)), 0.0);
+        blocks(m, k, n, a, ta, b, tb, c, apack, bpack);
+    });
+}
+
+thread_local! {
+    static PACKS: std::cell::RefCell<(Vec<f32>, Vec<f32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+#[allow(clippy::too_many_arguments)]
+fn blocks(m: usize, k: usize, n: usize, a: &[f32], ta: bool, b: &[f32], tb: bool, c: &mut [f32], apack: &mut [f32], bpack: &mut [f32]) {
+    let (mp, np) = (m.div_ceil(MR), n.div_ceil(NR));
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
-        pack_a(a, ta, m, k, p0, kc, &mut apack);
-        pack_b(b, tb, k, n, p0, kc, &mut bpack);
+        pack_a(a, ta, m, k, p0, kc, apack);
+        pack_b(b, tb, k, n, p0, kc, bpack);
         for ip in 0..mp {
             let ap = &apack[ip * MR * kc..(ip + 1) * MR * kc];
             for jp in 0..np {
@@ -149,12 +163,11 @@ fn pack_b(b: &[f32], tb: bool, k: usize, n: usize, p0: usize, kc: usize, bpack: 
 #[inline(always)]
 fn micro(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], i0: usize, j0: usize, m: usize, n: usize) {
     let mut acc = [[zero(); 2]; MR];
-    for p in 0..kc {
-        let b = &bp[p * NR..p * NR + NR];
+    // Exact chunks let the compiler drop the bounds checks from the inner loop.
+    for (a, b) in ap.chunks_exact(MR).zip(bp.chunks_exact(NR)).take(kc) {
         let (b0, b1) = (load(&b[..4]), load(&b[4..]));
-        let a = &ap[p * MR..p * MR + MR];
-        for r in 0..MR {
-            let s = splat(a[r]);
+        for (r, &ar) in a.iter().enumerate() {
+            let s = splat(ar);
             acc[r][0] = mul_add(acc[r][0], s, b0);
             acc[r][1] = mul_add(acc[r][1], s, b1);
         }
