@@ -1,6 +1,9 @@
 // Runs www/bench.html in headless Chromium (WebGPU enabled, software adapter here) and
 // prints its table. Usage: node tests/bench/browser-bench.mjs BASE_URL [query]
 // (scripts/bench-browser.sh builds, serves and calls this).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const base = process.argv[2] || 'http://127.0.0.1:8137';
