@@ -11,6 +11,9 @@
 //!
 //! Run: `cargo test --release --test keras_export`
 
+#[path = "common/fixture_json.rs"]
+mod fixture_json;
+use fixture_json::tensor;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
@@ -18,7 +21,6 @@ use transfer_playground::keras::{
     load_keras_model, read_model_file, to_keras_archive, to_legacy_h5, KerasFormat,
 };
 use transfer_playground::model::io::{from_tfjs, to_tfjs, WEIGHTS_FILE};
-use transfer_playground::tensor::from_vec;
 use transfer_playground::{Sequential, Tensor};
 
 const MODELS: [(&str, &str); 7] = [
@@ -45,21 +47,6 @@ fn out_dir() -> PathBuf {
     target.join("keras-roundtrip")
 }
 
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let values: Vec<f32> = v["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    from_vec(&shape, values).unwrap()
-}
 
 fn tensor_json(t: &Tensor) -> Value {
     json!({"shape": t.shape(), "values": t.iter().map(|&v| v as f64).collect::<Vec<_>>()})

@@ -6,11 +6,13 @@
 //!
 //! Run: `cargo test --release --test keras_import -- --nocapture` (prints the errors).
 
+#[path = "common/fixture_json.rs"]
+mod fixture_json;
+use fixture_json::tensor;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use transfer_playground::keras::{load_keras_model, read_model_file, weights};
-use transfer_playground::tensor::from_vec;
 use transfer_playground::{Error, Sequential, Tensor};
 
 /// Prediction tolerance, absolute: every fixture's outputs are softmax/sigmoid/tanh-range
@@ -34,21 +36,6 @@ fn dump(model: &str) -> Value {
     serde_json::from_slice(&fixture(&format!("{model}.json"))).unwrap()
 }
 
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let values: Vec<f32> = v["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    from_vec(&shape, values).unwrap()
-}
 
 fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
     assert_eq!(a.shape(), b.shape());

@@ -8,10 +8,12 @@
 //! and runs the module under Node with `node tests/fixtures/keras/run_wasm_test.mjs <wasm>`;
 //! a failed assertion traps (wasm32 aborts on panic), so a clean exit is a pass.
 
+#[path = "common/fixture_json.rs"]
+mod fixture_json;
+use fixture_json::tensor;
 use transfer_playground::keras::{
     load_keras_model, read_model_file, to_keras_archive, to_legacy_h5, KerasFormat,
 };
-use transfer_playground::tensor::from_vec;
 
 const MODEL_A_H5: &[u8] = include_bytes!("fixtures/keras/my_model_A.h5");
 const MODEL_A_KERAS: &[u8] = include_bytes!("fixtures/keras/my_model_A.keras");
@@ -50,21 +52,6 @@ fn refuses_broken_files() {
 #[test]
 fn imports_predicts_and_exports() {
     let dump: serde_json::Value = serde_json::from_str(MODEL_A_DUMP).unwrap();
-    let tensor = |v: &serde_json::Value| {
-        let shape: Vec<usize> = v["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_u64().unwrap() as usize)
-            .collect();
-        let values: Vec<f32> = v["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32)
-            .collect();
-        from_vec(&shape, values).unwrap()
-    };
     let (x, want) = (tensor(&dump["inputs"]), tensor(&dump["outputs"]));
     let model = load_keras_model(MODEL_A_H5).unwrap();
     let ours = model.predict(&x, 32).unwrap();
