@@ -21,9 +21,10 @@ const GPU = {
   choice: 'auto',
   adapter: null,   // initGpu()'s answer when it found one
   reason: null,    // why there is no GPU (no WebGPU, no adapter, device lost)
-  // Checkpoint (read the GPU state back) after every batch, so that a lost device
-  // costs no finished step: 200 images make 7 small batches an epoch.
-  checkpointEvery: 1,
+  // Read the GPU state back (a checkpoint) every 16 batches and at each epoch end:
+  // rarely enough not to stall the GPU, often enough that a lost device costs at most
+  // 16 steps, which the CPU then redoes from the checkpoint.
+  checkpointEvery: 16,
 };
 
 const S = {
