@@ -31,6 +31,15 @@ fn model_a_loads_and_reaches_its_recorded_test_accuracy() {
     let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("www/assets/model-a/metadata.json")).unwrap()).unwrap();
     let recorded = meta["test"]["accuracy"].as_f64().unwrap();
     assert!(recorded >= 0.93, "recorded accuracy {recorded} is below the 0.93 bar");
+    // The committed task-A test sample (what the page measures A on) gives its recorded figure.
+    let sample = ImageSet::from_bytes(&std::fs::read(root().join("www/assets/model-a/test-sample.tpds")).unwrap()).unwrap();
+    let (sx, sy) = to_tensors(&sample);
+    let mut a_eval = model_a();
+    a_eval.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::sgd(0.01)).unwrap();
+    let s = a_eval.evaluate(&sx, &sy, 256).unwrap();
+    assert_eq!(sample.len(), 1000);
+    assert!((s.accuracy - meta["test_sample"]["accuracy"].as_f64().unwrap()).abs() < 1e-9, "sample accuracy {}", s.accuracy);
+    assert!(s.accuracy >= 0.93);
     let test_path = root().join("data/fashion-test.tpds");
     let Ok(bytes) = std::fs::read(&test_path) else {
         eprintln!("SKIP: {} is missing (run `cargo xtask prepare-data`); checked only the recorded figure", test_path.display());

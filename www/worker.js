@@ -30,6 +30,7 @@ const GPU = {
 const S = {
   a: null, aMeta: null, aFingerprint: null, aPredictions: null,
   clone: null, b: null, scratch: null,
+  taskA: null, aTaskAccuracy: null, // task A's test sample and the built-in A's accuracy on it
   data: null,            // {train, valid, test}: loadImageSet results (or the learner's)
   builtin: null,         // the built-in task-B sets at A's input shape, kept when the learner switches
   builtinRaw: null,      // the built-in task-B sets as shipped (28x28x1)
@@ -91,6 +92,7 @@ function describeA() {
     name: S.a.name, rows: rows(S.a), inputShape: S.a.inputShape, outputShape: S.a.outputShape,
     params: { total, trainable, frozen }, summary: S.a.summary(), meta: S.aMeta,
     fingerprint: S.aFingerprint, predictions: S.aPredictions,
+    taskAccuracy: S.aTaskAccuracy, taskImages: S.taskA?.count ?? 0,
   };
 }
 
@@ -122,6 +124,19 @@ function setA(model, meta) {
   S.clone = S.b = S.scratch = null;
   S.aFingerprint = fingerprint(S.a.getWeights());
   S.aPredictions = aPredictionPrint();
+  S.aTaskAccuracy = aTaskAccuracy();
+}
+
+/**
+ * The built-in A's accuracy on its own task (the 1,000-image sample of task A's test
+ * split), measured now: the same figure before and after the procedure is the lecture's
+ * point that B's training never touched A. `null` for a model the learner loaded.
+ */
+function aTaskAccuracy() {
+  if (!S.aMeta || !S.taskA) return null;
+  // evaluate() needs a loss, as in Keras; compiling changes no weight.
+  S.a.compile({ optimizer: 'sgd', learningRate: 0.01, loss: 'sparseCategoricalCrossentropy' });
+  return S.a.evaluate(S.taskA.x, S.taskA.y).accuracy;
 }
 
 /** The adapter's label: its description, else vendor and architecture from GPUAdapterInfo. */
@@ -177,14 +192,16 @@ const commands = {
   async init({ base, backend }) {
     await init({ module_or_path: new URL('./pkg/transfer_playground_bg.wasm', base) });
     const url = (p) => new URL(p, base).href;
-    const [json, weights, meta, tr, va, te] = await Promise.all([
+    const [json, weights, meta, tr, va, te, ta] = await Promise.all([
       fetch(url('assets/model-a/model.json')).then((r) => r.text()),
       fetchBytes(url('assets/model-a/weights.bin')),
       fetch(url('assets/model-a/metadata.json')).then((r) => r.json()),
       fetchBytes(url('assets/task-b/train.tpds')),
       fetchBytes(url('assets/task-b/valid.tpds')),
       fetchBytes(url('assets/task-b/test.tpds')),
+      fetchBytes(url('assets/model-a/test-sample.tpds')),
     ]);
+    S.taskA = tp.loadImageSet(ta);
     S.builtinRaw = { train: tp.loadImageSet(tr), valid: tp.loadImageSet(va), test: tp.loadImageSet(te) };
     S.builtin = S.data = S.builtinRaw;
     setA(tp.loadLayersModel(json, weights), meta);
@@ -313,7 +330,12 @@ const commands = {
   checkA() {
     const fp = fingerprint(S.a.getWeights());
     const pred = aPredictionPrint();
-    return { before: S.aFingerprint, after: fp, predBefore: S.aPredictions, predAfter: pred, untouched: fp === S.aFingerprint && pred === S.aPredictions };
+    const taskAfter = S.aTaskAccuracy === null ? null : S.a.evaluate(S.taskA.x, S.taskA.y).accuracy;
+    return {
+      before: S.aFingerprint, after: fp, predBefore: S.aPredictions, predAfter: pred,
+      taskBefore: S.aTaskAccuracy, taskAfter,
+      untouched: fp === S.aFingerprint && pred === S.aPredictions && taskAfter === S.aTaskAccuracy,
+    };
   },
 
   /** A test image as pixels plus its label (for the predict picker). */

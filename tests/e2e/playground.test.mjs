@@ -81,6 +81,10 @@ test('the four stages run end to end with the built-in data', { timeout: 600_000
   const acc = Number(await page.getAttribute('#final', 'data-value'));
   assert.ok(acc >= 0.8, `final test accuracy ${acc} >= 0.8`);
   assert.equal(await page.getAttribute('#a-check', 'data-untouched'), 'true');
+  // A's accuracy on its own task, measured in the page before and after: unchanged.
+  assert.match(await page.textContent('#a-info'), /measured now on 1000 of them: 0\.9490/);
+  assert.equal(Number(await page.getAttribute('#a-check', 'data-task-after')), 0.949);
+  assert.match(await page.textContent('#a-check'), /0\.9490 before, 0\.9490 after/);
   await page.locator('#stage-4').screenshot({ path: `${ART}/stage-4.png` });
 
   // From scratch, side by side.

@@ -11,6 +11,7 @@ export function mountStage1(ctx) {
     const acc = a.meta?.test?.accuracy;
     const info = [t('s1.input', { shape: a.inputShape.join('×') })];
     if (acc !== undefined) info.push(t('s1.acc', { acc: acc.toFixed(4), n: a.meta.test.images }));
+    if (a.taskAccuracy !== null && a.taskAccuracy !== undefined) info.push(t('s1.accNow', { acc: a.taskAccuracy.toFixed(4), n: a.taskImages }));
     info.push(t('s1.fp', { fp: a.fingerprint }));
     $('#a-info').textContent = info.join(' · ');
     $('#a-info').dataset.fingerprint = a.fingerprint;

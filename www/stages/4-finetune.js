@@ -20,7 +20,9 @@ export function mountStage4(ctx) {
       el.dataset.untouched = String(c.untouched);
       el.dataset.before = c.before;
       el.dataset.after = c.after;
-      el.textContent = t('s4.aCheck', { before: c.before, after: c.after, pb: c.predBefore ?? '-', pa: c.predAfter ?? '-', verdict: c.untouched ? t('s4.untouched') : t('s4.changed') });
+      el.textContent = t('s4.aCheck', { before: c.before, after: c.after, pb: c.predBefore ?? '-', pa: c.predAfter ?? '-', verdict: c.untouched ? t('s4.untouched') : t('s4.changed') })
+        + (c.taskBefore === null ? '' : ' ' + t('s4.aTask', { before: c.taskBefore.toFixed(4), after: c.taskAfter.toFixed(4) }));
+      if (c.taskAfter !== null) el.dataset.taskAfter = String(c.taskAfter);
       ctx.markDone(4);
     },
   });

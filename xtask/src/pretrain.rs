@@ -76,6 +76,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let out = root.join("www/assets/model-a");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    // A 1,000-image sample of task A's test split (the split is already shuffled), so
+    // the page can measure A on its own task before and after the lecture's procedure.
+    let sample = test.subset(&(0..1000.min(test.len())).collect::<Vec<_>>()).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("test-sample.tpds"), sample.to_bytes().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let (sx, sy) = to_tensors(&sample);
+    let sample_eval = model.evaluate(&sx, &sy, 256).map_err(|e| e.to_string())?;
+    println!("test sample: accuracy {:.4} ({} images)", sample_eval.accuracy, sample.len());
     let (model_json, weights) = to_tfjs(&model);
     std::fs::write(out.join("model.json"), model_json).map_err(|e| e.to_string())?;
     std::fs::write(out.join("weights.bin"), weights).map_err(|e| e.to_string())?;
@@ -97,6 +104,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         },
         "history": history,
         "test": {"images": tx.shape()[0], "loss": test_eval.loss, "accuracy": test_eval.accuracy},
+        "test_sample": {"file": "test-sample.tpds", "images": sample.len(), "loss": sample_eval.loss, "accuracy": sample_eval.accuracy,
+                        "note": "the first 1000 images of the test split above, labels 0..7 as class_names"},
         "params": model.count_params().0,
         "training_seconds": train_secs.round(),
     });
