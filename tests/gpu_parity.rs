@@ -369,6 +369,33 @@ fn divergence_is_reported_and_stops_updates_like_the_cpu() {
 }
 
 #[test]
+fn an_overflowing_gradient_with_a_finite_loss_stops_updates_like_the_cpu() {
+    // y_hat = 1.5e19 * w with w = 1: the squared error 2.25e38 is still a finite f32,
+    // but dL/dw = 2 * 1.5e19 * 1.5e19 = 4.5e38 overflows to infinity.
+    let ctx = gpu_or_skip!();
+    let build = || {
+        let mut m = Sequential::from_specs(&[1], &[LayerSpec::dense(1, Activation::Linear)], 1).unwrap();
+        m.set_weights(&[from_vec(&[1, 1], vec![1.0]).unwrap(), from_vec(&[1], vec![0.0]).unwrap()]).unwrap();
+        m.compile(Loss::MeanSquaredError, OptimizerConfig::sgd(0.01)).unwrap();
+        m
+    };
+    let x = from_vec(&[1, 1], vec![1.5e19]).unwrap();
+    let y = from_vec(&[1, 1], vec![0.0]).unwrap();
+    let opts = FitOptions { epochs: 1, batch_size: 1, shuffle: false, ..Default::default() };
+    let mut cpu_m = build();
+    let cpu_err = cpu_m.fit_quiet(&x, &y, opts.clone()).unwrap_err();
+    let mut m = build();
+    let mut g = GpuModel::new(ctx.clone(), &m, 1).unwrap();
+    let gpu_err = pollster::block_on(g.fit(&x, &y, &opts)).unwrap_err();
+    eprintln!("CPU: {cpu_err}\nGPU: {gpu_err}");
+    assert!(matches!(cpu_err, transfer_playground::Error::Diverged(_)), "{cpu_err}");
+    assert!(matches!(gpu_err, transfer_playground::Error::Diverged(_)), "{gpu_err}");
+    pollster::block_on(g.download_into(&mut m)).unwrap();
+    assert_eq!(m.get_weights()[0].as_slice().unwrap(), &[1.0], "the GPU applied the overflowing update");
+    assert_eq!(cpu_m.get_weights()[0].as_slice().unwrap(), &[1.0]);
+}
+
+#[test]
 fn training_moves_between_backends_with_optimizer_state() {
     // CPU epoch -> GPU epoch -> CPU epoch (Adam: moments and step count travel with the
     // weights) must equal three CPU epochs; the same with SGD momentum.

@@ -157,6 +157,7 @@ pub struct Kernels {
     batch_norm_backward: wgpu::ComputePipeline,
     loss: wgpu::ComputePipeline,
     loss_accumulate: wgpu::ComputePipeline,
+    grad_check: wgpu::ComputePipeline,
     sgd: wgpu::ComputePipeline,
     adam: wgpu::ComputePipeline,
 }
@@ -209,6 +210,7 @@ impl Kernels {
             batch_norm_backward: kernel!(device, "batch_norm_backward", "main"),
             loss: kernel!(device, "loss"),
             loss_accumulate: kernel!(device, "loss_accumulate"),
+            grad_check: kernel!(device, "grad_check"),
             sgd: kernel!(device, "sgd"),
             adam: kernel!(device, "adam"),
         }
@@ -398,6 +400,12 @@ pub fn loss(
 pub fn loss_accumulate(ctx: &GpuContext, rows: usize, row_loss: &wgpu::Buffer, row_correct: &wgpu::Buffer, acc: &wgpu::Buffer) -> Op {
     let p = RowParams { a: rows as u32, b: 0, c: 0, _pad: 0 };
     dispatch(ctx, &ctx.kernels.loss_accumulate, &uniform(ctx, &p), &seq(&[row_loss, row_correct, acc]), (1, 1, 1))
+}
+
+/// Sets `acc[2]` (diverged) when the `len` values of gradient `g` hold a NaN or an infinity.
+pub fn grad_check(ctx: &GpuContext, len: usize, g: &wgpu::Buffer, acc: &wgpu::Buffer) -> Op {
+    let p = RowParams { a: len as u32, b: 0, c: 0, _pad: 0 };
+    dispatch(ctx, &ctx.kernels.grad_check, &uniform(ctx, &p), &seq(&[g, acc]), grid(len))
 }
 
 /// SGD update of `w` (exactly sized) with the shared optimizer uniform; `velocity` is

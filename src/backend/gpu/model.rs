@@ -438,6 +438,11 @@ impl GpuModel {
                 break;
             }
         }
+        // ---- every gradient finite? (else the sticky flag stops all of this step's updates)
+        for &(li, pi) in &self.slots {
+            let p = &self.layers[li].params[pi];
+            ops.push(k::grad_check(ctx, p.len, &p.grad, &self.acc_train));
+        }
         // ---- optimizer updates (one shared uniform, rewritten before each step)
         for &(li, pi) in &self.slots {
             let p = &self.layers[li].params[pi];
@@ -541,7 +546,7 @@ impl GpuModel {
         let loss = acc[0] as f64 / seen as f64;
         if acc[2] != 0.0 || !loss.is_finite() {
             return Err(Error::Diverged(
-                "the loss became NaN or infinite on the GPU; no update was applied from that step on. Try a smaller learning rate.".into(),
+                "the loss or a gradient became NaN or infinite on the GPU; no update was applied from that step on. Try a smaller learning rate.".into(),
             ));
         }
         Ok((loss, acc[1] as f64 / counted as f64))
