@@ -4,26 +4,11 @@
 //! Run: `cargo test --release --test gpu_fit_session -- --nocapture`.
 //! Without a GPU adapter the GPU tests print `SKIP: no GPU adapter` and return.
 
-use transfer_playground::rng::Rng;
-use transfer_playground::tensor::{from_vec, Tensor};
+#[path = "common/synthetic.rs"]
+mod synthetic;
+use synthetic::bars;
 use transfer_playground::{Activation, Event, FitOptions, FitSession, History, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
 
-/// Horizontal bars: class c lights rows `c*h/classes..`, plus noise.
-fn bars(n: usize, h: usize, classes: usize, seed: u64) -> (Tensor, Tensor) {
-    let mut r = Rng::new(seed);
-    let mut x = Vec::with_capacity(n * h * h);
-    let mut y = Vec::with_capacity(n);
-    for _ in 0..n {
-        let c = r.below(classes);
-        y.push(c as f32);
-        for i in 0..h {
-            for _ in 0..h {
-                x.push(if i * classes / h == c { 0.8 } else { 0.1 } + r.uniform(-0.1, 0.1));
-            }
-        }
-    }
-    (from_vec(&[n, h, h, 1], x).unwrap(), from_vec(&[n], y).unwrap())
-}
 
 fn specs() -> Vec<LayerSpec> {
     vec![

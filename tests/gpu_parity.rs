@@ -11,6 +11,9 @@
 //! Without a GPU adapter every test prints `SKIP: no GPU adapter` and returns.
 #![cfg(all(feature = "gpu", not(target_arch = "wasm32")))] // natively (pollster); tests/wasm_gpu.rs covers wasm32
 
+#[path = "common/synthetic.rs"]
+mod synthetic;
+use synthetic::bars;
 use std::rc::Rc;
 
 use transfer_playground::backend::cpu::{self, Window};
@@ -262,23 +265,6 @@ fn frozen_layers_and_frozen_batchnorm() {
     model_parity(&ctx, "trainable BN", &[6, 5, 2], &specs, Loss::SparseCategoricalCrossentropy, OptimizerConfig::adam(), &[], 7, 4, 2, sparse_labels(7, 3));
 }
 
-/// Synthetic images: class c has a bright bar at row band c, plus noise.
-fn bars(n: usize, h: usize, classes: usize, seed: u64) -> (Tensor, Tensor) {
-    let mut r = Rng::new(seed);
-    let mut x = Vec::with_capacity(n * h * h);
-    let mut y = Vec::with_capacity(n);
-    for _ in 0..n {
-        let c = r.below(classes);
-        y.push(c as f32);
-        for i in 0..h {
-            for _ in 0..h {
-                let on = i * classes / h == c;
-                x.push(if on { 0.8 } else { 0.1 } + r.uniform(-0.1, 0.1));
-            }
-        }
-    }
-    (from_vec(&[n, h, h, 1], x).unwrap(), from_vec(&[n], y).unwrap())
-}
 
 #[test]
 fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {

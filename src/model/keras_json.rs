@@ -29,13 +29,24 @@ fn pair(v: Value) -> Value {
     json!([v.clone(), v])
 }
 
+/// The settings Conv2D and Dense share: activation, bias, Keras' default initializers,
+/// and no regularizers or constraints.
+fn kernel_layer_config(c: &mut Map<String, Value>, activation: Activation, use_bias: bool) {
+    c.insert("activation".into(), json!(activation.name()));
+    c.insert("use_bias".into(), json!(use_bias));
+    c.insert("kernel_initializer".into(), json!({"class_name": "GlorotUniform", "config": {"seed": null}}));
+    c.insert("bias_initializer".into(), json!({"class_name": "Zeros", "config": {}}));
+    for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"] {
+        c.insert(key.into(), Value::Null);
+    }
+}
+
 /// The Keras config of one layer (`{"class_name": .., "config": {..}}`).
 pub fn layer_config(spec: &LayerSpec, name: &str, trainable: bool) -> Value {
     let mut c = Map::new();
     c.insert("name".into(), json!(name));
     c.insert("trainable".into(), json!(trainable));
     c.insert("dtype".into(), json!("float32"));
-    let glorot = json!({"class_name": "GlorotUniform", "config": {"seed": null}});
     let zeros = json!({"class_name": "Zeros", "config": {}});
     let ones = json!({"class_name": "Ones", "config": {}});
     match spec {
@@ -47,15 +58,7 @@ pub fn layer_config(spec: &LayerSpec, name: &str, trainable: bool) -> Value {
             c.insert("data_format".into(), json!("channels_last"));
             c.insert("dilation_rate".into(), pair(json!(1)));
             c.insert("groups".into(), json!(1));
-            c.insert("activation".into(), json!(activation.name()));
-            c.insert("use_bias".into(), json!(use_bias));
-            c.insert("kernel_initializer".into(), glorot);
-            c.insert("bias_initializer".into(), zeros);
-            c.insert("kernel_regularizer".into(), Value::Null);
-            c.insert("bias_regularizer".into(), Value::Null);
-            c.insert("activity_regularizer".into(), Value::Null);
-            c.insert("kernel_constraint".into(), Value::Null);
-            c.insert("bias_constraint".into(), Value::Null);
+            kernel_layer_config(&mut c, *activation, *use_bias);
         }
         LayerSpec::MaxPooling2D { pool_size, strides, padding } | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
             c.insert("pool_size".into(), json!([pool_size.0, pool_size.1]));
@@ -72,15 +75,7 @@ pub fn layer_config(spec: &LayerSpec, name: &str, trainable: bool) -> Value {
         }
         LayerSpec::Dense { units, activation, use_bias } => {
             c.insert("units".into(), json!(units));
-            c.insert("activation".into(), json!(activation.name()));
-            c.insert("use_bias".into(), json!(use_bias));
-            c.insert("kernel_initializer".into(), glorot);
-            c.insert("bias_initializer".into(), zeros);
-            c.insert("kernel_regularizer".into(), Value::Null);
-            c.insert("bias_regularizer".into(), Value::Null);
-            c.insert("activity_regularizer".into(), Value::Null);
-            c.insert("kernel_constraint".into(), Value::Null);
-            c.insert("bias_constraint".into(), Value::Null);
+            kernel_layer_config(&mut c, *activation, *use_bias);
         }
         LayerSpec::Dropout { rate, seed } => {
             c.insert("rate".into(), json!(rate));
