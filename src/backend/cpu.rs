@@ -90,6 +90,24 @@ impl Window {
     }
 }
 
+/// `dst.copy_from_slice(src)` for runs of a few floats. A copy whose length is known
+/// only at run time compiles to a `memory.copy` call on wasm, which costs more than
+/// copying a dozen floats; these loops stay inline as 4-float and 1-float moves (the
+/// opaque values keep LLVM from turning them back into a `memcpy`).
+#[inline(always)]
+pub fn copy_short(dst: &mut [f32], src: &[f32]) {
+    assert_eq!(dst.len(), src.len(), "copy_short: lengths differ");
+    let mut d4 = dst.chunks_exact_mut(4);
+    let mut s4 = src.chunks_exact(4);
+    for (d, s) in (&mut d4).zip(&mut s4) {
+        let v: [f32; 4] = std::hint::black_box(s.try_into().unwrap());
+        d.copy_from_slice(&v);
+    }
+    for (d, s) in d4.into_remainder().iter_mut().zip(s4.remainder()) {
+        *d = std::hint::black_box(*s);
+    }
+}
+
 /// im2col for NHWC input: `cols[row(n, oy, ox), (ky, kx, c)]`, zeros in the padding.
 /// `cols` must hold `w.rows() * w.cols()` values; it is fully overwritten.
 pub fn im2col(x: &[f32], w: &Window, cols: &mut [f32]) {
@@ -100,20 +118,24 @@ pub fn im2col(x: &[f32], w: &Window, cols: &mut [f32]) {
         let img = &x[n * w.in_h * w.in_w * c..(n + 1) * w.in_h * w.in_w * c];
         for oy in 0..w.out_h {
             for ox in 0..w.out_w {
+                // Whether every horizontal tap of this output lies inside the image.
+                let inside = ox * w.stride_w >= w.pad_left && ox * w.stride_w + w.k_w <= w.in_w + w.pad_left;
                 let dst = &mut cols[row * kc..(row + 1) * kc];
                 for ky in 0..w.k_h {
                     let seg = &mut dst[ky * w.k_w * c..(ky + 1) * w.k_w * c];
                     match Window::tap(oy, ky, w.stride_h, w.pad_top, w.in_h) {
                         None => seg.fill(0.0),
+                        // Inside the image the row's taps are contiguous in NHWC: one copy.
+                        Some(iy) if inside => {
+                            let at = (iy * w.in_w + ox * w.stride_w - w.pad_left) * c;
+                            copy_short(seg, &img[at..at + seg.len()]);
+                        }
                         Some(iy) => {
                             for kx in 0..w.k_w {
                                 let d = &mut seg[kx * c..(kx + 1) * c];
                                 match Window::tap(ox, kx, w.stride_w, w.pad_left, w.in_w) {
                                     None => d.fill(0.0),
-                                    // One channel (the first layer of a grayscale model):
-                                    // a plain store, not a `memcpy` call per pixel.
-                                    Some(ix) if c == 1 => d[0] = img[iy * w.in_w + ix],
-                                    Some(ix) => d.copy_from_slice(&img[(iy * w.in_w + ix) * c..(iy * w.in_w + ix + 1) * c]),
+                                    Some(ix) => copy_short(d, &img[(iy * w.in_w + ix) * c..(iy * w.in_w + ix + 1) * c]),
                                 }
                             }
                         }

@@ -79,18 +79,11 @@ impl Activation {
     pub fn backward(self, y: &[f32], dy: &mut [f32], last: usize) {
         match self {
             Activation::Linear => {}
-            Activation::Relu => dy.iter_mut().zip(y).for_each(|(g, y)| {
-                if *y <= 0.0 {
-                    *g = 0.0
-                }
-            }),
+            // Selects, not conditional stores, so that they vectorise.
+            Activation::Relu => dy.iter_mut().zip(y).for_each(|(g, y)| *g = if *y <= 0.0 { 0.0 } else { *g }),
             Activation::Sigmoid => dy.iter_mut().zip(y).for_each(|(g, y)| *g *= y * (1.0 - y)),
             Activation::Tanh => dy.iter_mut().zip(y).for_each(|(g, y)| *g *= 1.0 - y * y),
-            Activation::Elu => dy.iter_mut().zip(y).for_each(|(g, y)| {
-                if *y <= 0.0 {
-                    *g *= y + 1.0
-                }
-            }),
+            Activation::Elu => dy.iter_mut().zip(y).for_each(|(g, y)| *g = if *y <= 0.0 { *g * (y + 1.0) } else { *g }),
             Activation::Selu => dy.iter_mut().zip(y).for_each(|(g, y)| {
                 *g *= if *y > 0.0 { SELU_SCALE } else { y + SELU_SCALE * SELU_ALPHA }
             }),
@@ -128,17 +121,9 @@ pub fn softmax_in_place(row: &mut [f32]) {
 
 /// `LeakyReLU(negative_slope)`: x for x > 0, slope * x otherwise.
 pub fn leaky_relu_forward(z: &mut [f32], slope: f32) {
-    z.iter_mut().for_each(|v| {
-        if *v < 0.0 {
-            *v *= slope
-        }
-    });
+    z.iter_mut().for_each(|v| *v = if *v < 0.0 { *v * slope } else { *v });
 }
 
 pub fn leaky_relu_backward(z: &[f32], dy: &mut [f32], slope: f32) {
-    dy.iter_mut().zip(z).for_each(|(g, z)| {
-        if *z < 0.0 {
-            *g *= slope
-        }
-    });
+    dy.iter_mut().zip(z).for_each(|(g, z)| *g = if *z < 0.0 { *g * slope } else { *g });
 }

@@ -8,7 +8,7 @@
 //! `[batch, h, w, c]` -> `[batch, out_h, out_w, c]` (global: `[batch, c]`).
 
 use super::{LayerSpec, Mode, Padding};
-use crate::backend::cpu::Window;
+use crate::backend::cpu::{copy_short, Window};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
@@ -87,18 +87,19 @@ impl Pool2D {
                             let (y0, y1) = span(oy, w.stride_h, w.k_h, w.pad_top, h);
                             let (x0, x1) = span(ox, w.stride_w, w.k_w, w.pad_left, wd);
                             let first = base + (y0 * wd + x0) * c;
-                            dst.copy_from_slice(&xs[first..first + c]);
+                            copy_short(dst, &xs[first..first + c]);
+                            // Selects rather than branches, so the channel loops vectorise.
                             if keep {
                                 let idx = &mut self.argmax[o..o + c];
-                                idx.iter_mut().enumerate().for_each(|(ch, i)| *i = (first + ch) as u32);
+                                idx.iter_mut().zip(first as u32..).for_each(|(i, at)| *i = at);
                                 for iy in y0..y1 {
                                     for ix in x0..x1 {
                                         let at = base + (iy * wd + ix) * c;
-                                        for ch in 0..c {
-                                            if xs[at + ch] > dst[ch] {
-                                                dst[ch] = xs[at + ch];
-                                                idx[ch] = (at + ch) as u32;
-                                            }
+                                        let src = xs[at..at + c].iter().zip(at as u32..);
+                                        for ((d, i), (v, at)) in dst.iter_mut().zip(idx.iter_mut()).zip(src) {
+                                            let better = *v > *d;
+                                            *d = if better { *v } else { *d };
+                                            *i = if better { at } else { *i };
                                         }
                                     }
                                 }
@@ -106,11 +107,7 @@ impl Pool2D {
                                 for iy in y0..y1 {
                                     for ix in x0..x1 {
                                         let at = base + (iy * wd + ix) * c;
-                                        dst.iter_mut().zip(&xs[at..at + c]).for_each(|(d, v)| {
-                                            if *v > *d {
-                                                *d = *v
-                                            }
-                                        });
+                                        dst.iter_mut().zip(&xs[at..at + c]).for_each(|(d, v)| *d = if *v > *d { *v } else { *d });
                                     }
                                 }
                             }
