@@ -45,6 +45,11 @@ if [ "${#failed[@]}" -gt 0 ]; then finish; fi
 
 phase "native tests (cargo test --workspace --release)" cargo test --workspace --release
 
+# On lavapipe (a CPU adapter) the GPU backend picks its GEMM without workgroup memory;
+# hardware GPUs get the tiled one. Run the whole-fit GPU tests again with that one.
+phase "GPU fit tests with the tiled GEMM of hardware GPUs (TP_GPU_TILED_GEMM=1)" \
+  env TP_GPU_TILED_GEMM=1 cargo test --release -p transfer-playground --test gpu_parity --test gpu_fit_session
+
 phase "wasm build (scripts/build-web.sh)" bash scripts/build-web.sh
 
 # Headless Chromium for wasm-bindgen-test-runner; flags live in webdriver.json.
