@@ -7,7 +7,8 @@
 //! comes back. Loss and accuracy sums accumulate on the GPU and are read back at
 //! the end of an epoch (`take_metrics`). `download_into` copies the weights (and BN
 //! moving statistics) back into the `Sequential`, so a model can move between the
-//! backends.
+//! backends. The training loop over these steps (shuffling, epochs, validation,
+//! checkpoints) is [`GpuFitSession`](super::fit::GpuFitSession), the only one.
 //!
 //! Freezing follows the compile snapshot exactly as the CPU path: frozen layers run
 //! forward only (BN in inference mode), no weight gradient is computed for them,
@@ -28,9 +29,7 @@ use crate::error::{Error, Result};
 use crate::layers::{pool::PoolKind, Activation, Layer, Padding};
 use crate::model::sequential::Evaluation;
 use crate::model::{LayerRef, Sequential};
-use crate::rng::Rng;
 use crate::tensor::{contiguous, gather_rows, Tensor};
-use crate::train::fit::{FitOptions, History};
 use crate::train::loss::Loss;
 use crate::train::optim::OptimizerConfig;
 
@@ -624,52 +623,6 @@ impl GpuModel {
         let mut shape = vec![n];
         shape.extend(out_shape);
         crate::tensor::from_vec(&shape, data)
-    }
-
-    /// `model.fit` on the GPU with the CPU session's semantics (same shuffling from
-    /// `opts.seed`, Keras' running means, validation at each epoch end). Loss and
-    /// accuracy are read back once per epoch. As on the CPU, a frozen, deterministic
-    /// base's features are computed once (on the GPU, read back, and uploaded per batch
-    /// as the input of the first trainable layer) unless `cache_frozen_features` is off.
-    pub async fn fit(&mut self, x: &Tensor, y: &Tensor, opts: &FitOptions) -> Result<History> {
-        let n = x.shape().first().copied().unwrap_or(0);
-        if n == 0 {
-            return Err(Error::Data("fit: no training examples".into()));
-        }
-        let bs = opts.batch_size.clamp(1, self.max_batch);
-        let mut rng = Rng::new(opts.seed);
-        let mut history = History::default();
-        let _ = self.take_metrics().await; // start from zero
-        let from = self.cacheable_prefix(opts.cache_frozen_features);
-        let (features, val) = if from > 0 {
-            let fx = self.forward_range(0, from, x, self.max_batch).await?;
-            let fval = match &opts.validation {
-                Some((vx, vy)) => Some((self.forward_range(0, from, vx, self.max_batch).await?, vy.clone())),
-                None => None,
-            };
-            (fx, fval)
-        } else {
-            (x.clone(), opts.validation.clone())
-        };
-        let x = &features;
-        for _ in 0..opts.epochs {
-            let mut order: Vec<usize> = (0..n).collect();
-            if opts.shuffle {
-                rng.shuffle(&mut order);
-            }
-            for rows in order.chunks(bs) {
-                self.train_step_from(from, &gather_rows(x, rows), &gather_rows(y, rows))?;
-            }
-            let (loss, accuracy) = self.take_metrics().await?;
-            history.loss.push(loss);
-            history.accuracy.push(accuracy);
-            if let Some((vx, vy)) = &val {
-                let v = self.evaluate_from(from, vx, vy, opts.batch_size.max(32)).await?;
-                history.val_loss.push(v.loss);
-                history.val_accuracy.push(v.accuracy);
-            }
-        }
-        Ok(history)
     }
 
     /// Copies every weight (and BN's moving statistics) back into `model`, which must
