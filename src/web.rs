@@ -863,6 +863,7 @@ async fn prepare_inference(model: &Rc<RefCell<Sequential>>, backend: Backend, wh
     let mut note = None;
     if let Some(run) = with_model_entry(model, |m| m.run.upgrade()) {
         let ctx = live_gpu();
+        // Borrowed across the read-back on purpose: a `step()` meanwhile is refused.
         let mut r = run.try_borrow_mut().map_err(|_| err(format!("{what}: a fit step is running; await it first")))?;
         match r.sync(model).await {
             Ok(()) => {}
