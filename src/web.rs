@@ -34,7 +34,8 @@ use crate::data::ImageSet;
 use crate::model::io::{from_tfjs, to_tfjs};
 use crate::model::keras_json::parse_layer;
 use crate::tensor::{contiguous, from_vec, Tensor};
-use crate::backend::gpu::{FitRunner, GpuContext};
+use crate::backend::gpu::fallback::is_gpu_failure;
+use crate::backend::gpu::{inference, Computed, FitRunner, GpuContext};
 use crate::train::fit::{Event, FitOptions};
 use crate::{LayerRef, Loss, OptimizerConfig, Sequential};
 
@@ -800,6 +801,101 @@ impl JsModel {
             };
             Ok(JsValue::from_str(now))
         })
+    }
+
+    /// `model.predict(x)` on the model's backend, or `opts.backend`: a Promise of
+    /// `{data, shape, backend: 'webgpu'|'cpu', fallback?}`. See [`prepare_inference`].
+    #[wasm_bindgen(js_name = predictAsync)]
+    pub fn predict_async(&self, x: &JsValue, opts: &JsValue) -> js_sys::Promise {
+        let model = self.inner.clone();
+        let args = tensor_from_js(x, "predictAsync: x").and_then(|x| Ok((x, inference_options(&model, opts, "predictAsync")?)));
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (x, (batch, backend)) = args?;
+            let (ctx, note) = prepare_inference(&model, backend, "predictAsync").await?;
+            let c = inference::predict(ctx, &model, &x, batch).await.map_err(err)?;
+            let o = tensor_to_js(&c.value);
+            tag_backend(&o, &c, note);
+            Ok(o.into())
+        })
+    }
+
+    /// `model.evaluate(x, y)` on the model's backend, or `opts.backend`: a Promise of
+    /// `{loss, accuracy, backend: 'webgpu'|'cpu', fallback?}`. See [`prepare_inference`].
+    #[wasm_bindgen(js_name = evaluateAsync)]
+    pub fn evaluate_async(&self, x: &JsValue, y: &JsValue, opts: &JsValue) -> js_sys::Promise {
+        let model = self.inner.clone();
+        let args = (|| -> Result<_, JsError> { Ok((tensor_from_js(x, "evaluateAsync: x")?, tensor_from_js(y, "evaluateAsync: y")?, inference_options(&model, opts, "evaluateAsync")?)) })();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (x, y, (batch, backend)) = args?;
+            let (ctx, note) = prepare_inference(&model, backend, "evaluateAsync").await?;
+            let c = inference::evaluate(ctx, &model, &x, &y, batch).await.map_err(err)?;
+            let o = Object::new();
+            set(&o, "loss", c.value.loss);
+            set(&o, "accuracy", c.value.accuracy);
+            tag_backend(&o, &c, note);
+            Ok(o.into())
+        })
+    }
+}
+
+/// `{batchSize, backend}` of `predictAsync` / `evaluateAsync` (256 and the model's backend
+/// by default, as the synchronous calls).
+fn inference_options(model: &Rc<RefCell<Sequential>>, opts: &JsValue, what: &str) -> Result<(usize, Backend), JsError> {
+    let batch = match get_f64(opts, "batchSize") {
+        None => 256,
+        Some(v) if v >= 1.0 && v.fract() == 0.0 => v as usize,
+        Some(v) => return Err(err(format!("{what}: batchSize must be a whole number of at least 1, got {v}"))),
+    };
+    let backend = match get(opts, "backend").as_string() {
+        Some(b) => Backend::parse(&b)?,
+        None => model_backend(model),
+    };
+    Ok((batch, backend))
+}
+
+/// Before an async `predict` / `evaluate`: brings the latest GPU fit state into the
+/// model as `toBackend` does (a run stopped mid-epoch holds newer weights on the GPU
+/// than its last checkpoint), then picks the GPU context to compute on, `None` for the
+/// CPU. Where `'webgpu'` was asked for and the GPU is gone (lost, or `initGpu()` found
+/// none), the CPU computes and the returned note says why; `'webgpu'` before any
+/// `initGpu()` is an error, as for `fit`.
+async fn prepare_inference(model: &Rc<RefCell<Sequential>>, backend: Backend, what: &str) -> Result<(Option<Rc<GpuContext>>, Option<String>), JsError> {
+    let mut note = None;
+    if let Some(run) = with_model_entry(model, |m| m.run.upgrade()) {
+        let ctx = live_gpu();
+        // Borrowed across the read-back on purpose: a `step()` meanwhile is refused.
+        let mut r = run.try_borrow_mut().map_err(|_| err(format!("{what}: a fit step is running; await it first")))?;
+        match r.sync(model).await {
+            Ok(()) => {}
+            Err(e) if ctx.as_ref().is_some_and(|c| is_gpu_failure(&e, c)) => {
+                note = Some(format!("the GPU failed while reading the latest training state back ({e}); the model holds the last checkpoint."));
+            }
+            Err(e) => return Err(err(e)),
+        }
+    }
+    let ctx = match backend.resolve() {
+        Ok(ctx) => ctx,
+        Err(e) => match GPU_STATE.with(|g| g.borrow().reason.clone()) {
+            Some(reason) if note.is_none() => {
+                note = Some(format!("no GPU ({reason}); computed on the CPU instead."));
+                None
+            }
+            Some(_) => None,
+            None => return Err(e),
+        },
+    };
+    Ok((ctx, note))
+}
+
+/// Adds `backend` (where the result was computed) and `fallback` (why not on the GPU,
+/// when it was asked for) to a result object.
+fn tag_backend<T>(o: &Object, c: &Computed<T>, note: Option<String>) {
+    if c.fallback.is_some() {
+        live_gpu(); // notes a lost device, so backends() and fit see it too
+    }
+    set(o, "backend", if c.on_gpu { "webgpu" } else { "cpu" });
+    if let Some(f) = c.fallback.clone().or(note) {
+        set(o, "fallback", f);
     }
 }
 

@@ -14,14 +14,15 @@
 #[path = "common/synthetic.rs"]
 mod synthetic;
 use synthetic::bars;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use transfer_playground::backend::cpu::{self, Window};
-use transfer_playground::backend::gpu::{kernels, GpuContext, GpuModel};
+use transfer_playground::backend::gpu::{kernels, GpuContext, GpuFitSession, GpuModel};
 use transfer_playground::layers::pool::PoolKind;
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
-use transfer_playground::{Activation, FitOptions, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
+use transfer_playground::{Activation, FitOptions, History, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
 
 fn gpu() -> Option<Rc<GpuContext>> {
     match pollster::block_on(GpuContext::new()) {
@@ -43,6 +44,13 @@ macro_rules! gpu_or_skip {
             None => return,
         }
     };
+}
+
+/// `fit` on the GPU through the one GPU training loop (`GpuFitSession`). Its epoch-end
+/// read-backs leave the trained weights and optimizer state in `model`.
+fn gpu_fit(ctx: &Rc<GpuContext>, model: &RefCell<Sequential>, x: &Tensor, y: &Tensor, opts: &FitOptions) -> transfer_playground::Result<History> {
+    let mut session = GpuFitSession::new(ctx.clone(), &model.borrow(), x, y, opts.clone(), 0)?;
+    pollster::block_on(session.run_to_end(model))
 }
 
 fn data(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
@@ -155,12 +163,12 @@ fn model_parity(ctx: &Rc<GpuContext>, what: &str, input: &[usize], specs: &[Laye
         m
     };
     let mut cpu_model = build();
-    let mut gpu_model = build();
+    let gpu_model = RefCell::new(build());
     let before = cpu_model.get_weights();
     let mut shape = vec![n];
     shape.extend(input);
     let x = from_vec(&shape, data(n * input.iter().product::<usize>(), 11, -1.0, 1.0)).unwrap();
-    let mut g = GpuModel::new(ctx.clone(), &gpu_model, batch).unwrap();
+    let mut g = GpuModel::new(ctx.clone(), &gpu_model.borrow(), batch).unwrap();
     // Forward parity (inference mode).
     let want = cpu_model.predict(&x, batch).unwrap();
     let got = pollster::block_on(g.predict(&x, batch)).unwrap();
@@ -168,15 +176,14 @@ fn model_parity(ctx: &Rc<GpuContext>, what: &str, input: &[usize], specs: &[Laye
     // Training parity.
     let opts = FitOptions { epochs, batch_size: batch, shuffle: true, seed: 3, validation: Some((x.clone(), y.clone())), cache_frozen_features: true };
     let hc = cpu_model.fit_quiet(&x, &y, opts.clone()).unwrap();
-    let hg = pollster::block_on(g.fit(&x, &y, &opts)).unwrap();
+    let hg = gpu_fit(ctx, &gpu_model, &x, &y, &opts).unwrap();
     for (name, a, b) in [("loss", &hg.loss, &hc.loss), ("accuracy", &hg.accuracy, &hc.accuracy), ("val_loss", &hg.val_loss, &hc.val_loss), ("val_accuracy", &hg.val_accuracy, &hc.val_accuracy)] {
         assert_eq!(a.len(), b.len(), "{what}: {name} lengths");
         for (e, (a, b)) in a.iter().zip(b).enumerate() {
             assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-3), "{what}: epoch {e} {name} {a} on the GPU, {b} on the CPU");
         }
     }
-    pollster::block_on(g.download_into(&mut gpu_model)).unwrap();
-    for (i, ((a, b), w0)) in gpu_model.get_weights().iter().zip(cpu_model.get_weights()).zip(&before).enumerate() {
+    for (i, ((a, b), w0)) in gpu_model.borrow().get_weights().iter().zip(cpu_model.get_weights()).zip(&before).enumerate() {
         assert_delta_close(&format!("{what}: weight {i}"), a.as_slice().unwrap(), b.as_slice().unwrap(), w0.as_slice().unwrap(), 1e-3);
     }
     eprintln!("{what}: GPU history {:?} matches the CPU", hg.loss);
@@ -281,7 +288,7 @@ fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
     let (x, y) = bars(96, 12, 4, 1);
     let (vx, vy) = bars(32, 12, 4, 2);
     let mut cpu_m = Sequential::from_specs(&[12, 12, 1], &specs, 7).unwrap();
-    let gpu_m = Sequential::from_specs(&[12, 12, 1], &specs, 7).unwrap();
+    let gpu_m = RefCell::new(Sequential::from_specs(&[12, 12, 1], &specs, 7).unwrap());
     let opts = |epochs| FitOptions { epochs, batch_size: 16, shuffle: true, seed: 1, validation: Some((vx.clone(), vy.clone())), cache_frozen_features: true };
     let compare = |stage: &str, hg: &transfer_playground::History, hc: &transfer_playground::History| {
         for (name, a, b) in [("loss", &hg.loss, &hc.loss), ("accuracy", &hg.accuracy, &hc.accuracy), ("val_loss", &hg.val_loss, &hc.val_loss), ("val_accuracy", &hg.val_accuracy, &hc.val_accuracy)] {
@@ -292,16 +299,14 @@ fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
         eprintln!("{stage}: GPU loss {:?}, CPU loss {:?}; val_accuracy {:?}", hg.loss, hc.loss, hg.val_accuracy);
     };
     // Stage 1: frozen base (both conv layers), new head trained with SGD.
-    let mut gpu_m = gpu_m;
-    for m in [&cpu_m, &gpu_m] {
+    for m in [&cpu_m, &*gpu_m.borrow()] {
         m.layers()[0].set_trainable(false);
         m.layers()[2].set_trainable(false);
     }
     cpu_m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false }).unwrap();
-    gpu_m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false }).unwrap();
+    gpu_m.borrow_mut().compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false }).unwrap();
     let hc = cpu_m.fit_quiet(&x, &y, opts(3)).unwrap();
-    let mut g = GpuModel::new(ctx.clone(), &gpu_m, 16).unwrap();
-    let hg = pollster::block_on(g.fit(&x, &y, &opts(3))).unwrap();
+    let hg = gpu_fit(&ctx, &gpu_m, &x, &y, &opts(3)).unwrap();
     compare("stage 1 (frozen base)", &hg, &hc);
     // The same stage without the frozen-feature cache (every step runs the base on the GPU).
     let nc_m = Sequential::from_specs(&[12, 12, 1], &specs, 7).unwrap();
@@ -309,21 +314,17 @@ fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
     nc_m.layers()[2].set_trainable(false);
     let mut nc_m = nc_m;
     nc_m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false }).unwrap();
-    let mut g_nc = GpuModel::new(ctx.clone(), &nc_m, 16).unwrap();
-    let h_nc = pollster::block_on(g_nc.fit(&x, &y, &FitOptions { cache_frozen_features: false, ..opts(3) })).unwrap();
+    let h_nc = gpu_fit(&ctx, &RefCell::new(nc_m), &x, &y, &FitOptions { cache_frozen_features: false, ..opts(3) }).unwrap();
     compare("stage 1 without the feature cache", &h_nc, &hc);
-    pollster::block_on(g.download_into(&mut gpu_m)).unwrap();
     // Stage 2: unfreeze, recompile with Adam, fine-tune everything.
     cpu_m.set_trainable(true);
-    gpu_m.set_trainable(true);
+    gpu_m.borrow_mut().set_trainable(true);
     cpu_m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Adam { learning_rate: 1e-3, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }).unwrap();
-    gpu_m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Adam { learning_rate: 1e-3, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }).unwrap();
+    gpu_m.borrow_mut().compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Adam { learning_rate: 1e-3, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }).unwrap();
     let hc = cpu_m.fit_quiet(&x, &y, opts(2)).unwrap();
-    let mut g = GpuModel::new(ctx.clone(), &gpu_m, 16).unwrap();
-    let hg = pollster::block_on(g.fit(&x, &y, &opts(2))).unwrap();
+    let hg = gpu_fit(&ctx, &gpu_m, &x, &y, &opts(2)).unwrap();
     compare("stage 2 (fine-tuning)", &hg, &hc);
-    pollster::block_on(g.download_into(&mut gpu_m)).unwrap();
-    for (i, (a, b)) in gpu_m.get_weights().iter().zip(cpu_m.get_weights()).enumerate() {
+    for (i, (a, b)) in gpu_m.borrow().get_weights().iter().zip(cpu_m.get_weights()).enumerate() {
         assert_close(&format!("final weight {i}"), a.as_slice().unwrap(), b.as_slice().unwrap(), 1e-3);
     }
 }
@@ -342,14 +343,13 @@ fn divergence_is_reported_and_stops_updates_like_the_cpu() {
     let opts = FitOptions { epochs: 20, batch_size: 4, shuffle: false, ..Default::default() };
     let mut cpu_m = build();
     let cpu_err = cpu_m.fit_quiet(&x, &y, opts.clone()).unwrap_err();
-    let mut m = build();
-    let mut g = GpuModel::new(ctx.clone(), &m, 4).unwrap();
-    let gpu_err = pollster::block_on(g.fit(&x, &y, &opts)).unwrap_err();
+    let m = RefCell::new(build());
+    let gpu_err = gpu_fit(&ctx, &m, &x, &y, &opts).unwrap_err();
     eprintln!("CPU: {cpu_err}\nGPU: {gpu_err}");
     assert!(matches!(cpu_err, transfer_playground::Error::Diverged(_)) && matches!(gpu_err, transfer_playground::Error::Diverged(_)));
-    // Both kept the weights of the last step whose loss was finite.
-    pollster::block_on(g.download_into(&mut m)).unwrap();
-    for (i, (a, b)) in m.get_weights().iter().zip(cpu_m.get_weights()).enumerate() {
+    // Both kept the weights of the last step whose loss was finite (the GPU fit reads
+    // them back into the model when it stops).
+    for (i, (a, b)) in m.borrow().get_weights().iter().zip(cpu_m.get_weights()).enumerate() {
         assert_close(&format!("weight {i} after divergence"), a.as_slice().unwrap(), b.as_slice().unwrap(), 1e-3);
     }
 }
@@ -370,14 +370,12 @@ fn an_overflowing_gradient_with_a_finite_loss_stops_updates_like_the_cpu() {
     let opts = FitOptions { epochs: 1, batch_size: 1, shuffle: false, ..Default::default() };
     let mut cpu_m = build();
     let cpu_err = cpu_m.fit_quiet(&x, &y, opts.clone()).unwrap_err();
-    let mut m = build();
-    let mut g = GpuModel::new(ctx.clone(), &m, 1).unwrap();
-    let gpu_err = pollster::block_on(g.fit(&x, &y, &opts)).unwrap_err();
+    let m = RefCell::new(build());
+    let gpu_err = gpu_fit(&ctx, &m, &x, &y, &opts).unwrap_err();
     eprintln!("CPU: {cpu_err}\nGPU: {gpu_err}");
     assert!(matches!(cpu_err, transfer_playground::Error::Diverged(_)), "{cpu_err}");
     assert!(matches!(gpu_err, transfer_playground::Error::Diverged(_)), "{gpu_err}");
-    pollster::block_on(g.download_into(&mut m)).unwrap();
-    assert_eq!(m.get_weights()[0].as_slice().unwrap(), &[1.0], "the GPU applied the overflowing update");
+    assert_eq!(m.borrow().get_weights()[0].as_slice().unwrap(), &[1.0], "the GPU applied the overflowing update");
     assert_eq!(cpu_m.get_weights()[0].as_slice().unwrap(), &[1.0]);
 }
 
@@ -406,9 +404,10 @@ fn training_moves_between_backends_with_optimizer_state() {
         }
         let mut moved = build();
         moved.fit_quiet(&x, &y, opts(1)).unwrap();
-        let mut g = GpuModel::new(ctx.clone(), &moved, 8).unwrap();
-        pollster::block_on(g.fit(&x, &y, &opts(2))).unwrap();
-        pollster::block_on(g.download_into(&mut moved)).unwrap();
+        // The GPU epoch's read-back carries weights, optimizer state and step count.
+        let cell = RefCell::new(moved);
+        gpu_fit(&ctx, &cell, &x, &y, &opts(2)).unwrap();
+        let mut moved = cell.into_inner();
         assert_eq!(moved.optimizer_steps(), reference.optimizer_steps() * 2 / 3, "{opt:?}: steps after two epochs");
         moved.fit_quiet(&x, &y, opts(3)).unwrap();
         for (i, (a, b)) in moved.get_weights().iter().zip(reference.get_weights()).enumerate() {

@@ -5,7 +5,10 @@
 //! - a tiny model's stepwise GPU fit against the CPU fit (same history, relative 1e-3,
 //!   as tests/gpu_parity.rs);
 //! - the JS API: `initGpu`, `fit({backend: 'webgpu'})` whose `step()` is a Promise, and
-//!   `__simulateDeviceLoss()` mid-training, after which the run finishes on the CPU.
+//!   `__simulateDeviceLoss()` mid-training, after which the run finishes on the CPU;
+//! - `predictAsync` / `evaluateAsync` on WebGPU: equal to the CPU's `predict` / `evaluate`
+//!   (relative 1e-4), using a stopped GPU fit's newest weights, tagged with their
+//!   backend, and computed on the CPU (with the reason) once the device is lost.
 //!
 //! Where the browser has no WebGPU adapter every test logs `SKIP: no WebGPU adapter`
 //! (console and test output) and passes: loudly, never silently.
@@ -192,5 +195,94 @@ async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     assert!(loss.iter().all(|l| l.is_finite()));
     assert!(model.predict(&js_tensor(&x), None).is_ok());
     // A new device can be opened after the loss.
+    assert!(get(&init_gpu().await, "ok").as_bool().unwrap());
+}
+
+fn js_opts(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    o.into()
+}
+
+fn js_data(o: &JsValue) -> Vec<f32> {
+    get(o, "data").dyn_into::<Float32Array>().unwrap().to_vec()
+}
+
+async fn settle(p: Promise) -> JsValue {
+    JsFuture::from(p).await.unwrap()
+}
+
+fn assert_close(what: &str, got: &[f32], want: &[f32]) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "{what}: value {i} is {g} on WebGPU, {w} on the CPU");
+    }
+}
+
+fn max_change(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(p, q)| (p - q).abs()).fold(0.0, f32::max)
+}
+
+#[wasm_bindgen_test]
+async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
+    let info = init_gpu().await;
+    if !get(&info, "ok").as_bool().unwrap_or(false) {
+        skip(&get(&info, "reason").as_string().unwrap_or_default());
+        return;
+    }
+    let model = JsModel::from(tiny_model());
+    let (x, y) = bars(12, 8, 3, 3);
+    let (jx, jy) = (js_tensor(&x), js_tensor(&y));
+    let on_gpu = js_opts(&[("backend", "webgpu".into())]);
+
+    // Before any fit: WebGPU equals the CPU, and says where it ran.
+    let cpu_p = js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into());
+    let p = settle(model.predict_async(&jx, &on_gpu)).await;
+    assert_eq!(get(&p, "backend").as_string().unwrap(), "webgpu");
+    assert!(get(&p, "fallback").is_undefined());
+    assert_close("predictAsync before fit", &js_data(&p), &cpu_p);
+    let cpu_e = model.evaluate(&jx, &jy, None).map_err(JsValue::from).unwrap();
+    let e = settle(model.evaluate_async(&jx, &jy, &on_gpu)).await;
+    assert_eq!(get(&e, "backend").as_string().unwrap(), "webgpu");
+    let (loss, want_loss) = (get(&e, "loss").as_f64().unwrap(), get(&cpu_e, "loss").as_f64().unwrap());
+    assert!((loss - want_loss).abs() <= 1e-4 * want_loss.abs(), "evaluateAsync loss {loss} on WebGPU, {want_loss} on the CPU");
+    assert_eq!(get(&e, "accuracy").as_f64(), get(&cpu_e, "accuracy").as_f64());
+    // Asked for the CPU: the synchronous result, exactly.
+    let p = settle(model.predict_async(&jx, &js_opts(&[("backend", "cpu".into()), ("batchSize", 5.into())]))).await;
+    assert_eq!(get(&p, "backend").as_string().unwrap(), "cpu");
+    assert_eq!(js_data(&p), cpu_p);
+
+    // A GPU fit (3 batches per epoch) stopped after epoch 1 and one batch of epoch 2:
+    // the model holds epoch 1's checkpoint, the GPU one batch more.
+    let fit_opts = js_opts(&[("epochs", 2.into()), ("batchSize", 4.into()), ("seed", 1.into()), ("backend", "webgpu".into())]);
+    let mut run = model.fit(&jx, &jy, &fit_opts).map_err(JsValue::from).unwrap();
+    for _ in 0..4 {
+        settle(run.step().map_err(JsValue::from).unwrap().dyn_into().unwrap()).await;
+    }
+    let at_checkpoint = js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into());
+    assert!(max_change(&at_checkpoint, &cpu_p) > 1e-4, "epoch 1 did not change the predictions");
+    let ev = settle(run.step().map_err(JsValue::from).unwrap().dyn_into().unwrap()).await;
+    assert_eq!(get(&ev, "type").as_string().unwrap(), "batch");
+    let p = settle(model.predict_async(&jx, &on_gpu)).await;
+    assert_eq!(get(&p, "backend").as_string().unwrap(), "webgpu");
+    let newest = js_data(&p);
+    assert!(max_change(&newest, &at_checkpoint) > 1e-4, "predictAsync used the epoch-1 checkpoint, not the newest weights");
+    // It read that state back first: the CPU now predicts the same.
+    assert_close("predictAsync after a stopped GPU fit", &newest, &js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into()));
+
+    // The device lost: the CPU computes, and the result says why.
+    assert!(simulate_device_loss());
+    let p = settle(model.predict_async(&jx, &on_gpu)).await;
+    assert_eq!(get(&p, "backend").as_string().unwrap(), "cpu");
+    let why = get(&p, "fallback").as_string().expect("a fallback reason");
+    assert!(why.contains("lost"), "{why}");
+    assert_eq!(js_data(&p), js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into()));
+    let e = settle(model.evaluate_async(&jx, &jy, &on_gpu)).await;
+    assert_eq!(get(&e, "backend").as_string().unwrap(), "cpu");
+    assert!(get(&e, "fallback").as_string().is_some());
+    console_log!("after the device loss: {why}");
+    // A new device for whatever runs next.
     assert!(get(&init_gpu().await, "ok").as_bool().unwrap());
 }

@@ -6,6 +6,11 @@ import { t } from './i18n.js';
 
 const $ = (s) => document.querySelector(s);
 
+/** "computed on WebGPU" / "computed on the CPU": which backend produced a result. */
+export function computedOn(backend) {
+  return t(backend === 'webgpu' ? 'computed.webgpu' : 'computed.cpu');
+}
+
 /** Shows the worker's backend info `{choice, active, adapter, isFallbackAdapter, reason}`. */
 export function showBackend(info) {
   const box = $('#backend-box');

@@ -2,6 +2,7 @@
 // worker exactly like training images).
 import { t, errorText } from './i18n.js';
 import { floatToRGBA } from './image.js';
+import { computedOn } from './backend.js';
 
 export function mountPredict(ctx) {
   const $ = (s) => document.querySelector(s);
@@ -19,7 +20,9 @@ export function mountPredict(ctx) {
     if (p.b !== undefined) parts.push(`${t('pred.b')}: ${fmt(p.b)}`);
     if (p.scratch !== undefined) parts.push(`${t('cmp.scratch')}: ${fmt(p.scratch)}`);
     if (label !== undefined) parts.push(t('pred.truth', { cls: names[label] }));
+    if (p.backend) parts.push(computedOn(p.backend));
     const out = $('#pred-out');
+    out.dataset.backend = p.backend ?? '';
     out.dataset.p = String(p.b);
     out.textContent = parts.join(' · ');
   }

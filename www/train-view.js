@@ -3,6 +3,7 @@
 // and the final test accuracy. The worker does the work; this only draws.
 import { drawChart, palette } from './charts.js';
 import { t, errorText } from './i18n.js';
+import { computedOn } from './backend.js';
 
 export function createTrainView(root, { id, runLabel }) {
   root.innerHTML = `
@@ -102,8 +103,9 @@ export function createTrainView(root, { id, runLabel }) {
       const strong = document.createElement('strong');
       strong.className = 'test-acc';
       strong.dataset.value = String(result.test.accuracy);
+      strong.dataset.backend = result.test.backend;
       strong.textContent = result.test.accuracy.toFixed(4);
-      $(`#result-${id}`).append(t('testAcc') + ': ', strong, ` (${t('testLoss')} ${result.test.loss.toFixed(4)})`);
+      $(`#result-${id}`).append(t('testAcc') + ': ', strong, ` (${t('testLoss')} ${result.test.loss.toFixed(4)}, ${computedOn(result.test.backend)})`);
     },
     error(err) {
       status('error');

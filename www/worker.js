@@ -8,6 +8,8 @@
 // loop, so a 'stop' message is seen between batches and 'resume' continues the same run.
 // On WebGPU (WebGPU works in dedicated workers) a step returns a Promise; if the device
 // is lost mid-training the run goes on on the CPU and its step says so (`fallback`).
+// Test accuracies and predictions run where training runs (`evaluateAsync`,
+// `predictAsync`); each result says which backend computed it.
 
 import init, * as tp from './pkg/transfer_playground.js';
 import { toModelInput } from './image.js';
@@ -31,6 +33,7 @@ const S = {
   a: null, aMeta: null, aFingerprint: null, aPredictions: null,
   clone: null, b: null, scratch: null,
   taskA: null, aTaskAccuracy: null, // task A's test sample and the built-in A's accuracy on it
+  aTaskBackend: null,    // the backend that measured aTaskAccuracy
   data: null,            // {train, valid, test}: loadImageSet results (or the learner's)
   builtin: null,         // the built-in task-B sets at A's input shape, kept when the learner switches
   builtinRaw: null,      // the built-in task-B sets as shipped (28x28x1)
@@ -79,7 +82,8 @@ function rows(model) {
 }
 
 // A's predictions on the first 256 test images: "A is untouched" means these and
-// its weights are bit-for-bit the same at the end.
+// its weights are bit-for-bit the same at the end. Always on the CPU: a fingerprint
+// compares bits, and the GPU's rounding may differ from the CPU's in the last bit.
 function aPredictionPrint() {
   const t = take(S.builtin.test, 256);
   if (t.x.shape[1] !== S.a.inputShape[0] || t.x.shape[2] !== S.a.inputShape[1] || t.x.shape[3] !== S.a.inputShape[2]) return null;
@@ -92,7 +96,7 @@ function describeA() {
     name: S.a.name, rows: rows(S.a), inputShape: S.a.inputShape, outputShape: S.a.outputShape,
     params: { total, trainable, frozen }, summary: S.a.summary(), meta: S.aMeta,
     fingerprint: S.aFingerprint, predictions: S.aPredictions,
-    taskAccuracy: S.aTaskAccuracy, taskImages: S.taskA?.count ?? 0,
+    taskAccuracy: S.aTaskAccuracy, taskBackend: S.aTaskBackend, taskImages: S.taskA?.count ?? 0,
   };
 }
 
@@ -114,7 +118,7 @@ function adaptBuiltin() {
   if (!ownFits) S.data = S.builtin;
 }
 
-function setA(model, meta) {
+async function setA(model, meta) {
   if (model.inputShape.length !== 3 || ![1, 3].includes(model.inputShape[2])) {
     throw new Error(`this page needs a model A that takes images [height, width, 1 or 3 channels]; this one takes ${JSON.stringify(model.inputShape)}`);
   }
@@ -124,19 +128,45 @@ function setA(model, meta) {
   S.clone = S.b = S.scratch = null;
   S.aFingerprint = fingerprint(S.a.getWeights());
   S.aPredictions = aPredictionPrint();
-  S.aTaskAccuracy = aTaskAccuracy();
+  const task = await aTaskAccuracy();
+  S.aTaskAccuracy = task?.accuracy ?? null;
+  S.aTaskBackend = task?.backend ?? null;
 }
 
 /**
  * The built-in A's accuracy on its own task (the 1,000-image sample of task A's test
- * split), measured now: the same figure before and after the procedure is the lecture's
- * point that B's training never touched A. `null` for a model the learner loaded.
+ * split), measured now on the current backend: the same figure before and after the
+ * procedure is the lecture's point that B's training never touched A. `{accuracy,
+ * backend}`, or `null` for a model the learner loaded.
  */
-function aTaskAccuracy() {
+async function aTaskAccuracy() {
   if (!S.aMeta || !S.taskA) return null;
   // evaluate() needs a loss, as in Keras; compiling changes no weight.
   S.a.compile({ optimizer: 'sgd', learningRate: 0.01, loss: 'sparseCategoricalCrossentropy' });
-  return S.a.evaluate(S.taskA.x, S.taskA.y).accuracy;
+  return evaluateOn(S.a, S.taskA);
+}
+
+/** Where test accuracies and predictions run: where training would run now. */
+function computeBackend() {
+  return gpuActive() ? 'webgpu' : 'cpu';
+}
+
+/**
+ * A result computed on the CPU although the GPU was asked for (the device was lost):
+ * noted like a fit's fallback, so the page's backend badge says so.
+ */
+function noteFallback(r) {
+  if (r.fallback) {
+    GPU.reason = r.fallback;
+    post({ type: 'backend', info: backendInfo() });
+  }
+  return r;
+}
+
+/** `{loss, accuracy, backend}` of a model on a set, on the current backend. */
+async function evaluateOn(model, set) {
+  const r = noteFallback(await model.evaluateAsync(set.x, set.y, { backend: computeBackend() }));
+  return { loss: r.loss, accuracy: r.accuracy, backend: r.backend };
 }
 
 /** The adapter's label: its description, else vendor and architecture from GPUAdapterInfo. */
@@ -204,8 +234,9 @@ const commands = {
     S.taskA = tp.loadImageSet(ta);
     S.builtinRaw = { train: tp.loadImageSet(tr), valid: tp.loadImageSet(va), test: tp.loadImageSet(te) };
     S.builtin = S.data = S.builtinRaw;
-    setA(tp.loadLayersModel(json, weights), meta);
+    // The backend first: A's accuracy on its own task is measured where training runs.
     const be = await chooseBackend(backend || 'auto');
+    await setA(tp.loadLayersModel(json, weights), meta);
     return { backend: be, version: tp.version(), a: describeA(), counts: counts() };
   },
 
@@ -220,14 +251,14 @@ const commands = {
   },
 
   /** A TF.js layers model the learner picked (model.json text + weights bytes). */
-  loadTfjs({ json, weights }) {
-    setA(tp.loadLayersModel(json, weights), null);
+  async loadTfjs({ json, weights }) {
+    await setA(tp.loadLayersModel(json, weights), null);
     return { a: describeA(), counts: counts() };
   },
 
   /** A Keras file the learner picked: legacy `.h5` or a Keras 3 `.keras` archive. */
-  loadKeras({ bytes }) {
-    setA(tp.loadKerasModel(bytes), null);
+  async loadKeras({ bytes }) {
+    await setA(tp.loadKerasModel(bytes), null);
     return { a: describeA(), counts: counts() };
   },
 
@@ -323,18 +354,23 @@ const commands = {
   evaluate({ which }) {
     const m = which === 'scratch' ? S.scratch : S.b;
     if (!m) throw new Error('NOT_TRAINED');
-    return m.evaluate(S.data.test.x, S.data.test.y);
+    return evaluateOn(m, S.data.test);
   },
 
   /** Is A untouched? Its weights and its predictions, compared with load time. */
-  checkA() {
+  async checkA() {
     const fp = fingerprint(S.a.getWeights());
     const pred = aPredictionPrint();
-    const taskAfter = S.aTaskAccuracy === null ? null : S.a.evaluate(S.taskA.x, S.taskA.y).accuracy;
+    const task = S.aTaskAccuracy === null ? null : await aTaskAccuracy();
+    const taskAfter = task?.accuracy ?? null;
+    // One backend measures the same weights to the same accuracy; across backends
+    // (the learner switched, or the GPU was lost) rounding may move an example near
+    // the boundary, so there the bit-exact fingerprints alone decide.
+    const sameTask = taskAfter === S.aTaskAccuracy || task?.backend !== S.aTaskBackend;
     return {
       before: S.aFingerprint, after: fp, predBefore: S.aPredictions, predAfter: pred,
-      taskBefore: S.aTaskAccuracy, taskAfter,
-      untouched: fp === S.aFingerprint && pred === S.aPredictions && taskAfter === S.aTaskAccuracy,
+      taskBefore: S.aTaskAccuracy, taskAfter, taskBackendBefore: S.aTaskBackend, taskBackendAfter: task?.backend ?? null,
+      untouched: fp === S.aFingerprint && pred === S.aPredictions && sameTask,
     };
   },
 
@@ -346,12 +382,15 @@ const commands = {
     return { index: i, data: t.x.data.slice(i * per, (i + 1) * per), shape: t.x.shape.slice(1), label: t.y.data[i] };
   },
 
-  /** P(class 1) from B (after transfer) and from scratch for one image. */
-  predict({ data }) {
+  /** P(class 1) from B (after transfer) and from scratch for one image, and the backend. */
+  async predict({ data }) {
     const shape = [1, ...S.a.inputShape];
     const out = {};
     for (const [k, m] of [['b', S.b], ['scratch', S.scratch]]) {
-      if (m) out[k] = m.predict({ data, shape }).data[0];
+      if (!m) continue;
+      const p = noteFallback(await m.predictAsync({ data, shape }, { backend: computeBackend() }));
+      out[k] = p.data[0];
+      out.backend = p.backend;
     }
     return out;
   },
@@ -430,7 +469,7 @@ async function drive(job) {
     await new Promise((r) => setTimeout(r, 0));
   }
   const base = j.model.layers.length - 1;
-  const test = j.model.evaluate(S.data.test.x, S.data.test.y);
+  const test = await evaluateOn(j.model, S.data.test);
   return {
     stopped: false, history: j.run.history, test, backend: j.run.backend, fallback: j.run.fallback,
     frozenBefore: j.frozenBefore, frozenAfter: fingerprint(layerWeights(j.model, base)),

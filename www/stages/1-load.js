@@ -1,6 +1,7 @@
 // Stage 1: model A (built-in or the learner's), its summary, and clone + set_weights.
 import { t, errorText } from '../i18n.js';
 import { layersTable } from '../layers-table.js';
+import { computedOn } from '../backend.js';
 
 export function mountStage1(ctx) {
   const $ = (s) => document.querySelector(s);
@@ -11,10 +12,11 @@ export function mountStage1(ctx) {
     const acc = a.meta?.test?.accuracy;
     const info = [t('s1.input', { shape: a.inputShape.join('×') })];
     if (acc !== undefined) info.push(t('s1.acc', { acc: acc.toFixed(4), n: a.meta.test.images }));
-    if (a.taskAccuracy !== null && a.taskAccuracy !== undefined) info.push(t('s1.accNow', { acc: a.taskAccuracy.toFixed(4), n: a.taskImages }));
+    if (a.taskAccuracy !== null && a.taskAccuracy !== undefined) info.push(`${t('s1.accNow', { acc: a.taskAccuracy.toFixed(4), n: a.taskImages })} (${computedOn(a.taskBackend)})`);
     info.push(t('s1.fp', { fp: a.fingerprint }));
     $('#a-info').textContent = info.join(' · ');
     $('#a-info').dataset.fingerprint = a.fingerprint;
+    $('#a-info').dataset.taskBackend = a.taskBackend ?? '';
   }
 
   // The learner's own model A: a Keras file (.h5 or .keras, as `model.save` writes it)

@@ -3,6 +3,7 @@
 import { t } from '../i18n.js';
 import { createTrainView } from '../train-view.js';
 import { wireTraining } from '../training.js';
+import { computedOn } from '../backend.js';
 
 export function mountStage4(ctx) {
   const view = createTrainView(document.querySelector('#view-4'), { id: 4, runLabel: 's4.run' });
@@ -20,9 +21,13 @@ export function mountStage4(ctx) {
       el.dataset.untouched = String(c.untouched);
       el.dataset.before = c.before;
       el.dataset.after = c.after;
+      const where = c.taskBackendBefore === c.taskBackendAfter ? computedOn(c.taskBackendAfter) : `${computedOn(c.taskBackendBefore)} → ${computedOn(c.taskBackendAfter)}`;
       el.textContent = t('s4.aCheck', { before: c.before, after: c.after, pb: c.predBefore ?? '-', pa: c.predAfter ?? '-', verdict: c.untouched ? t('s4.untouched') : t('s4.changed') })
-        + (c.taskBefore === null ? '' : ' ' + t('s4.aTask', { before: c.taskBefore.toFixed(4), after: c.taskAfter.toFixed(4) }));
-      if (c.taskAfter !== null) el.dataset.taskAfter = String(c.taskAfter);
+        + (c.taskBefore === null ? '' : ' ' + t('s4.aTask', { before: c.taskBefore.toFixed(4), after: c.taskAfter.toFixed(4), where }));
+      if (c.taskAfter !== null) {
+        el.dataset.taskAfter = String(c.taskAfter);
+        el.dataset.taskBackend = c.taskBackendAfter;
+      }
       ctx.markDone(4);
     },
   });

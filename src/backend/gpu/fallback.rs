@@ -39,7 +39,7 @@ pub struct FitRunner {
 }
 
 /// A failure of the GPU itself (as opposed to the data or the maths).
-fn is_gpu_failure(e: &Error, ctx: &GpuContext) -> bool {
+pub(crate) fn is_gpu_failure(e: &Error, ctx: &GpuContext) -> bool {
     ctx.is_lost() || matches!(e, Error::Config(m) if m.starts_with("GPU:"))
 }
 
@@ -126,6 +126,9 @@ impl FitRunner {
         if let Session::Gpu(g) = &mut self.session {
             if g.context().is_lost() {
                 return Ok(()); // the model keeps the last checkpoint; the next step falls back
+            }
+            if g.is_done() {
+                return Ok(()); // the last epoch end read the final state back
             }
             g.save_checkpoint(model).await?;
         }

@@ -172,6 +172,26 @@ impl GpuFitSession {
         Ok(Event::Epoch(logs))
     }
 
+    /// Steps until the fit is done and returns its history: `fit` in one call, for
+    /// native callers (a browser steps one event at a time, to yield between batches).
+    /// As after the CPU's `fit`, the model holds the GPU's state when this returns, also
+    /// after a divergence (then: the state after the last finite step).
+    pub async fn run_to_end(&mut self, model: &RefCell<Sequential>) -> Result<History> {
+        loop {
+            match self.step(model).await {
+                Ok(Event::Done) => return Ok(self.history.clone()),
+                Ok(_) => {}
+                Err(e @ Error::Diverged(_)) => {
+                    // No update was applied from the bad step on: what the GPU holds is
+                    // the last finite state. (Best effort: the divergence is the news.)
+                    let _ = self.save_checkpoint(model).await;
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Reads the current state (weights, optimizer state, this epoch's running sums)
     /// back into `model` now: after a stop, or before using the model elsewhere.
     pub async fn save_checkpoint(&mut self, model: &RefCell<Sequential>) -> Result<()> {

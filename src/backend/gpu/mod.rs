@@ -3,7 +3,8 @@
 //! [`GpuModel`], a GPU-resident copy of a compiled `Sequential` that trains with one
 //! command submission per step and reads results back only when asked.
 //! [`GpuFitSession`] runs `fit` on it one step at a time, and [`FitRunner`] picks the
-//! backend for a fit and moves it to the CPU if the GPU is lost.
+//! backend for a fit and moves it to the CPU if the GPU is lost; [`inference`] does the
+//! same for `predict` and `evaluate`.
 //!
 //! Everything that waits for the GPU is `async` (on the web a readback is a promise);
 //! native callers drive the futures with `pollster::block_on`.
@@ -11,10 +12,12 @@
 pub mod context;
 pub mod fallback;
 pub mod fit;
+pub mod inference;
 pub mod kernels;
 pub mod model;
 
 pub use context::GpuContext;
 pub use fallback::{FitRunner, RunnerStep};
 pub use fit::GpuFitSession;
+pub use inference::Computed;
 pub use model::{GpuModel, GpuState};

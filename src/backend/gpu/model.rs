@@ -1,4 +1,5 @@
-//! `GpuModel`: a GPU-resident copy of a compiled `Sequential` for training.
+//! `GpuModel`: a GPU-resident copy of a `Sequential`, for training (compiled models)
+//! and inference.
 //!
 //! Weights, gradients, optimizer state and every activation live in GPU buffers.
 //! A training step is a fixed list of kernel dispatches (recorded once per batch
@@ -7,7 +8,8 @@
 //! comes back. Loss and accuracy sums accumulate on the GPU and are read back at
 //! the end of an epoch (`take_metrics`). `download_into` copies the weights (and BN
 //! moving statistics) back into the `Sequential`, so a model can move between the
-//! backends.
+//! backends. The training loop over these steps (shuffling, epochs, validation,
+//! checkpoints) is [`GpuFitSession`](super::fit::GpuFitSession), the only one.
 //!
 //! Freezing follows the compile snapshot exactly as the CPU path: frozen layers run
 //! forward only (BN in inference mode), no weight gradient is computed for them,
@@ -28,9 +30,7 @@ use crate::error::{Error, Result};
 use crate::layers::{pool::PoolKind, Activation, Layer, Padding};
 use crate::model::sequential::Evaluation;
 use crate::model::{LayerRef, Sequential};
-use crate::rng::Rng;
-use crate::tensor::{contiguous, gather_rows, Tensor};
-use crate::train::fit::{FitOptions, History};
+use crate::tensor::{check_example_shape, check_finite, contiguous, gather_rows, Tensor};
 use crate::train::loss::Loss;
 use crate::train::optim::OptimizerConfig;
 
@@ -73,7 +73,7 @@ struct GLayer {
     frozen: bool,
 }
 
-/// A compiled `Sequential` resident on the GPU.
+/// A `Sequential` resident on the GPU.
 pub struct GpuModel {
     ctx: Rc<GpuContext>,
     layers: Vec<GLayer>,
@@ -96,6 +96,9 @@ pub struct GpuModel {
     acc_eval: wgpu::Buffer,
     optim_params: wgpu::Buffer,
     dummy: wgpu::Buffer,
+    /// Whether the model was compiled; if not, `loss` and `optimizer` are placeholders
+    /// and only `predict` is allowed (training and evaluating fail as on the CPU).
+    compiled: bool,
     /// Recorded ops by (batch, kind, first layer, end layer).
     plans: HashMap<(usize, PlanKind, usize, usize), Vec<Op>>,
     /// Examples and counted predictions since the last `take_metrics`.
@@ -107,33 +110,59 @@ fn prod(s: &[usize]) -> usize {
     s.iter().product()
 }
 
+/// The most values one GPU buffer may hold (WebGPU's default storage-binding limit,
+/// which is what the device is opened with).
+fn buffer_limit() -> usize {
+    wgpu::Limits::default().max_storage_buffer_binding_size as usize / 4
+}
+
+/// Values in a layer's two largest buffers for a batch: its activation and, for a conv
+/// layer, its im2col matrix (else 0). Both grow linearly with the batch.
+fn buffer_values(layer: &Layer, in_shape: &[usize], out_shape: &[usize], batch: usize) -> (usize, usize) {
+    let cols = match layer {
+        Layer::Conv2D(c) => {
+            let w = Window::new(batch, in_shape[0], in_shape[1], c.in_channels, c.kernel_size, c.strides, c.padding == Padding::Same);
+            w.rows() * w.cols()
+        }
+        _ => 0,
+    };
+    (batch * prod(out_shape), cols)
+}
+
+fn not_compiled() -> Error {
+    Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into())
+}
+
 impl GpuModel {
-    /// Uploads a compiled model (weights and optimizer state) for batches of at most
-    /// `max_batch` examples.
+    /// Uploads a model (weights, and a compiled model's optimizer state) for batches of
+    /// at most `max_batch` examples. An uncompiled model can predict, as in Keras, but
+    /// not train or evaluate (that fails as on the CPU).
     pub fn new(ctx: Rc<GpuContext>, model: &Sequential, max_batch: usize) -> Result<GpuModel> {
         ctx.check_alive()?;
-        let compiled = model.compiled()?;
+        let compiled = model.compiled().ok();
         let max_batch = max_batch.max(1);
         let state = model.optimizer_state();
-        let n_slots = compiled.slots.len();
+        let n_slots = compiled.map_or(0, |c| c.slots.len());
         let mut layers = Vec::new();
-        let limit = wgpu::Limits::default().max_storage_buffer_binding_size as usize / 4;
+        let limit = buffer_limit();
         for (i, l) in model.layers().iter().enumerate() {
             let node = l.borrow();
             let in_shape = node.input_shape.clone();
             let out_shape = node.output_shape.clone();
-            let out_len = max_batch * prod(&out_shape);
+            let (out_len, cols_len) = buffer_values(&node.layer, &in_shape, &out_shape, max_batch);
             if out_len > limit {
                 return Err(gpu_err(format!("layer {i} '{}': a batch of {max_batch} needs {out_len} values, more than one GPU buffer holds; use a smaller batch", node.name)));
             }
-            let frozen = !compiled.trainable[i];
+            if cols_len > limit {
+                return Err(gpu_err(format!("layer {i} '{}': the im2col matrix of a batch of {max_batch} is larger than one GPU buffer; use a smaller batch", node.name)));
+            }
+            let frozen = compiled.is_none_or(|c| !c.trainable[i]);
             let mut params = Vec::new();
             for (j, p) in node.layer.params().iter().enumerate() {
                 let data = contiguous(&p.value);
-                let slot = compiled.slots.iter().position(|&s| s == (i, j));
                 let mut st = Vec::new();
-                if let Some(s) = slot {
-                    let parts = match compiled.optimizer_config {
+                if let Some((s, c)) = compiled.and_then(|c| Some((c.slots.iter().position(|&s| s == (i, j))?, c))) {
+                    let parts = match c.optimizer_config {
                         OptimizerConfig::Sgd { momentum, .. } if momentum > 0.0 => vec![s],
                         OptimizerConfig::Sgd { .. } => vec![],
                         OptimizerConfig::Adam { .. } => vec![s, n_slots + s],
@@ -155,16 +184,10 @@ impl GpuModel {
                 _ => (ctx.zeros("activation", out_len), ctx.zeros("activation grad", out_len)),
             };
             let kind = match &node.layer {
-                Layer::Conv2D(c) => {
-                    let w = Window::new(max_batch, in_shape[0], in_shape[1], c.in_channels, c.kernel_size, c.strides, c.padding == Padding::Same);
-                    if w.rows() * w.cols() > limit {
-                        return Err(gpu_err(format!("layer {i} '{}': the im2col matrix of a batch of {max_batch} is larger than one GPU buffer; use a smaller batch", node.name)));
-                    }
-                    Kind::Conv {
-                        cin: c.in_channels, filters: c.filters, kernel: c.kernel_size, strides: c.strides, same: c.padding == Padding::Same,
-                        act: c.activation, bias: c.use_bias, cols: ctx.zeros("im2col", w.rows() * w.cols()),
-                    }
-                }
+                Layer::Conv2D(c) => Kind::Conv {
+                    cin: c.in_channels, filters: c.filters, kernel: c.kernel_size, strides: c.strides, same: c.padding == Padding::Same,
+                    act: c.activation, bias: c.use_bias, cols: ctx.zeros("im2col", cols_len),
+                },
                 Layer::Dense(d) => Kind::Dense { inf: d.in_features, units: d.units, act: d.activation, bias: d.use_bias },
                 Layer::Pool2D(p) => Kind::Pool {
                     max: p.kind == PoolKind::Max, size: p.pool_size, strides: p.strides, same: p.padding == Padding::Same,
@@ -194,8 +217,10 @@ impl GpuModel {
         let out_shape = model.output_shape();
         let last = *out_shape.last().unwrap_or(&1);
         let rows_per_example = prod(&out_shape) / last.max(1);
-        let y_per_example = if compiled.loss == Loss::SparseCategoricalCrossentropy { rows_per_example } else { prod(&out_shape) };
-        let fused = compiled.loss.fuses_with(model.layers().last().and_then(|l| l.borrow().layer.final_activation()));
+        // Placeholders for an uncompiled model: never used, it cannot train or evaluate.
+        let (loss, optimizer) = compiled.map_or((Loss::MeanSquaredError, OptimizerConfig::sgd(0.0)), |c| (c.loss, c.optimizer_config));
+        let y_per_example = if loss == Loss::SparseCategoricalCrossentropy { rows_per_example } else { prod(&out_shape) };
+        let fused = compiled.is_some() && loss.fuses_with(model.layers().last().and_then(|l| l.borrow().layer.final_activation()));
         let in_len = max_batch * prod(model.input_shape());
         Ok(GpuModel {
             x: ctx.zeros("x", in_len),
@@ -210,11 +235,12 @@ impl GpuModel {
             layers,
             input_shape: model.input_shape().to_vec(),
             max_batch,
-            loss: compiled.loss,
+            loss,
             fused,
-            optimizer: compiled.optimizer_config,
-            slots: compiled.slots.clone(),
-            first_trainable: compiled.first_trainable,
+            optimizer,
+            slots: compiled.map_or_else(Vec::new, |c| c.slots.clone()),
+            first_trainable: compiled.and_then(|c| c.first_trainable),
+            compiled: compiled.is_some(),
             step: model.optimizer_steps(),
             plans: HashMap::new(),
             seen: 0,
@@ -229,6 +255,23 @@ impl GpuModel {
 
     pub fn max_batch(&self) -> usize {
         self.max_batch
+    }
+
+    /// The largest batch, at most `want`, for which `model`'s buffers each fit in one GPU
+    /// buffer: the batch to predict or evaluate with, where the batch only groups the
+    /// work (every example's result is the same whatever the batch).
+    pub fn largest_batch(model: &Sequential, want: usize) -> usize {
+        let per_example = model
+            .layers()
+            .iter()
+            .map(|l| {
+                let node = l.borrow();
+                let (out, cols) = buffer_values(&node.layer, &node.input_shape, &node.output_shape, 1);
+                out.max(cols)
+            })
+            .fold(prod(model.input_shape()), usize::max)
+            .max(1);
+        want.clamp(1, (buffer_limit() / per_example).max(1))
     }
 
     fn window(l: &GLayer, batch: usize) -> Window {
@@ -504,6 +547,9 @@ impl GpuModel {
 
     /// A training step whose batch enters at layer `from` (features of a frozen base).
     pub(crate) fn train_step_from(&mut self, from: usize, x: &Tensor, y: &Tensor) -> Result<()> {
+        if !self.compiled {
+            return Err(not_compiled());
+        }
         self.ctx.check_alive()?;
         let batch = self.upload_batch(from, x, Some(y))?;
         for l in &self.layers {
@@ -572,13 +618,28 @@ impl GpuModel {
         }
     }
 
-    /// `model.evaluate` on the GPU: mean loss and accuracy in inference mode.
+    /// `model.evaluate` on the GPU: mean loss and accuracy in inference mode. The inputs
+    /// are checked as on the CPU (same errors).
     pub async fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
+        check_example_shape(x, &self.input_shape, "evaluate")?;
+        check_finite(x, "evaluate")?;
+        if !self.compiled {
+            return Err(not_compiled());
+        }
+        let n = x.shape()[0];
+        if n == 0 {
+            return Err(Error::Data("evaluate: no examples".into()));
+        }
+        let out = self.layers.last().map_or_else(|| self.input_shape.clone(), |l| l.out_shape.clone());
+        self.loss.check_targets(y, n, &out)?;
         self.evaluate_from(0, x, y, batch_size).await
     }
 
     /// Evaluation of a batch entering at layer `from`.
     pub(crate) async fn evaluate_from(&mut self, from: usize, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
+        if !self.compiled {
+            return Err(not_compiled());
+        }
         self.ctx.check_alive()?;
         let n = x.shape().first().copied().unwrap_or(0);
         if n == 0 {
@@ -599,8 +660,10 @@ impl GpuModel {
         Ok(Evaluation { loss: acc[0] as f64 / n as f64, accuracy: acc[1] as f64 / counted.max(1) as f64 })
     }
 
-    /// `model.predict` on the GPU (inference mode).
+    /// `model.predict` on the GPU (inference mode). The input is checked as on the CPU.
     pub async fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        check_example_shape(x, &self.input_shape, "predict")?;
+        check_finite(x, "predict")?;
         let to = self.layers.len();
         self.forward_range(0, to, x, batch_size).await
     }
@@ -624,52 +687,6 @@ impl GpuModel {
         let mut shape = vec![n];
         shape.extend(out_shape);
         crate::tensor::from_vec(&shape, data)
-    }
-
-    /// `model.fit` on the GPU with the CPU session's semantics (same shuffling from
-    /// `opts.seed`, Keras' running means, validation at each epoch end). Loss and
-    /// accuracy are read back once per epoch. As on the CPU, a frozen, deterministic
-    /// base's features are computed once (on the GPU, read back, and uploaded per batch
-    /// as the input of the first trainable layer) unless `cache_frozen_features` is off.
-    pub async fn fit(&mut self, x: &Tensor, y: &Tensor, opts: &FitOptions) -> Result<History> {
-        let n = x.shape().first().copied().unwrap_or(0);
-        if n == 0 {
-            return Err(Error::Data("fit: no training examples".into()));
-        }
-        let bs = opts.batch_size.clamp(1, self.max_batch);
-        let mut rng = Rng::new(opts.seed);
-        let mut history = History::default();
-        let _ = self.take_metrics().await; // start from zero
-        let from = self.cacheable_prefix(opts.cache_frozen_features);
-        let (features, val) = if from > 0 {
-            let fx = self.forward_range(0, from, x, self.max_batch).await?;
-            let fval = match &opts.validation {
-                Some((vx, vy)) => Some((self.forward_range(0, from, vx, self.max_batch).await?, vy.clone())),
-                None => None,
-            };
-            (fx, fval)
-        } else {
-            (x.clone(), opts.validation.clone())
-        };
-        let x = &features;
-        for _ in 0..opts.epochs {
-            let mut order: Vec<usize> = (0..n).collect();
-            if opts.shuffle {
-                rng.shuffle(&mut order);
-            }
-            for rows in order.chunks(bs) {
-                self.train_step_from(from, &gather_rows(x, rows), &gather_rows(y, rows))?;
-            }
-            let (loss, accuracy) = self.take_metrics().await?;
-            history.loss.push(loss);
-            history.accuracy.push(accuracy);
-            if let Some((vx, vy)) = &val {
-                let v = self.evaluate_from(from, vx, vy, opts.batch_size.max(32)).await?;
-                history.val_loss.push(v.loss);
-                history.val_accuracy.push(v.accuracy);
-            }
-        }
-        Ok(history)
     }
 
     /// Copies every weight (and BN's moving statistics) back into `model`, which must

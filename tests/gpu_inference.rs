@@ -1,0 +1,156 @@
+//! `predict` and `evaluate` on the GPU with the CPU as the fallback
+//! (`backend::gpu::inference`, what the page's `predictAsync` / `evaluateAsync` run),
+//! against the CPU reference. Run natively, e.g. on Mesa's lavapipe:
+//! `cargo test --release --test gpu_inference -- --nocapture`.
+//!
+//! Tolerance, as in tests/gpu_parity.rs: `|gpu - cpu| <= 1e-4 * max(|cpu|, 1)` per
+//! output value, and relative `1e-4` for the loss; accuracies are counts, so equal.
+//! Without a GPU adapter the GPU tests print `SKIP: no GPU adapter` and return.
+#![cfg(all(feature = "gpu", not(target_arch = "wasm32")))] // natively (pollster); tests/wasm_gpu.rs covers wasm32
+
+#[path = "common/synthetic.rs"]
+mod synthetic;
+use synthetic::bars;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use transfer_playground::backend::gpu::{inference, GpuContext, GpuModel};
+use transfer_playground::tensor::{from_vec, Tensor};
+use transfer_playground::{Activation, Error, FitOptions, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
+
+fn gpu() -> Option<Rc<GpuContext>> {
+    match pollster::block_on(GpuContext::new()) {
+        Ok(c) => {
+            eprintln!("GPU adapter: {} ({:?})", c.adapter_info.name, c.adapter_info.backend);
+            Some(Rc::new(c))
+        }
+        Err(e) => {
+            eprintln!("SKIP: no GPU adapter ({e}) -- GPU predict/evaluate NOT checked");
+            None
+        }
+    }
+}
+
+/// Conv, BN (its moving statistics moved by a CPU epoch), dropout (off in inference),
+/// pooling and a softmax head: every inference-mode difference from training.
+fn specs() -> Vec<LayerSpec> {
+    vec![
+        LayerSpec::conv2d(6, 3, Padding::Same, Activation::Relu),
+        LayerSpec::batch_norm(),
+        LayerSpec::max_pool(2),
+        LayerSpec::Dropout { rate: 0.3, seed: Some(2) },
+        LayerSpec::Flatten,
+        LayerSpec::dense(3, Activation::Softmax),
+    ]
+}
+
+fn trained_model() -> Sequential {
+    let mut m = Sequential::from_specs(&[10, 10, 1], &specs(), 4).unwrap();
+    m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::adam()).unwrap();
+    let (x, y) = bars(32, 10, 3, 1);
+    m.fit_quiet(&x, &y, FitOptions { epochs: 3, batch_size: 8, seed: 1, ..Default::default() }).unwrap();
+    m
+}
+
+fn assert_close(what: &str, got: &Tensor, want: &Tensor) {
+    assert_eq!(got.shape(), want.shape(), "{what}: shapes");
+    for (i, (g, w)) in got.iter().zip(want.iter()).enumerate() {
+        // `<=` is false for NaN too.
+        assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "{what}: value {i} is {g} on the GPU, {w} on the CPU");
+    }
+}
+
+#[test]
+fn gpu_predict_and_evaluate_equal_the_cpu() {
+    let Some(ctx) = gpu() else { return };
+    let m = RefCell::new(trained_model());
+    let (x, y) = bars(23, 10, 3, 7);
+    // Batches that do not divide the 23 examples, and one larger than all of them.
+    for batch in [5, 256] {
+        let want = m.borrow().predict(&x, batch).unwrap();
+        let got = pollster::block_on(inference::predict(Some(ctx.clone()), &m, &x, batch)).unwrap();
+        assert!(got.on_gpu && got.fallback.is_none(), "{got:?}");
+        assert_close(&format!("predict, batch {batch}"), &got.value, &want);
+
+        let want = m.borrow().evaluate(&x, &y, batch).unwrap();
+        let got = pollster::block_on(inference::evaluate(Some(ctx.clone()), &m, &x, &y, batch)).unwrap();
+        assert!(got.on_gpu && got.fallback.is_none(), "{got:?}");
+        let e = got.value;
+        assert!((e.loss - want.loss).abs() <= 1e-4 * want.loss.abs(), "batch {batch}: loss {} on the GPU, {} on the CPU", e.loss, want.loss);
+        assert_eq!(e.accuracy, want.accuracy, "batch {batch}: accuracy");
+        eprintln!("batch {batch}: GPU {e:?}, CPU {want:?}");
+    }
+}
+
+#[test]
+fn without_a_context_the_cpu_computes_exactly_the_synchronous_result() {
+    let m = RefCell::new(trained_model());
+    let (x, y) = bars(9, 10, 3, 7);
+    let p = pollster::block_on(inference::predict(None, &m, &x, 4)).unwrap();
+    assert!(!p.on_gpu && p.fallback.is_none());
+    assert_eq!(p.value, m.borrow().predict(&x, 4).unwrap());
+    let e = pollster::block_on(inference::evaluate(None, &m, &x, &y, 4)).unwrap();
+    assert_eq!(e.value, m.borrow().evaluate(&x, &y, 4).unwrap());
+}
+
+#[test]
+fn an_uncompiled_model_predicts_on_the_gpu_and_cannot_be_evaluated_there_either() {
+    let Some(ctx) = gpu() else { return };
+    let m = RefCell::new(Sequential::from_specs(&[10, 10, 1], &specs(), 4).unwrap());
+    let (x, y) = bars(6, 10, 3, 7);
+    let got = pollster::block_on(inference::predict(Some(ctx.clone()), &m, &x, 4)).unwrap();
+    assert!(got.on_gpu);
+    assert_close("uncompiled predict", &got.value, &m.borrow().predict(&x, 4).unwrap());
+    let gpu_err = pollster::block_on(inference::evaluate(Some(ctx), &m, &x, &y, 4)).unwrap_err();
+    let cpu_err = m.borrow().evaluate(&x, &y, 4).unwrap_err();
+    assert!(matches!(gpu_err, Error::NotCompiled(_)), "{gpu_err}");
+    assert_eq!(gpu_err.to_string(), cpu_err.to_string());
+}
+
+#[test]
+fn bad_data_is_the_same_error_on_the_gpu_as_on_the_cpu() {
+    let Some(ctx) = gpu() else { return };
+    let m = RefCell::new(trained_model());
+    let (x, y) = bars(6, 10, 3, 7);
+    let wrong_shape = from_vec(&[2, 9, 10, 1], vec![0.5; 180]).unwrap();
+    let mut with_nan = x.clone();
+    with_nan[[3, 4, 5, 0]] = f32::NAN;
+    let too_few_targets = from_vec(&[5], vec![0.0; 5]).unwrap();
+    for (what, x, y) in [("wrong shape", &wrong_shape, &y), ("NaN input", &with_nan, &y), ("too few targets", &x, &too_few_targets)] {
+        let gpu_err = pollster::block_on(inference::evaluate(Some(ctx.clone()), &m, x, y, 4)).unwrap_err();
+        let cpu_err = m.borrow().evaluate(x, y, 4).unwrap_err();
+        assert_eq!(gpu_err.to_string(), cpu_err.to_string(), "evaluate, {what}");
+        if what != "too few targets" {
+            let gpu_err = pollster::block_on(inference::predict(Some(ctx.clone()), &m, x, 4)).unwrap_err();
+            assert_eq!(gpu_err.to_string(), m.borrow().predict(x, 4).unwrap_err().to_string(), "predict, {what}");
+        }
+    }
+}
+
+#[test]
+fn a_lost_device_falls_back_to_the_cpu_and_says_so() {
+    let Some(ctx) = gpu() else { return };
+    let m = RefCell::new(trained_model());
+    let (x, y) = bars(6, 10, 3, 7);
+    ctx.simulate_device_loss();
+    let p = pollster::block_on(inference::predict(Some(ctx.clone()), &m, &x, 4)).unwrap();
+    assert!(!p.on_gpu);
+    let why = p.fallback.expect("a fallback reason");
+    assert!(why.contains("lost") && why.contains("CPU"), "{why}");
+    assert_eq!(p.value, m.borrow().predict(&x, 4).unwrap());
+    let e = pollster::block_on(inference::evaluate(Some(ctx), &m, &x, &y, 4)).unwrap();
+    assert!(!e.on_gpu && e.fallback.is_some());
+    assert_eq!(e.value, m.borrow().evaluate(&x, &y, 4).unwrap());
+}
+
+#[test]
+fn the_inference_batch_is_the_largest_whose_buffers_fit_the_gpu() {
+    // 64x64x3 images through 32 3x3 filters: 64*64*32 = 131,072 activation values and
+    // 64*64*27 = 110,592 im2col values per example; one buffer holds 2^25 values
+    // (WebGPU's default 128 MiB binding), so at most 2^25 / 131,072 = 256 examples.
+    let m = Sequential::from_specs(&[64, 64, 3], &[LayerSpec::conv2d(32, 3, Padding::Same, Activation::Relu), LayerSpec::Flatten, LayerSpec::dense(2, Activation::Softmax)], 1).unwrap();
+    assert_eq!(GpuModel::largest_batch(&m, 1000), 256);
+    assert_eq!(GpuModel::largest_batch(&m, 100), 100);
+    assert_eq!(GpuModel::largest_batch(&m, 0), 1);
+}
