@@ -1,12 +1,15 @@
 // Browser training benchmark (measures, asserts nothing): this engine (CPU path in
 // WebAssembly, and on WebGPU) against TF.js's backends, same model, same synthetic data,
-// same browser, one run. Query: ?n=256&batches=32,128&only=a,b&pkg=pkg
+// same browser, one run. Query: ?n=256&en=2048&batches=32,128&only=a,b&pkg=pkg
+// (`n`: images per timed fit; `en`: the same for this engine's CPU path, which is fast
+// enough to time over more batches — 256 images are only two batches of 128)
 // (`only` keys: engine-cpu, engine-webgpu, tfjs-cpu, tfjs-wasm, tfjs-webgl, tfjs-webgpu;
 // `pkg`: the wasm-bindgen output folder under www/, e.g. a build without simd128).
 // Results land in `window.benchResults` (read by tests/bench/browser-bench.mjs).
 
 const params = new URLSearchParams(location.search);
 const N = Number(params.get('n') || 256);
+const ENGINE_CPU_N = Number(params.get('en') || N);
 const BATCHES = (params.get('batches') || '32,128').split(',').map(Number);
 const ONLY = params.get('only') ? params.get('only').split(',') : null;
 const PKG = (params.get('pkg') || 'pkg').replace(/[^\w-]/g, '');
@@ -39,7 +42,8 @@ const wanted = (key) => !ONLY || ONLY.includes(key);
 
 /** `fitBackend`: 'cpu' or 'webgpu' (then every `step()` is a Promise, awaited). */
 async function benchEngine(backend, modelJson, weights, fitBackend = 'cpu') {
-  const { x, y } = data(N);
+  const n = fitBackend === 'cpu' ? ENGINE_CPU_N : N;
+  const { x, y } = data(n);
   for (const frozen of [false, true]) {
     for (const batch of BATCHES) {
       const config = frozen ? 'frozen base' : 'full model';
@@ -47,8 +51,8 @@ async function benchEngine(backend, modelJson, weights, fitBackend = 'cpu') {
         const m = tp.loadLayersModel(modelJson, weights);
         if (frozen) m.layers.slice(0, -1).forEach((l) => { l.trainable = false; });
         m.compile({ optimizer: 'sgd', learningRate: 0.01, momentum: 0.9, loss: 'sparseCategoricalCrossentropy' });
-        const xs = { data: x, shape: [N, 28, 28, 1] };
-        const ys = { data: y, shape: [N] };
+        const xs = { data: x, shape: [n, 28, 28, 1] };
+        const ys = { data: y, shape: [n] };
         // Warm-up: one short fit.
         const opts = { epochs: 1, batchSize: batch, backend: fitBackend };
         let run = m.fit({ data: x.subarray(0, 64 * 784), shape: [64, 28, 28, 1] }, { data: y.subarray(0, 64), shape: [64] }, opts);
@@ -59,10 +63,10 @@ async function benchEngine(backend, modelJson, weights, fitBackend = 'cpu') {
         while ((await run.step()).type !== 'done');
         const secs = (performance.now() - t0) / 1000;
         if (run.backend !== fitBackend) throw new Error(`ran on ${run.backend}: ${run.fallback}`);
-        row({ engine: 'transfer-playground', backend, config, batch, images: N, imagesPerSecond: N / secs,
+        row({ engine: 'transfer-playground', backend, config, batch, images: n, imagesPerSecond: n / secs,
               note: frozen ? 'frozen base features computed once per fit' : '' });
       } catch (e) {
-        row({ engine: 'transfer-playground', backend, config, batch, images: N, note: `failed: ${e.message || e}` });
+        row({ engine: 'transfer-playground', backend, config, batch, images: n, note: `failed: ${e.message || e}` });
       }
       await new Promise((r) => setTimeout(r, 0));
     }

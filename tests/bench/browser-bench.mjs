@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const base = process.argv[2] || 'http://127.0.0.1:8137';
-const query = process.argv[3] || 'n=256';
+const query = process.argv[3] || 'n=256&en=2048';
 // A fresh profile each run (playwright wants it as launchPersistentContext's argument).
 const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'tp-bench-')), {
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
