@@ -4,7 +4,9 @@
 //! (N examples per measurement, default 1024).
 //!
 //! Model A: Conv2D(16,3,same,relu) -> MaxPool2 -> Conv2D(32,3,same,relu) -> MaxPool2
-//! -> Flatten -> Dense(64,relu) -> Dense(8,softmax) on 28x28x1 inputs.
+//! -> Flatten -> Dense(64,relu) -> Dense(8,softmax) on 28x28x1 inputs. Each row also
+//! gives the GPU's milliseconds per training step, the figure to hold against
+//! `python3 benches/pytorch_baseline.py --device cuda` on the same GPU.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,24 +16,18 @@ use transfer_playground::backend::cpu::Window;
 use transfer_playground::backend::gpu::{kernels, kernels::Op, GpuContext, GpuFitSession, GpuModel};
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
-use transfer_playground::{Activation, FitOptions, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
+use transfer_playground::lecture::{model_a_specs, MODEL_A_INPUT};
+use transfer_playground::{FitOptions, Loss, OptimizerConfig, Sequential};
 
+/// Model A's architecture, as `train_throughput` and the PyTorch baseline build it:
+/// SGD 0.01 with momentum 0.9; `frozen_base`: every layer but the last frozen.
 fn model_a(frozen_base: bool) -> Sequential {
-    let specs = [
-        LayerSpec::conv2d(16, 3, Padding::Same, Activation::Relu),
-        LayerSpec::max_pool(2),
-        LayerSpec::conv2d(32, 3, Padding::Same, Activation::Relu),
-        LayerSpec::max_pool(2),
-        LayerSpec::Flatten,
-        LayerSpec::dense(64, Activation::Relu),
-        LayerSpec::dense(8, Activation::Softmax),
-    ];
-    let mut m = Sequential::from_specs(&[28, 28, 1], &specs, 1).unwrap();
+    let mut m = Sequential::from_specs(&MODEL_A_INPUT, &model_a_specs(8), 1).unwrap();
     if frozen_base {
-        m.layers()[0].set_trainable(false);
-        m.layers()[2].set_trainable(false);
+        let layers = m.layers().to_vec();
+        layers[..layers.len() - 1].iter().for_each(|l| l.set_trainable(false));
     }
-    m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::sgd(0.01)).unwrap();
+    m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.01, momentum: 0.9, nesterov: false }).unwrap();
     m
 }
 
@@ -109,7 +105,7 @@ fn main() {
         return;
     }
     println!("training images/second (one epoch of fit; 'no-cache': frozen base recomputed every step):");
-    println!("{:<12} {:>5} {:>12} {:>14} {:>12} {:>12} {:>14}", "model", "batch", "GPU fit", "GPU no-cache", "GPU predict", "CPU fit", "CPU no-cache");
+    println!("{:<12} {:>5} {:>12} {:>12} {:>14} {:>12} {:>12} {:>14}", "model", "batch", "GPU fit", "GPU ms/step", "GPU no-cache", "GPU predict", "CPU fit", "CPU no-cache");
     for frozen in [false, true] {
         for batch in [32usize, 128] {
             let m = RefCell::new(model_a(frozen));
@@ -138,7 +134,8 @@ fn main() {
             c.fit_quiet(&x, &y, FitOptions { cache_frozen_features: false, ..opts }).unwrap();
             let cpu_nc = n as f64 / t.elapsed().as_secs_f64();
             let name = if frozen { "frozen base" } else { "full" };
-            println!("{name:<12} {batch:>5} {gpu_train:>12.0} {gpu_train_nc:>14.0} {gpu_pred:>12.0} {cpu:>12.0} {cpu_nc:>14.0}");
+            let step_ms = batch as f64 / gpu_train * 1e3;
+            println!("{name:<12} {batch:>5} {gpu_train:>12.0} {step_ms:>12.3} {gpu_train_nc:>14.0} {gpu_pred:>12.0} {cpu:>12.0} {cpu_nc:>14.0}");
         }
     }
 }

@@ -3,6 +3,7 @@ model A architecture and batch sizes as `benches/train_throughput.rs`, one threa
 default threads. Measures and prints images/s; asserts nothing.
 
     bash benches/pytorch_baseline.sh      # makes .venv-torch (pip install torch) and runs this
+    python3 benches/pytorch_baseline.py --device cuda   # the same on a GPU, with ms per step
 """
 import sys
 import time
@@ -19,20 +20,21 @@ def model_a():
     )
 
 
-def bench(threads, batch, frozen, n=2048, epochs=3):
+def bench(threads, batch, frozen, device="cpu", n=2048, epochs=3):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    m = model_a()
+    m = model_a().to(device)
     if frozen:
         for p in list(m.parameters())[:-2]:
             p.requires_grad_(False)
     opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    x = torch.rand(n, 1, 28, 28)
-    y = torch.randint(0, 8, (n,))
+    x = torch.rand(n, 1, 28, 28, device=device)
+    y = torch.randint(0, 8, (n,), device=device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     def epoch():
-        perm = torch.randperm(n)
+        perm = torch.randperm(n, device=device)
         for i in range(0, n, batch):
             idx = perm[i:i + batch]
             opt.zero_grad(set_to_none=True)
@@ -41,20 +43,26 @@ def bench(threads, batch, frozen, n=2048, epochs=3):
             opt.step()
 
     epoch()  # warm-up
+    sync()
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
         for _ in range(epochs):
             epoch()
+        sync()
         best = min(best, time.perf_counter() - t)
     return n * epochs / best
 
 
 if __name__ == "__main__":
-    print(f"torch {torch.__version__}, default threads {torch.get_num_threads()}", file=sys.stderr)
+    device = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cpu"
+    print(f"torch {torch.__version__}, device {device}, default threads {torch.get_num_threads()}", file=sys.stderr)
+    if device == "cuda":
+        print(f"GPU: {torch.cuda.get_device_name()}", file=sys.stderr)
     default_threads = torch.get_num_threads()
-    print(f"{'configuration':<34} {'threads':>7} {'batch':>6} {'images/s':>10}")
+    print(f"{'configuration':<34} {'threads':>7} {'batch':>6} {'images/s':>10} {'ms/step':>8}")
     for label, frozen in [("full model", False), ("frozen base (all but last layer)", True)]:
-        for threads in sorted({1, default_threads}):
+        for threads in sorted({1, default_threads}) if device == "cpu" else [default_threads]:
             for batch in (32, 128):
-                print(f"{label:<34} {threads:>7} {batch:>6} {bench(threads, batch, frozen):>10.0f}", flush=True)
+                ips = bench(threads, batch, frozen, device)
+                print(f"{label:<34} {threads:>7} {batch:>6} {ips:>10.0f} {batch / ips * 1e3:>8.3f}", flush=True)

@@ -7,4 +7,4 @@ if [ ! -x .venv-torch/bin/python ] || ! .venv-torch/bin/python -c 'import torch'
   python3 -m venv .venv-torch
   .venv-torch/bin/pip install -q torch
 fi
-exec .venv-torch/bin/python benches/pytorch_baseline.py
+exec .venv-torch/bin/python benches/pytorch_baseline.py "$@"
