@@ -19,6 +19,11 @@
 //! each handle's `id` and finds the layer in a registry of live handles. The registry
 //! holds one strong reference per id while any JS handle for it is alive.
 
+// A fit run's `RefCell` stays borrowed across its awaits on purpose: the borrow is the
+// lock that makes a second `step()`, `sync()` or `toBackend` during a pending one fail
+// with a clear message instead of interleaving with it.
+#![allow(clippy::await_holding_refcell_ref)]
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;

@@ -223,7 +223,8 @@ fn losses() {
     let sparse: Vec<f32> = (0..batch).map(|i| (i % last) as f32).collect();
     let onehot: Vec<f32> = (0..batch * last).map(|i| if i % last == (i / last) % last { 1.0 } else { 0.0 }).collect();
     let binary: Vec<f32> = (0..batch * last).map(|i| (i % 2) as f32).collect();
-    let cases: Vec<(Loss, Vec<f32>, &dyn Fn(&[f32]) -> Vec<f32>)> = vec![
+    type Probabilities<'a> = &'a dyn Fn(&[f32]) -> Vec<f32>;
+    let cases: Vec<(Loss, Vec<f32>, Probabilities)> = vec![
         (Loss::SparseCategoricalCrossentropy, sparse, &softmax),
         (Loss::CategoricalCrossentropy, onehot, &softmax),
         (Loss::BinaryCrossentropy, binary.clone(), &sigmoid),

@@ -144,15 +144,15 @@ impl LayerSpec {
     pub fn validate(&self) -> Result<()> {
         let bad = |what: String| Err(Error::Config(format!("{}: {what}", self.class_name())));
         match *self {
-            LayerSpec::Conv2D { filters, kernel_size, strides, .. } => {
-                if filters == 0 || kernel_size.0 == 0 || kernel_size.1 == 0 || strides.0 == 0 || strides.1 == 0 {
-                    return bad(format!("filters, kernel_size and strides must be positive (got {filters}, {kernel_size:?}, {strides:?})"));
-                }
+            LayerSpec::Conv2D { filters, kernel_size, strides, .. }
+                if filters == 0 || kernel_size.0 == 0 || kernel_size.1 == 0 || strides.0 == 0 || strides.1 == 0 =>
+            {
+                return bad(format!("filters, kernel_size and strides must be positive (got {filters}, {kernel_size:?}, {strides:?})"));
             }
-            LayerSpec::MaxPooling2D { pool_size, strides, .. } | LayerSpec::AveragePooling2D { pool_size, strides, .. } => {
-                if pool_size.0 == 0 || pool_size.1 == 0 || strides.0 == 0 || strides.1 == 0 {
-                    return bad(format!("pool_size and strides must be positive (got {pool_size:?}, {strides:?})"));
-                }
+            LayerSpec::MaxPooling2D { pool_size, strides, .. } | LayerSpec::AveragePooling2D { pool_size, strides, .. }
+                if pool_size.0 == 0 || pool_size.1 == 0 || strides.0 == 0 || strides.1 == 0 =>
+            {
+                return bad(format!("pool_size and strides must be positive (got {pool_size:?}, {strides:?})"));
             }
             LayerSpec::Dense { units: 0, .. } => return bad("units must be positive".into()),
             LayerSpec::Dropout { rate, .. } if !(0.0..1.0).contains(&rate) => {

@@ -392,9 +392,9 @@ impl Sequential {
         let out_last = self.output_shape().last().copied().unwrap_or(1);
         // Forward. Layers below the first trainable one need nothing kept for backward.
         let mut h = xb;
-        for i in from..self.layers.len() {
+        for (i, layer) in self.layers.iter().enumerate().skip(from) {
             let keep = first_trainable.is_some_and(|f| i >= f);
-            let mut node = self.layers[i].borrow_mut();
+            let mut node = layer.borrow_mut();
             let mode = if keep || node.layer.is_stochastic() { Mode::Train } else { Mode::Infer };
             h = node.layer.forward(h, mode, frozen[i]).map_err(|e| self.at_layer(i, e))?;
         }

@@ -16,6 +16,8 @@ use crate::model::Sequential;
 use crate::tensor::Tensor;
 use crate::train::fit::{Event, FitOptions, FitSession, History};
 
+// One per fit, so the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Session {
     Cpu(FitSession),
     Gpu(GpuFitSession),
