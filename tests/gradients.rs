@@ -153,6 +153,9 @@ fn max_pooling_valid_odd_and_same_padding() {
     check_layer(mp(2, 2, Padding::Valid), &[5, 5, 2], 2, Mode::Train, 5);
     check_layer(mp(3, 2, Padding::Same), &[6, 7, 3], 2, Mode::Train, 6);
     check_layer(mp(2, 1, Padding::Valid), &[4, 3, 1], 1, Mode::Train, 7);
+    // Channels past 4: on wasm a vector of four and a scalar tail.
+    check_layer(mp(2, 2, Padding::Valid), &[4, 5, 6], 2, Mode::Train, 8);
+    check_layer(mp(3, 2, Padding::Same), &[5, 4, 9], 1, Mode::Train, 9);
 }
 
 #[test]

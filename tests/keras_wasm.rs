@@ -2,10 +2,10 @@
 //! wasm32-unknown-unknown module has no file system) and read the way the page will read
 //! an upload; the exports are written and read back in memory, as the page's download.
 //!
-//! Natively this runs as an ordinary test. For wasm32: `bash scripts/keras-wasm-test.sh`,
+//! Natively this runs as an ordinary test. For wasm32: `bash scripts/wasm32-tests.sh`,
 //! which builds it with
 //! `cargo test --release --target wasm32-unknown-unknown --test keras_wasm --no-run`
-//! and runs the module under Node with `node tests/fixtures/keras/run_wasm_test.mjs <wasm>`;
+//! and runs the module under Node with `node tests/run_wasm_test.mjs <wasm>`;
 //! a failed assertion traps (wasm32 aborts on panic), so a clean exit is a pass.
 
 #[path = "common/fixture_json.rs"]

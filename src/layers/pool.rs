@@ -49,6 +49,43 @@ fn taps(w: &Window, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
     }
 }
 
+/// `d = max(d, v)` per channel, `idx` following the winner (`v[ch]` is input `at + ch`);
+/// `>` keeps the first maximum, like TensorFlow.
+#[inline(always)]
+fn max_with_index(d: &mut [f32], idx: &mut [u32], v: &[f32], at: usize) {
+    assert!(idx.len() == d.len() && v.len() == d.len(), "max_with_index: lengths differ");
+    // The compiler leaves this loop scalar (a compare and two selects per channel); on
+    // wasm, four channels at a time as one vector compare and two blends.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = {
+        use core::arch::wasm32::*;
+        let lanes = u32x4(0, 1, 2, 3);
+        let mut done = 0;
+        while done + 4 <= d.len() {
+            // SAFETY: done + 4 <= len of all three slices (asserted equal); v128 loads and
+            // stores need no alignment.
+            unsafe {
+                let (dp, ip, vp) = (d.as_mut_ptr().add(done) as *mut v128, idx.as_mut_ptr().add(done) as *mut v128, v.as_ptr().add(done) as *const v128);
+                let (dv, iv, vv) = (v128_load(dp), v128_load(ip), v128_load(vp));
+                let better = f32x4_gt(vv, dv);
+                let here = u32x4_add(u32x4_splat((at + done) as u32), lanes);
+                v128_store(dp, v128_bitselect(vv, dv, better));
+                v128_store(ip, v128_bitselect(here, iv, better));
+            }
+            done += 4;
+        }
+        done
+    };
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for (ch, ((d, i), v)) in d.iter_mut().zip(idx.iter_mut()).zip(v).enumerate().skip(done) {
+        if *v > *d {
+            *d = *v;
+            *i = (at + ch) as u32;
+        }
+    }
+}
+
 impl Pool2D {
     pub fn new(kind: PoolKind, pool_size: (usize, usize), strides: (usize, usize), padding: Padding) -> Pool2D {
         Pool2D { kind, pool_size, strides, padding, argmax: Vec::new(), window: None }
@@ -95,12 +132,7 @@ impl Pool2D {
                                 for iy in y0..y1 {
                                     for ix in x0..x1 {
                                         let at = base + (iy * wd + ix) * c;
-                                        let src = xs[at..at + c].iter().zip(at as u32..);
-                                        for ((d, i), (v, at)) in dst.iter_mut().zip(idx.iter_mut()).zip(src) {
-                                            let better = *v > *d;
-                                            *d = if better { *v } else { *d };
-                                            *i = if better { at } else { *i };
-                                        }
+                                        max_with_index(dst, idx, &xs[at..at + c], at);
                                     }
                                 }
                             } else {
