@@ -36,6 +36,14 @@ mod lanes {
     pub fn mul_add(acc: V, a: V, b: V) -> V {
         f32x4_add(acc, f32x4_mul(a, b))
     }
+    /// `d[..4] += v`; `d` must hold at least 4.
+    #[inline(always)]
+    pub fn add_store(d: &mut [f32], v: V) {
+        assert!(d.len() >= 4);
+        let p = d.as_mut_ptr() as *mut v128;
+        // SAFETY: bounds checked above; v128 loads and stores have no alignment requirement.
+        unsafe { v128_store(p, f32x4_add(v128_load(p), v)) }
+    }
     #[inline(always)]
     pub fn to_array(v: V) -> [f32; 4] {
         [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)]
@@ -62,11 +70,16 @@ mod lanes {
         [acc[0] + a[0] * b[0], acc[1] + a[1] * b[1], acc[2] + a[2] * b[2], acc[3] + a[3] * b[3]]
     }
     #[inline(always)]
+    pub fn add_store(d: &mut [f32], v: V) {
+        d[..4].iter_mut().zip(v).for_each(|(d, v)| *d += v);
+    }
+    #[inline(always)]
     pub fn to_array(v: V) -> [f32; 4] {
         v
     }
 }
 
+use super::cpu::copy_short;
 use lanes::*;
 
 /// Same contract as [`super::cpu::gemm`]: `c = op(a) * op(b) + beta * c`, row-major.
@@ -114,18 +127,26 @@ fn blocks(m: usize, k: usize, n: usize, a: &[f32], ta: bool, b: &[f32], tb: bool
 
 /// Packs rows `i` of `op(a)` (`m x k`), columns `p0..p0+kc`, as `apack[panel][p][ii]`.
 fn pack_a(a: &[f32], ta: bool, m: usize, k: usize, p0: usize, kc: usize, apack: &mut [f32]) {
-    for ip in 0..m.div_ceil(MR) {
-        let dst = &mut apack[ip * MR * kc..(ip + 1) * MR * kc];
-        for ii in 0..MR {
-            let i = ip * MR + ii;
-            if i >= m {
-                (0..kc).for_each(|p| dst[p * MR + ii] = 0.0);
-            } else if ta {
-                // a stored k x m: element (i, p) at a[p * m + i]
-                (0..kc).for_each(|p| dst[p * MR + ii] = a[(p0 + p) * m + i]);
-            } else {
-                let row = &a[i * k + p0..i * k + p0 + kc];
-                row.iter().enumerate().for_each(|(p, v)| dst[p * MR + ii] = *v);
+    for (ip, dst) in apack[..m.div_ceil(MR) * MR * kc].chunks_exact_mut(MR * kc).enumerate() {
+        let (i0, h) = (ip * MR, MR.min(m - ip * MR));
+        if ta {
+            // a stored k x m: the panel's values for one p are contiguous, a[p * m + i0..].
+            for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
+                let at = (p0 + p) * m + i0;
+                copy_short(&mut d[..h], &a[at..at + h]);
+                if h < MR {
+                    d[h..].fill(0.0);
+                }
+            }
+        } else if h == MR {
+            // Four rows interleaved: one 4-float store per p, no strided writes.
+            let rows: [&[f32]; MR] = std::array::from_fn(|r| &a[(i0 + r) * k + p0..(i0 + r) * k + p0 + kc]);
+            for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
+                d.copy_from_slice(&std::array::from_fn::<f32, MR, _>(|r| rows[r][p]));
+            }
+        } else {
+            for (p, d) in dst.chunks_exact_mut(MR).enumerate() {
+                d.iter_mut().enumerate().for_each(|(r, v)| *v = if r < h { a[(i0 + r) * k + p0 + p] } else { 0.0 });
             }
         }
     }
@@ -151,8 +172,10 @@ fn pack_b(b: &[f32], tb: bool, k: usize, n: usize, p0: usize, kc: usize, bpack: 
             for p in 0..kc {
                 let src = &b[(p0 + p) * n + j0..(p0 + p) * n + j0 + w];
                 let d = &mut dst[p * NR..(p + 1) * NR];
-                d[..w].copy_from_slice(src);
-                d[w..].fill(0.0);
+                copy_short(&mut d[..w], src);
+                if w < NR {
+                    d[w..].fill(0.0);
+                }
             }
         }
     }
@@ -178,9 +201,15 @@ fn micro(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], i0: usize, j0: usize,
         if i >= m {
             break;
         }
-        let lo = to_array(row[0]);
-        let hi = to_array(row[1]);
         let dst = &mut c[i * n + j0..i * n + j0 + w];
+        if w == NR {
+            // A whole tile row: two vector read-modify-writes.
+            let (lo, hi) = dst.split_at_mut(4);
+            add_store(lo, row[0]);
+            add_store(hi, row[1]);
+            continue;
+        }
+        let (lo, hi) = (to_array(row[0]), to_array(row[1]));
         for (jj, d) in dst.iter_mut().enumerate() {
             *d += if jj < 4 { lo[jj] } else { hi[jj - 4] };
         }
