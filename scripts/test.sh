@@ -63,7 +63,7 @@ else
   skip "wasm tests" "no wasm-bindgen-test dev-dependency in Cargo.toml"
 fi
 
-phase "Keras files, gradients and hand-worked values inside wasm32 (scripts/wasm32-tests.sh)" bash scripts/wasm32-tests.sh
+phase "Keras files, gradients, hand-worked values and unit tests inside wasm32 (scripts/wasm32-tests.sh)" bash scripts/wasm32-tests.sh
 
 # Exported files loaded by real Keras 3, tf-keras and TF.js (installs them if missing;
 # reports SKIP loudly where they cannot be installed).

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Native test files compiled for wasm32-unknown-unknown (with simd128, as the page's
-# build) and run under Node: the Keras reader, importer and exporters
-# (tests/keras_wasm.rs), and the finite-difference gradient and hand-worked checks
-# (tests/gradients.rs, tests/hand_worked.rs), which exercise the wasm-only SIMD code
-# (the packed GEMM, max pooling's vector blends). Exit 0 = every one passed.
+# Native tests compiled for wasm32-unknown-unknown (with simd128, as the page's build)
+# and run under Node: the Keras reader, importer and exporters (tests/keras_wasm.rs),
+# the finite-difference gradient and hand-worked checks (tests/gradients.rs,
+# tests/hand_worked.rs) and the library's unit tests, which exercise the wasm-only SIMD
+# code (the packed GEMM against a naive product, max pooling's vector blends).
+# Exit 0 = every one passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for t in keras_wasm gradients hand_worked; do
-  wasm=$(cargo test --release --target wasm32-unknown-unknown --test "$t" --no-run \
+for t in keras_wasm gradients hand_worked lib; do
+  if [ "$t" = lib ]; then args=(--lib); name=transfer_playground; else args=(--test "$t"); name=$t; fi
+  wasm=$(cargo test --release --target wasm32-unknown-unknown "${args[@]}" --no-run \
            --message-format=json 2>/dev/null \
-         | grep -o "\"executable\":\"[^\"]*/$t-[^\"]*\.wasm\"" | tail -1 | cut -d'"' -f4 || true)
+         | grep -o "\"executable\":\"[^\"]*/$name-[^\"]*\.wasm\"" | tail -1 | cut -d'"' -f4 || true)
   if [ -z "$wasm" ]; then
-    echo "FAIL: could not build tests/$t.rs for wasm32 (run: cargo test --release --target wasm32-unknown-unknown --test $t --no-run)"
+    echo "FAIL: could not build the $t tests for wasm32 (run: cargo test --release --target wasm32-unknown-unknown ${args[*]} --no-run)"
     status=1
     continue
   fi

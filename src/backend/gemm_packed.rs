@@ -229,8 +229,8 @@ mod tests {
             for (aa, ta) in [(&a, false), (&at, true)] {
                 for (bb, tb) in [(&b, false), (&bt, true)] {
                     for beta in [0.0f32, 1.0, 0.5] {
-                        let mut want = c0.clone();
-                        super::super::cpu::gemm(m, k, n, aa, ta, bb, tb, &mut want, beta);
+                        // The naive product (on wasm, cpu::gemm is this kernel itself).
+                        let want: Vec<f32> = (0..m * n).map(|ij| beta * c0[ij] + (0..k).map(|p| a[ij / n * k + p] * b[p * n + ij % n]).sum::<f32>()).collect();
                         let mut got = c0.clone();
                         super::gemm(m, k, n, aa, ta, bb, tb, &mut got, beta);
                         for (x, y) in got.iter().zip(&want) {
