@@ -8,29 +8,18 @@
 //! Without a GPU adapter the GPU tests print `SKIP: no GPU adapter` and return.
 #![cfg(all(feature = "gpu", not(target_arch = "wasm32")))] // natively (pollster); tests/wasm_gpu.rs covers wasm32
 
+#[path = "common/gpu.rs"]
+mod common_gpu;
 #[path = "common/synthetic.rs"]
 mod synthetic;
+use common_gpu::{assert_close, gpu};
 use synthetic::bars;
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
-use transfer_playground::backend::gpu::{inference, GpuContext, GpuModel};
+use transfer_playground::backend::gpu::{inference, GpuModel};
 use transfer_playground::tensor::{from_vec, Tensor};
 use transfer_playground::{Activation, Error, FitOptions, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
-
-fn gpu() -> Option<Rc<GpuContext>> {
-    match pollster::block_on(GpuContext::new()) {
-        Ok(c) => {
-            eprintln!("GPU adapter: {} ({:?})", c.adapter_info.name, c.adapter_info.backend);
-            Some(Rc::new(c))
-        }
-        Err(e) => {
-            eprintln!("SKIP: no GPU adapter ({e}) -- GPU predict/evaluate NOT checked");
-            None
-        }
-    }
-}
 
 /// Conv, BN (its moving statistics moved by a CPU epoch), dropout (off in inference),
 /// pooling and a softmax head: every inference-mode difference from training.
@@ -53,17 +42,14 @@ fn trained_model() -> Sequential {
     m
 }
 
-fn assert_close(what: &str, got: &Tensor, want: &Tensor) {
+fn assert_tensor_close(what: &str, got: &Tensor, want: &Tensor) {
     assert_eq!(got.shape(), want.shape(), "{what}: shapes");
-    for (i, (g, w)) in got.iter().zip(want.iter()).enumerate() {
-        // `<=` is false for NaN too.
-        assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "{what}: value {i} is {g} on the GPU, {w} on the CPU");
-    }
+    assert_close(what, got.as_standard_layout().as_slice().unwrap(), want.as_standard_layout().as_slice().unwrap(), 1e-4);
 }
 
 #[test]
 fn gpu_predict_and_evaluate_equal_the_cpu() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = gpu("GPU predict/evaluate") else { return };
     let m = RefCell::new(trained_model());
     let (x, y) = bars(23, 10, 3, 7);
     // Batches that do not divide the 23 examples, and one larger than all of them.
@@ -71,7 +57,7 @@ fn gpu_predict_and_evaluate_equal_the_cpu() {
         let want = m.borrow().predict(&x, batch).unwrap();
         let got = pollster::block_on(inference::predict(Some(ctx.clone()), &m, &x, batch)).unwrap();
         assert!(got.on_gpu && got.fallback.is_none(), "{got:?}");
-        assert_close(&format!("predict, batch {batch}"), &got.value, &want);
+        assert_tensor_close(&format!("predict, batch {batch}"), &got.value, &want);
 
         let want = m.borrow().evaluate(&x, &y, batch).unwrap();
         let got = pollster::block_on(inference::evaluate(Some(ctx.clone()), &m, &x, &y, batch)).unwrap();
@@ -96,12 +82,12 @@ fn without_a_context_the_cpu_computes_exactly_the_synchronous_result() {
 
 #[test]
 fn an_uncompiled_model_predicts_on_the_gpu_and_cannot_be_evaluated_there_either() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = gpu("GPU predict/evaluate") else { return };
     let m = RefCell::new(Sequential::from_specs(&[10, 10, 1], &specs(), 4).unwrap());
     let (x, y) = bars(6, 10, 3, 7);
     let got = pollster::block_on(inference::predict(Some(ctx.clone()), &m, &x, 4)).unwrap();
     assert!(got.on_gpu);
-    assert_close("uncompiled predict", &got.value, &m.borrow().predict(&x, 4).unwrap());
+    assert_tensor_close("uncompiled predict", &got.value, &m.borrow().predict(&x, 4).unwrap());
     let gpu_err = pollster::block_on(inference::evaluate(Some(ctx), &m, &x, &y, 4)).unwrap_err();
     let cpu_err = m.borrow().evaluate(&x, &y, 4).unwrap_err();
     assert!(matches!(gpu_err, Error::NotCompiled(_)), "{gpu_err}");
@@ -110,7 +96,7 @@ fn an_uncompiled_model_predicts_on_the_gpu_and_cannot_be_evaluated_there_either(
 
 #[test]
 fn bad_data_is_the_same_error_on_the_gpu_as_on_the_cpu() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = gpu("GPU predict/evaluate") else { return };
     let m = RefCell::new(trained_model());
     let (x, y) = bars(6, 10, 3, 7);
     let wrong_shape = from_vec(&[2, 9, 10, 1], vec![0.5; 180]).unwrap();
@@ -130,7 +116,7 @@ fn bad_data_is_the_same_error_on_the_gpu_as_on_the_cpu() {
 
 #[test]
 fn a_lost_device_falls_back_to_the_cpu_and_says_so() {
-    let Some(ctx) = gpu() else { return };
+    let Some(ctx) = gpu("GPU predict/evaluate") else { return };
     let m = RefCell::new(trained_model());
     let (x, y) = bars(6, 10, 3, 7);
     ctx.simulate_device_loss();

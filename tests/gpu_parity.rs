@@ -11,8 +11,11 @@
 //! Without a GPU adapter every test prints `SKIP: no GPU adapter` and returns.
 #![cfg(all(feature = "gpu", not(target_arch = "wasm32")))] // natively (pollster); tests/wasm_gpu.rs covers wasm32
 
+#[path = "common/gpu.rs"]
+mod common_gpu;
 #[path = "common/synthetic.rs"]
 mod synthetic;
+use common_gpu::{assert_close, gpu};
 use synthetic::bars;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -24,22 +27,9 @@ use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
 use transfer_playground::{Activation, FitOptions, History, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
 
-fn gpu() -> Option<Rc<GpuContext>> {
-    match pollster::block_on(GpuContext::new()) {
-        Ok(c) => {
-            eprintln!("GPU adapter: {} ({:?})", c.adapter_info.name, c.adapter_info.backend);
-            Some(Rc::new(c))
-        }
-        Err(e) => {
-            eprintln!("SKIP: no GPU adapter ({e}) -- GPU parity NOT checked");
-            None
-        }
-    }
-}
-
 macro_rules! gpu_or_skip {
     () => {
-        match gpu() {
+        match gpu("GPU parity") {
             Some(c) => c,
             None => return,
         }
@@ -56,19 +46,6 @@ fn gpu_fit(ctx: &Rc<GpuContext>, model: &RefCell<Sequential>, x: &Tensor, y: &Te
 fn data(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
     let mut r = Rng::new(seed);
     (0..n).map(|_| r.uniform(lo, hi)).collect()
-}
-
-fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
-    let mut worst = (0.0f32, 0usize);
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        // NaN counts as the worst possible error.
-        let e = ((g - w).abs() / w.abs().max(1.0)).max(if g.is_nan() { f32::INFINITY } else { 0.0 });
-        if e > worst.0 {
-            worst = (e, i);
-        }
-    }
-    assert!(worst.0 <= tol, "{what}: element {} is {} on the GPU, {} on the CPU (relative error {:e} > {tol:e})", worst.1, got[worst.1], want[worst.1], worst.0);
 }
 
 /// Compares changes relative to the tensor's largest change (see the header).
