@@ -147,6 +147,46 @@ fn conv2d_even_input_same_padding_stride_2() {
     check_layer(conv(2, (3, 3), (2, 2), Padding::Same, Activation::Elu, true), &[6, 6, 2], 2, Mode::Train, 4);
 }
 
+/// A convolution runs im2col + GEMM a few images at a time (chunks of about 128 Ki
+/// floats of columns). Too big for finite differences, so: a batch whose images span
+/// several chunks (one image per chunk; two per chunk with a short last one) gives the
+/// same output, input gradient and summed kernel and bias gradients as each image alone.
+#[test]
+fn conv2d_in_chunks_equals_image_by_image() {
+    for (input, batch, spec) in [
+        ([48, 48, 8], 3, conv(5, (3, 3), (1, 1), Padding::Same, Activation::Relu, true)),
+        ([40, 40, 4], 5, conv(3, (3, 3), (2, 2), Padding::Valid, Activation::Tanh, true)),
+    ] {
+        let mut rng = Rng::new(11);
+        let mut layer = Layer::build(&spec, &input, &mut rng).unwrap();
+        let x = random(&[batch, input[0], input[1], input[2]], &mut rng, 1.0);
+        let y = forward(&mut layer, &x, Mode::Train);
+        let r = random(y.shape(), &mut rng, 1.0);
+        let dx = layer.backward(Grad::Output(r.clone()), true, true).unwrap().unwrap();
+        let grads: Vec<Tensor> = layer.params().iter().map(|p| p.grad.clone().unwrap()).collect();
+        let mut summed: Vec<Vec<f64>> = grads.iter().map(|g| vec![0.0; g.len()]).collect();
+        for n in 0..batch {
+            let one = |t: &Tensor| t.slice(ndarray::s![n..n + 1, .., .., ..]).to_owned().into_dyn();
+            let yn = forward(&mut layer, &one(&x), Mode::Train);
+            let dxn = layer.backward(Grad::Output(one(&r)), true, true).unwrap().unwrap();
+            for (what, got, want) in [("output", &one(&y), &yn), ("input gradient", &one(&dx), &dxn)] {
+                for (a, b) in got.iter().zip(want.iter()) {
+                    assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{spec:?} image {n}: {what} {a} in the batch, {b} alone");
+                }
+            }
+            for (s, p) in summed.iter_mut().zip(layer.params()) {
+                s.iter_mut().zip(p.grad.as_ref().unwrap().iter()).for_each(|(s, g)| *s += *g as f64);
+            }
+        }
+        for (g, s) in grads.iter().zip(&summed) {
+            let scale = s.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            for (a, b) in g.iter().zip(s) {
+                assert!((*a as f64 - b).abs() <= 1e-4 * scale, "{spec:?}: parameter gradient {a} for the batch, {b} summed over its images");
+            }
+        }
+    }
+}
+
 #[test]
 fn max_pooling_valid_odd_and_same_padding() {
     let mp = |k: usize, s: usize, p| LayerSpec::MaxPooling2D { pool_size: (k, k), strides: (s, s), padding: p };

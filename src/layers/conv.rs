@@ -22,10 +22,36 @@ pub struct Conv2D {
     pub use_bias: bool,
     /// `[kernel, bias?]`
     pub params: Vec<Param>,
-    /// im2col scratch, reused between batches; after a training forward pass it holds
-    /// the columns that the kernel gradient needs.
+    /// im2col scratch for one chunk of images, reused between chunks and batches.
     cols: Vec<f32>,
-    cache: Option<(Window, Tensor)>,
+    /// After a training forward pass: the geometry, the input and the output.
+    cache: Option<(Window, Tensor, Tensor)>,
+}
+
+/// Columns per chunk: the convolution runs im2col + GEMM a few images at a time, so the
+/// columns are still in cache when the GEMM reads them (a whole batch's are megabytes:
+/// model A's second convolution at batch 128 has 14 MB of them) and the scratch stays
+/// small. 128 Ki floats = 512 KiB, half an L2 cache of a typical core.
+const CHUNK_FLOATS: usize = 1 << 17;
+
+/// Splits a batch into chunks of whole images: for each, its first image's index, its
+/// input images, their window and the matching rows of a `[rows, f]` matrix (the
+/// output, or its gradient).
+fn chunks<'a>(x: &'a [f32], w: &Window, rows: &'a mut [f32], f: usize) -> impl Iterator<Item = (usize, &'a [f32], Window, &'a mut [f32])> {
+    let (per_in, per_out) = (w.in_h * w.in_w * w.channels, w.out_h * w.out_w);
+    let step = (CHUNK_FLOATS / (per_out * w.cols()).max(1)).max(1);
+    let w = *w;
+    // (`max(1)`: an empty image or output has nothing to compute; `zip` then stops.)
+    let (xs, rs) = (x.chunks((step * per_in).max(1)), rows.chunks_mut((step * per_out * f).max(1)));
+    xs.zip(rs).enumerate().map(move |(i, (xc, rc))| (i * step, xc, Window { batch: xc.len() / per_in.max(1), ..w }, rc))
+}
+
+/// The first `len` floats of the scratch, grown if needed (its contents are overwritten).
+fn scratch(cols: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if cols.len() < len {
+        cols.resize(len, 0.0);
+    }
+    &mut cols[..len]
 }
 
 impl Conv2D {
@@ -66,57 +92,68 @@ impl Conv2D {
 
     pub fn forward(&mut self, x: Tensor, mode: Mode) -> Result<Tensor> {
         let w = self.window(&x)?;
-        let x = x.as_standard_layout();
-        let (rows, kc, f) = (w.rows(), w.cols(), self.filters);
-        self.cols.resize(rows * kc, 0.0);
-        im2col(x.as_slice().unwrap(), &w, &mut self.cols);
+        let x = if x.is_standard_layout() { x } else { x.as_standard_layout().into_owned() };
+        let (kc, f) = (w.cols(), self.filters);
         // [rows, filters], each row starting as the bias.
-        let mut out = vec![0.0f32; rows * f];
+        let mut out = vec![0.0f32; w.rows() * f];
         if self.use_bias {
             let b = self.params[1].value.as_slice().unwrap();
             out.chunks_mut(f).for_each(|r| r.copy_from_slice(b));
         }
-        gemm(rows, kc, f, &self.cols, false, self.params[0].value.as_slice().unwrap(), false, &mut out, 1.0);
+        let kernel = self.params[0].value.as_slice().unwrap();
+        for (_, xc, cw, oc) in chunks(x.as_slice().unwrap(), &w, &mut out, f) {
+            let cols = scratch(&mut self.cols, cw.rows() * kc);
+            im2col(xc, &cw, cols);
+            gemm(cw.rows(), kc, f, cols, false, kernel, false, oc, 1.0);
+        }
         self.activation.forward(&mut out, f);
         let y = Tensor::from_shape_vec(ndarray::IxDyn(&[w.batch, w.out_h, w.out_w, f]), out).unwrap();
-        // [batch, out_h, out_w, filters]
-        self.cache = (mode == Mode::Train).then(|| (w, y.clone()));
+        // [batch, out_h, out_w, filters]; backward rebuilds the columns from the input.
+        self.cache = (mode == Mode::Train).then(|| (w, x, y.clone()));
         Ok(y)
     }
 
     pub fn backward(&mut self, g: Grad, need_dx: bool, param_grads: bool) -> Result<Option<Tensor>> {
-        let (w, y) = self.cache.as_ref().ok_or_else(|| Error::Config("Conv2D: backward without a training forward pass".into()))?;
-        let w = *w;
-        let (rows, kc, f) = (w.rows(), w.cols(), self.filters);
+        let Conv2D { cache, cols, params, activation, filters, use_bias, .. } = self;
+        let (w, x, y) = cache.as_ref().ok_or_else(|| Error::Config("Conv2D: backward without a training forward pass".into()))?;
+        let (w, kc, f) = (*w, w.cols(), *filters);
         let mut dz = match g {
             Grad::PreActivation(dz) => dz,
             Grad::Output(mut dy) => {
-                self.activation.backward(y.as_slice().unwrap(), dy.as_slice_mut().unwrap(), f);
+                activation.backward(y.as_slice().unwrap(), dy.as_slice_mut().unwrap(), f);
                 dy
             }
         };
         let dz = dz.as_slice_mut().unwrap();
-        if param_grads {
-            // dK [kh*kw*cin, filters] = cols^T [kc, rows] x dz [rows, filters]
-            let mut dk = vec![0.0f32; kc * f];
-            gemm(kc, rows, f, &self.cols, true, dz, false, &mut dk, 0.0);
-            self.params[0].grad = Some(Tensor::from_shape_vec(self.params[0].value.raw_dim(), dk).unwrap());
-            if self.use_bias {
-                let mut db = vec![0.0f32; f];
-                for r in dz.chunks(f) {
-                    db.iter_mut().zip(r).for_each(|(a, b)| *a += b);
-                }
-                self.params[1].grad = Some(Tensor::from_shape_vec(ndarray::IxDyn(&[f]), db).unwrap());
+        let kernel = params[0].value.as_slice().unwrap();
+        // dK [kh*kw*cin, filters] = cols^T [kc, rows] x dz [rows, filters], summed over chunks;
+        // dcols [rows, kc] = dz [rows, filters] x K^T, scattered back by col2im.
+        let mut dk = param_grads.then(|| vec![0.0f32; kc * f]);
+        let mut dx = need_dx.then(|| vec![0.0f32; w.batch * w.in_h * w.in_w * w.channels]);
+        for (n0, xc, cw, dzc) in chunks(x.as_slice().unwrap(), &w, dz, f) {
+            let cols = scratch(cols, cw.rows() * kc);
+            if let Some(dk) = &mut dk {
+                im2col(xc, &cw, cols);
+                gemm(kc, cw.rows(), f, cols, true, dzc, false, dk, 1.0);
+            }
+            if let Some(dx) = &mut dx {
+                gemm(cw.rows(), f, kc, dzc, false, kernel, true, cols, 0.0);
+                let at = n0 * w.in_h * w.in_w * w.channels;
+                col2im(cols, &cw, &mut dx[at..at + xc.len()]);
             }
         }
-        if !need_dx {
-            return Ok(None);
+        if let Some(dk) = dk {
+            params[0].grad = Some(Tensor::from_shape_vec(params[0].value.raw_dim(), dk).unwrap());
         }
-        // dcols [rows, kc] = dz [rows, filters] x K^T; the columns are no longer needed.
-        gemm(rows, f, kc, dz, false, self.params[0].value.as_slice().unwrap(), true, &mut self.cols, 0.0);
-        let mut dx = vec![0.0f32; w.batch * w.in_h * w.in_w * w.channels];
-        col2im(&self.cols, &w, &mut dx);
-        self.cache = None;
+        if param_grads && *use_bias {
+            let mut db = vec![0.0f32; f];
+            for r in dz.chunks(f) {
+                db.iter_mut().zip(r).for_each(|(a, b)| *a += b);
+            }
+            params[1].grad = Some(Tensor::from_shape_vec(ndarray::IxDyn(&[f]), db).unwrap());
+        }
+        let Some(dx) = dx else { return Ok(None) };
+        *cache = None;
         Ok(Some(Tensor::from_shape_vec(ndarray::IxDyn(&[w.batch, w.in_h, w.in_w, w.channels]), dx).unwrap()))
     }
 
