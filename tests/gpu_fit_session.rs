@@ -74,24 +74,15 @@ fn cpu_session_resumed_mid_epoch_equals_an_uninterrupted_fit() {
 
 // Natively (pollster drives the futures); tests/wasm_gpu.rs covers WebGPU in a browser.
 #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+#[path = "common/gpu.rs"]
+#[allow(dead_code)] // its `assert_close` is for the parity tests
+mod common_gpu;
+
+#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
 mod gpu {
     use super::*;
     use std::cell::RefCell;
-    use std::rc::Rc;
-    use transfer_playground::backend::gpu::{FitRunner, GpuContext};
-
-    fn gpu() -> Option<Rc<GpuContext>> {
-        match pollster::block_on(GpuContext::new()) {
-            Ok(c) => {
-                eprintln!("GPU adapter: {} ({:?})", c.adapter_info.name, c.adapter_info.backend);
-                Some(Rc::new(c))
-            }
-            Err(e) => {
-                eprintln!("SKIP: no GPU adapter ({e}) -- stepwise GPU fit NOT checked");
-                None
-            }
-        }
-    }
+    use transfer_playground::backend::gpu::FitRunner;
 
     /// Runs a runner to the end; returns the number of batch events and the fallback step.
     fn drive(runner: &mut FitRunner, m: &RefCell<Sequential>, mut before_step: impl FnMut(usize)) -> (usize, Option<usize>) {
@@ -114,7 +105,7 @@ mod gpu {
 
     #[test]
     fn stepwise_gpu_fit_equals_the_cpu_fit() {
-        let Some(ctx) = gpu() else { return };
+        let Some(ctx) = common_gpu::gpu("stepwise GPU fit") else { return };
         let (x, y) = bars(40, 12, 3, 1);
         for (freeze, cache) in [(true, true), (true, false), (false, true)] {
             let what = format!("frozen base {freeze}, feature cache {cache}");
@@ -136,7 +127,7 @@ mod gpu {
 
     #[test]
     fn device_lost_mid_training_goes_on_on_the_cpu_from_the_last_checkpoint() {
-        let Some(ctx) = gpu() else { return };
+        let Some(ctx) = common_gpu::gpu("stepwise GPU fit") else { return };
         let (x, y) = bars(40, 12, 3, 1);
         let mut cpu = model(true);
         let want = cpu.fit_quiet(&x, &y, opts(3, true)).unwrap();
@@ -160,7 +151,7 @@ mod gpu {
 
     #[test]
     fn device_lost_without_mid_epoch_checkpoints_redoes_the_epoch_on_the_cpu() {
-        let Some(ctx) = gpu() else { return };
+        let Some(ctx) = common_gpu::gpu("stepwise GPU fit") else { return };
         let (x, y) = bars(40, 12, 3, 1);
         let mut cpu = model(false);
         let want = cpu.fit_quiet(&x, &y, opts(2, true)).unwrap();

@@ -48,6 +48,16 @@ fn web_sys_log(msg: &str) {
     }
 }
 
+/// The JS API's `initGpu()` result, or `None` after a loud SKIP with its reason.
+async fn js_gpu_or_skip() -> Option<Object> {
+    let info = init_gpu().await;
+    if get(&info, "ok").as_bool().unwrap_or(false) {
+        return Some(info);
+    }
+    skip(&get(&info, "reason").as_string().unwrap_or_default());
+    None
+}
+
 async fn ctx_or_skip() -> Option<Rc<GpuContext>> {
     match GpuContext::new().await {
         Ok(c) => {
@@ -146,11 +156,7 @@ fn js_tensor(t: &Tensor) -> JsValue {
 
 #[wasm_bindgen_test]
 async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
-    let info = init_gpu().await;
-    if !get(&info, "ok").as_bool().unwrap_or(false) {
-        skip(&get(&info, "reason").as_string().unwrap_or_default());
-        return;
-    }
+    let Some(info) = js_gpu_or_skip().await else { return };
     console_log!("initGpu: name '{}', isFallbackAdapter {:?}", get(&info, "name").as_string().unwrap_or_default(), get(&info, "isFallbackAdapter").as_bool());
     assert!(get(&info, "isFallbackAdapter").as_bool().is_some());
     // The model through the JS API: a Sequential built from specs, wrapped as JS sees it.
@@ -227,9 +233,7 @@ fn max_change(a: &[f32], b: &[f32]) -> f32 {
 
 #[wasm_bindgen_test]
 async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
-    let info = init_gpu().await;
-    if !get(&info, "ok").as_bool().unwrap_or(false) {
-        skip(&get(&info, "reason").as_string().unwrap_or_default());
+    if js_gpu_or_skip().await.is_none() {
         return;
     }
     let model = JsModel::from(tiny_model());
