@@ -49,7 +49,8 @@ export function drawLines(canvas, { title = '', series, xMin = 0, xMax = 1, yMin
     g.fillText(v.toFixed(2), 4, Y(v) + 4);
   }
   const step = Math.max(1, Math.ceil((right - xMin) / 10));
-  for (let v = Math.ceil(xMin); v <= right + 1e-9; v += step) g.fillText(String(v), X(v) - 3, h - 7);
+  // The axis name sits where the first tick would be.
+  for (let v = Math.ceil(xMin) + (xLabel ? step : 0); v <= right + 1e-9; v += step) g.fillText(String(v), X(v) - 3, h - 7);
   if (xLabel) g.fillText(xLabel, 4, h - 7);
   let lx = pad.l + g.measureText(title).width + 14;
   for (const s of series) {

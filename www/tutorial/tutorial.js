@@ -291,9 +291,10 @@ function createKernel() {
   let stopTimer = null;
   let allQueued = false; // the queue came from "Run all" (its end is "All cells ran.")
 
+  let note = null;     // why the worker was replaced, shown until the next run starts
   const say = (key, vars) => {
     if (key) status = { key, vars: vars || {} };
-    $('#kernel').textContent = t(status.key, status.vars);
+    $('#kernel').textContent = (note ? `${t(note.key, note.vars)} ` : '') + t(status.key, status.vars);
   };
   const setBusy = () => {
     document.body.dataset.kernel = !ready ? (status.key === 'failed' ? 'failed' : 'starting') : running || queue.length ? 'busy' : 'ready';
@@ -333,7 +334,7 @@ function createKernel() {
       cell.root.dataset.kept = m.kept.join(',');
       if (!m.ok) {
         drain();
-        if (m.error?.fatal) { restart(); say('fatal'); return; }
+        if (m.error?.fatal) { note = { key: 'fatal', vars: {} }; restart(); return; }
         say(m.stopped ? 'stoppedAt' : 'errorAt', { n: cell.index + 1 });
       }
       next();
@@ -354,6 +355,7 @@ function createKernel() {
       return;
     }
     runId += 1;
+    note = null;
     running = { cell, run: runId };
     cell.clear();
     cell.setState('running');
@@ -367,7 +369,8 @@ function createKernel() {
     worker.terminate();
     if (running) { running.cell.setState('stopped'); running = null; }
     drain();
-    cells.forEach((c) => { if (c.root.dataset.state !== 'stopped') c.setState('idle'); });
+    // The scope is gone: what ran is not there any more (a stop or an error stays shown).
+    cells.forEach((c) => { if (c.root.dataset.state === 'done') c.setState('idle'); });
     start();
   }
 
@@ -393,12 +396,12 @@ function createKernel() {
       clearTimeout(stopTimer);
       stopTimer = setTimeout(() => {
         if (running === cur) {
+          note = { key: 'killed', vars: { n: cur.cell.index + 1 } };
           restart();
-          say('killed', { n: cur.cell.index + 1 });
         }
       }, 2000);
     },
-    restart() { restart(); say('restarted'); },
+    restart() { note = { key: 'restarted', vars: {} }; restart(); },
   };
 }
 
