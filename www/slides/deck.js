@@ -71,6 +71,7 @@ function setLanguage(code) {
   document.getElementById('link-playground').href = `${PLAYGROUND.href}#lang=${lang}`;
   document.getElementById('link-tutorial').href = new URL(`../tutorial.html?lang=${lang}`, import.meta.url).href;
   slides.forEach((s, i) => { if (s.querySelector('iframe[data-src]')) loadFrames(i); });
+  document.dispatchEvent(new CustomEvent('deck:language', { detail: lang }));
 }
 
 function pickLanguage() {

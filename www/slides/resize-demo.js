@@ -43,13 +43,23 @@ export function mountResizeDemo(root) {
   let lastBlob = null;
   let nextId = 1;
   let objectUrl = null;
+  let last = null; // the latest answer, to label again in another language
+
+  function label() {
+    if (!last) return;
+    if (!last.ok) { $('#resized-how').textContent = say('failed', { message: last.error.message }); return; }
+    $('#resized-how').textContent = say('how', { fn: last.how, version: last.version });
+    $('#orig-cap').textContent = say('from', { w: last.width, h: last.height });
+  }
+  document.addEventListener('deck:language', label);
 
   worker.onmessage = (e) => {
     const m = e.data;
     if (m.id !== nextId - 1) return; // an older request
     root.dataset.busy = 'false';
     if (!m.ok) {
-      $('#resized-how').textContent = say('failed', { message: m.error.message });
+      last = m;
+      label();
       root.dataset.state = 'error';
       return;
     }
@@ -59,8 +69,8 @@ export function mountResizeDemo(root) {
     canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(m.preview), w, h), 0, 0);
     canvas.dataset.shape = `${h}x${w}x${c}`;
     $('#resized-shape').textContent = `${h} × ${w} × ${c}`;
-    $('#resized-how').textContent = say('how', { fn: m.how, version: m.version });
-    $('#orig-cap').textContent = say('from', { w: m.width, h: m.height });
+    last = m;
+    label();
     // The crop box in percent of the picture (CSSOM, allowed by style-src 'self').
     crop.style.left = `${(100 * m.crop.x) / m.width}%`;
     crop.style.top = `${(100 * m.crop.y) / m.height}%`;
@@ -79,9 +89,18 @@ export function mountResizeDemo(root) {
     crop.hidden = true;
     root.dataset.busy = 'true';
     root.dataset.state = 'busy';
+    last = null;
     $('#resized-how').textContent = say('busy');
     worker.postMessage({ id: nextId++, blob, invert: $('#resize-invert').checked });
   }
+
+  // The picture fills a 420x340 box whatever its size, so the crop box reads well.
+  img.addEventListener('load', () => {
+    const k = Math.min(420 / img.naturalWidth, 340 / img.naturalHeight);
+    img.style.width = `${Math.round(img.naturalWidth * k)}px`;
+    img.style.height = `${Math.round(img.naturalHeight * k)}px`;
+    $('#orig-box').classList.remove('empty');
+  });
 
   $('#resize-file').addEventListener('change', (e) => { if (e.target.files[0]) run(e.target.files[0]); });
   $('#resize-sample').addEventListener('click', async () => run(await sampleImage()));
