@@ -83,6 +83,12 @@ test('every slide loads, the keyboard moves through all of them, each embedded s
       assert.equal(await frame.isVisible(`section[data-stage="${s.stage}"]`), true);
       assert.equal(await frame.locator('section.stage:visible').count(), 1);
       stages.push(Number(s.stage));
+      // data-hide on the frame reaches the playground's hide= (stage 3 hides its seed).
+      if (s.stage === '3') {
+        assert.match(s.frame, /&hide=seed/);
+        assert.equal(await frame.isHidden('[data-control="seed"]'), true);
+        assert.equal(await frame.isVisible('[data-control="lr3"]'), true);
+      }
     }
     await page.screenshot({ path: `${ART}/slides-en-${pad(i)}.png` });
   }

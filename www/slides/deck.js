@@ -2,8 +2,9 @@
 //! number in the URL hash (`#4` is the fourth slide), 16:9 scaling to the window, the
 //! language (`?lang=ko`, or L / the button), and the playground embeds.
 //!
-//! An interactive slide holds `<iframe data-stage="N">`; it gets the playground's embed
-//! URL (the page's URL contract: `index.html#stage=N&embed=1&lang=..&theme=light`) when
+//! An interactive slide holds `<iframe data-stage="N">` (optionally `data-hide`,
+//! `data-params`); it gets the playground's embed URL (the page's URL contract:
+//! `index.html#stage=N&embed=1&lang=..&theme=light&hide=..`) when
 //! its slide is shown or is the next one, so a teacher arriving on it finds it loaded.
 //! A language change reloads the embeds already loaded, in the new language.
 
@@ -15,15 +16,22 @@ const PLAYGROUND = new URL('../../index.html', import.meta.url);
 let current = 0;
 let lang = 'en';
 
-/** The embed URL of one stage, in the deck's language. */
-export function embedUrl(stage, language) {
-  return `${PLAYGROUND.href}#stage=${stage}&embed=1&lang=${language}&theme=light`;
+/**
+ * The embed URL of one frame, in the deck's language: its stage (`data-stage`), the
+ * controls it hides (`data-hide="seed,n"`) and any other state keys (`data-params=
+ * "ep4=4&n=50"`, see www/state.js).
+ */
+export function embedUrl(frame, language) {
+  let url = `${PLAYGROUND.href}#stage=${frame.dataset.stage}&embed=1&lang=${language}&theme=light`;
+  if (frame.dataset.hide) url += `&hide=${encodeURIComponent(frame.dataset.hide)}`;
+  if (frame.dataset.params) url += `&${frame.dataset.params}`;
+  return url;
 }
 
 function loadFrames(index) {
   for (const k of [index, index + 1]) {
     slides[k]?.querySelectorAll('iframe[data-stage]').forEach((f) => {
-      const url = embedUrl(f.dataset.stage, lang);
+      const url = embedUrl(f, lang);
       if (f.dataset.src === url) return;
       if (f.dataset.src) {
         // Only the hash would change, which does not reload a frame: replace it.
