@@ -244,3 +244,47 @@ test('Korean: the text, the controls and the outputs', { timeout: 300_000 }, asy
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+/** Runs `code` in a fresh cell and checks the worker was replaced, the error kept, the scope emptied. */
+async function expectReplaced(page, code, message) {
+  await page.click('#add-cell');
+  const c = page.locator('.cell').last();
+  const state = (want) => page.waitForFunction((w) => document.querySelector('.cell:last-of-type')?.dataset.state === w, want, { timeout: 30_000 });
+  await c.locator('textarea').fill(code);
+  await c.locator('.cell-run').click();
+  await state('error');
+  await page.waitForSelector('body[data-kernel="ready"]', { timeout: 60_000 });
+  assert.match(await page.textContent('#kernel'), /internal error.*restarted.*ready/);
+  assert.match(await c.locator('.cell-error').textContent(), message);
+  assert.equal(await c.getAttribute('data-state'), 'error', 'the cell keeps its error after the restart');
+  // The fresh worker runs cells again, with an empty scope.
+  await c.locator('textarea').fill('print(typeof before, tp.version().length > 0)');
+  await c.locator('.cell-run').click();
+  await state('done');
+  assert.equal(await c.locator('.out-text').textContent(), 'undefined true');
+}
+
+test('a trap (WebAssembly.RuntimeError) ends only that cell: the worker is replaced and says so', { timeout: 120_000 }, async () => {
+  const { page, errors } = await open('en');
+  // What a trap looks like to the worker, thrown by hand.
+  await expectReplaced(page, "const before = 1;\nthrow new WebAssembly.RuntimeError('unreachable executed');", /RuntimeError: unreachable executed/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a panic inside the engine ends only that cell', { timeout: 120_000 }, async (t) => {
+  const { page, errors } = await open('en');
+  const hook = await page.evaluate(async () => {
+    const tp = await import('./pkg/transfer_playground.js');
+    return typeof tp.__panicForTest === 'function';
+  });
+  if (!hook) {
+    await page.close();
+    t.skip('this engine build has no __panicForTest() (PLAN contract 3) yet');
+    return;
+  }
+  await expectReplaced(page, 'const before = 1;\ntp.__panicForTest();', /./);
+  // The engine's panic hook reports on the console; nothing else may.
+  assert.deepEqual(errors.filter((e) => !/panick?ed|unreachable|RuntimeError/i.test(e)), []);
+  await page.close();
+});
