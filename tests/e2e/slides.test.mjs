@@ -135,6 +135,10 @@ test('one embed runs: stage 1 clones model A inside its slide; a reload by hash 
   assert.equal(await frame.textContent('#fp-clone'), await frame.textContent('#fp-a-before'));
   assert.notEqual(await frame.textContent('#fp-fresh'), await frame.textContent('#fp-clone'));
   await page.screenshot({ path: `${ART}/slides-embed-run.png` });
+  // The focus is on the frame's button now; the deck's keys still work from there.
+  assert.equal(await frame.evaluate(() => document.activeElement?.id), 'run-1');
+  await page.keyboard.press('ArrowRight');
+  assert.equal((await shown(page)).n, index + 1, 'ArrowRight inside the embed moves the deck');
   assert.deepEqual(errors, []);
   await page.close();
 });

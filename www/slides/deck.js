@@ -28,6 +28,18 @@ export function embedUrl(frame, language) {
   return url;
 }
 
+/**
+ * The deck's keys keep working after a click inside an embed: the playground is on the
+ * same site, so its keydown events are heard too (text fields, selects and a focused
+ * button's Space keep their meaning there, as in the deck). A frame from another
+ * origin cannot be listened to; there the ◀ ▶ buttons or a click beside the frame help.
+ */
+function listenInside(frame) {
+  frame.addEventListener('load', () => {
+    try { frame.contentWindow.addEventListener('keydown', onKey); } catch { /* another origin */ }
+  });
+}
+
 function loadFrames(index) {
   for (const k of [index, index + 1]) {
     slides[k]?.querySelectorAll('iframe[data-stage]').forEach((f) => {
@@ -38,8 +50,10 @@ function loadFrames(index) {
         const fresh = f.cloneNode(false);
         fresh.src = url;
         fresh.dataset.src = url;
+        listenInside(fresh);
         f.replaceWith(fresh);
       } else {
+        listenInside(f);
         f.src = url;
         f.dataset.src = url;
       }
