@@ -149,6 +149,7 @@ test('Run all: every cell runs in order and the final test accuracy appears; cel
   assert.equal(await page.locator(`${cell('data-b')} .out-images canvas`).count(), 12);
   assert.equal(await page.locator(`${cell('predict')} .out-images figcaption`).first().textContent().then((t) => /P\(shirt\) [0-9.]+/.test(t)), true);
   assert.match(await page.textContent(`${cell('scratch')} .cell-out`), /B from scratch/);
+  await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header belongs at the top of a full-page shot
   await page.screenshot({ path: `${ART}/tutorial-en.png`, fullPage: true });
 
   // Re-run one cell: its output is replaced (not appended) and the number is the same.
@@ -235,6 +236,7 @@ test('Korean: the text, the controls and the outputs', { timeout: 300_000 }, asy
   for (const name of ['setup', 'load-a', 'task-a', 'data-b', 'resize', 'stage-1', 'stage-2', 'stage-3']) await runCell(page, name);
   assert.equal(await page.getAttribute(cell('stage-3'), 'data-state'), 'done');
   assert.match(await page.textContent(`${cell('stage-3')} .cell-state`), /완료/);
+  await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header belongs at the top of a full-page shot
   await page.screenshot({ path: `${ART}/tutorial-ko.png`, fullPage: true });
   // The toggle switches to English and keeps it in the URL.
   await page.click('#lang');
