@@ -18,6 +18,7 @@ use std::convert::Infallible;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -202,8 +203,11 @@ async fn serve_connection(
     let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
     stream.set_write_timeout(Some(limits.timeout));
     let io = TokioIo::new(Box::pin(stream));
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&served);
     let service = hyper::service::service_fn(move |request| {
         let site = Arc::clone(&site);
+        counter.fetch_add(1, Ordering::Relaxed);
         async move { Ok::<_, Infallible>(respond(request, &site, peer).await) }
     });
     let connection = hyper::server::conn::http1::Builder::new()
@@ -215,6 +219,8 @@ async fn serve_connection(
         .serve_connection(io, service);
     match tokio::time::timeout(MAX_CONNECTION_LIFETIME, connection).await {
         Ok(Ok(())) => {}
+        // A browser's idle keep-alive connection ends this way every time: not news.
+        Ok(Err(e)) if e.is_timeout() && served.load(Ordering::Relaxed) > 0 => {}
         Ok(Err(e)) => log(format_args!("{peer} connection closed: {e}")),
         Err(_) => log(format_args!(
             "{peer} connection closed after its {} s lifetime",

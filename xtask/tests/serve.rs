@@ -3,6 +3,8 @@
 //! symlinks that lead out of the site), spoken to over raw TCP so that malformed and
 //! hostile requests can be sent as they are.
 
+#![cfg(unix)] // symlinks in the fixture, /proc for memory
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -582,6 +584,51 @@ fn a_slow_client_is_dropped_after_the_timeout_while_others_are_served() {
             "a client that sent {name} was closed after {closed:?}"
         );
     }
+    let timeouts = |lines: Vec<String>| {
+        lines
+            .iter()
+            .filter(|line| line.contains("connection closed: read header from client timeout"))
+            .count()
+    };
+    // Both are logged; the served clients' connections closed without a timeout.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while timeouts(server.log_lines()) < 2 {
+        assert!(Instant::now() < deadline, "log: {:#?}", server.log_lines());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_quietly() {
+    let server = Server::start(&["--timeout", "1"]);
+    let mut stream = server.connect();
+    let started = Instant::now();
+    stream
+        .write_all(
+            format!(
+                "GET /www/main.js HTTP/1.1\r\nHost: {}\r\n\r\n",
+                server.host()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let closed = time_until_closed(&mut stream, started);
+    assert!(
+        closed >= Duration::from_millis(900) && closed < Duration::from_secs(5),
+        "{closed:?}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let lines = server.log_lines();
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("GET /www/main.js 200")),
+        "{lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|line| line.contains("connection closed")),
+        "{lines:#?}"
+    );
 }
 
 #[test]
