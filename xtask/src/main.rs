@@ -27,7 +27,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ),
     (
         "serve",
-        "serve the repository root at http://127.0.0.1:PORT (--port N, default 8080)",
+        "serve the site (index.html, www/) at http://127.0.0.1:PORT (--port N, --isolate, --help)",
     ),
 ];
 
