@@ -21,12 +21,22 @@ pub const BENCH_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
      img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; \
      frame-ancestors *";
 
+/// The policy of the tutorial's cell runner, `www/tutorial/worker.js`: the page's policy
+/// plus `'unsafe-eval'`, because running the JavaScript a learner types into a cell is
+/// what that worker is for (`new Function` over the cell's text). It runs in its own
+/// worker, away from the page and from the playground's engine worker, which keep the
+/// strict policy; a worker's policy is its own script's header, so nothing else is loosened.
+pub const TUTORIAL_WORKER_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+     script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; worker-src 'self'; \
+     img-src 'self' blob: data:; style-src 'self'; connect-src 'self'; \
+     frame-ancestors *";
+
 /// The Content-Security-Policy for a request path (as checked segments).
 pub fn policy_for<S: AsRef<str>>(segments: &[S]) -> &'static str {
-    match segments {
-        [www, page] if www.as_ref() == "www" && page.as_ref() == "bench.html" => {
-            BENCH_CONTENT_SECURITY_POLICY
-        }
+    let parts: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
+    match parts.as_slice() {
+        ["www", "bench.html"] => BENCH_CONTENT_SECURITY_POLICY,
+        ["www", "tutorial", "worker.js"] => TUTORIAL_WORKER_CONTENT_SECURITY_POLICY,
         _ => CONTENT_SECURITY_POLICY,
     }
 }
@@ -193,6 +203,23 @@ mod tests {
             .replace(" 'unsafe-eval'", "")
             .replace(" 'unsafe-inline'", "");
         assert_eq!(loose, CONTENT_SECURITY_POLICY);
+    }
+
+    #[test]
+    fn only_the_tutorial_worker_may_eval() {
+        assert_eq!(
+            policy_for(&["www", "tutorial", "worker.js"]),
+            TUTORIAL_WORKER_CONTENT_SECURITY_POLICY
+        );
+        for page in [
+            &["www", "tutorial.html"][..],
+            &["www", "tutorial", "tutorial.js"],
+            &["www", "worker.js"],
+        ] {
+            assert_eq!(policy_for(page), CONTENT_SECURITY_POLICY, "{page:?}");
+        }
+        let strict = TUTORIAL_WORKER_CONTENT_SECURITY_POLICY.replace(" 'unsafe-eval'", "");
+        assert_eq!(strict, CONTENT_SECURITY_POLICY);
     }
 
     #[test]
