@@ -43,7 +43,8 @@ function createContext(store, persist) {
     inputs: () => ({ aId: ctx.a?.fingerprint ?? null, dataId: store.get().scenario === 'own' ? ownId : 'builtin' }),
     now: () => ({ state: store.get(), inputs: ctx.inputs(), results: ctx.results }),
     className: (i) => ctx.project.classes[i]?.name ?? t(`class.${ctx.project.classes[i]?.builtin}`),
-    say(m) { ctx.status = m; ctx.render(); },
+    say(m) { ctx.status = m; ctx.statusSeq += 1; ctx.render(); },
+    statusSeq: 0,
     guard: (f) => Promise.resolve().then(f).catch((err) => ctx.say(toErrorValue(err))),
     /** Re-renders every view once, after the current task's changes. */
     render() {
@@ -74,6 +75,7 @@ function renderAll(ctx) {
   st.textContent = describe(ctx.status);
   st.dataset.key = ctx.status?.key ?? '';
   st.dataset.code = ctx.status?.code ?? '';
+  st.dataset.seq = String(ctx.statusSeq); // tests wait for a new message by this count
   ctx.views.forEach((v) => v.render());
 }
 
@@ -137,6 +139,7 @@ async function main() {
   ctx.views.push(settings, mountSession(ctx), backend, mountStage1(ctx, flow), mountStage2(ctx, flow), mountStage3(ctx, flow),
     mountStage4(ctx, flow), mountCompare(ctx, flow), mountPredict(ctx), mountUploads(ctx));
   mountDownloads(ctx);
+  applyLook(store.get()); // again: the views have added their parts (data-control) now
   ctx.results.subscribe(() => ctx.render());
 
   let saveTimer = null;

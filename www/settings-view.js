@@ -56,8 +56,8 @@ export function mountSettings(ctx) {
     const { key, input } = field;
     const r = validate(key, input.value, env());
     if (r.ok) {
+      ctx.store.set({ [key]: r.value }); // first: the field then shows the State's value
       setError(field, null);
-      ctx.store.set({ [key]: r.value });
     } else if (tell) {
       setError(field, r);
     }

@@ -78,6 +78,9 @@ export function createTrainView(root, { id, runLabel }) {
     const el = $(`#batch-${id}`);
     if (!b) { el.textContent = ''; return; }
     const at = { epoch: b.epoch + 1, epochs: live.epochs, batch: b.batch + 1, batches: b.batches };
+    el.dataset.epoch = String(at.epoch);
+    el.dataset.batch = String(at.batch);
+    el.dataset.pending = String(!!b.pending);
     // On the GPU a batch is only enqueued: its loss is known at the epoch's end.
     el.textContent = b.pending ? t('batchLineGpu', at) : t('batchLine', { ...at, loss: b.loss.toFixed(4), acc: b.accuracy.toFixed(4) });
   }

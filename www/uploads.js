@@ -100,6 +100,7 @@ export function mountUploads(ctx) {
     const parts = [message ? describe(message) : ''];
     if (skipped.length) parts.push(t('own.skipped', { list: skipped.map((s) => `${s.name} (${errorText(s.error)})`).join('; ') }));
     el.textContent = parts.filter(Boolean).join(' ');
+    el.dataset.state = !message ? 'idle' : ['own.working', 'own.progress'].includes(message.key) ? 'working' : 'done';
     el.dataset.skipped = skipped.map((s) => s.name).join(',');
     el.dataset.skippedCodes = skipped.map((s) => s.error.code).join(',');
   }

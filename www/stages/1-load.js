@@ -88,6 +88,7 @@ export function mountStage1(ctx, flow) {
     el.textContent = info.join(' · ');
     el.dataset.fingerprint = a.fingerprint;
     el.dataset.source = a.source;
+    el.dataset.inputShape = a.inputShape.join('x');
     el.dataset.taskBackend = a.taskBackend ?? '';
     el.dataset.taskAccuracy = a.taskAccuracy ?? '';
     el.dataset.metaAccuracy = acc ?? '';
