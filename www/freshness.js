@@ -28,8 +28,11 @@ export function freshness(ctx, kind) {
 export function renderFreshness(ctx, section, kind, { running = false } = {}) {
   const { record, reasons } = freshness(ctx, kind);
   section.dataset.state = running ? 'running' : !record ? 'none' : reasons.length ? 'stale' : 'fresh';
+  section.dataset.resultId = record?.id ?? '';
   const note = section.querySelector(`[data-stale-for="${kind}"]`);
   if (!note) return;
+  // For tests and tools: what changed, as `setting:n,upstream:stage3,model,data`.
+  note.dataset.reasons = reasons.map((r) => (r.type === 'setting' ? `setting:${r.key}` : r.type === 'upstream' ? `upstream:${r.kind}` : r.type)).join(',');
   note.hidden = running || !reasons.length;
   note.textContent = reasons.length ? t('stale.note', { reasons: reasons.map(reasonText).join('; ') }) : '';
 }
