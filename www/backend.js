@@ -2,7 +2,7 @@
 // description in `#gpu-name`, and a visible note whenever the page falls back to the
 // CPU (no adapter, a software adapter under 'auto', or the device lost mid-training).
 // The learner's choice is the State key `be` (its select is a settings field).
-import { t, errorText } from './i18n.js';
+import { t } from './i18n.js';
 
 const $ = (s) => document.querySelector(s);
 
@@ -24,7 +24,8 @@ export function mountBackend(ctx) {
     const note = $('#backend-note');
     note.hidden = !info.reason;
     note.dataset.code = info.reason?.code ?? '';
-    note.textContent = info.reason ? t('be.noGpu', { reason: info.reason.code === 'SOFTWARE_ADAPTER' ? t('be.softwareSlow') : errorText(info.reason) }) : '';
+    // The engine's reason is English free text: shown as it is, inside the translated note.
+    note.textContent = info.reason ? t('be.noGpu', { reason: info.reason.code === 'SOFTWARE_ADAPTER' ? t('be.softwareSlow') : info.reason.params.detail }) : '';
   }
 
   function show(i) { info = i; render(); }

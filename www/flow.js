@@ -82,8 +82,9 @@ export function createFlow(ctx) {
       if (kind === 'stage3') ctx.have = { ...ctx.have, b: true, snap3: base.id };
       if (kind === 'stage4') ctx.have = { ...ctx.have, b: true };
       if (kind === 'scratch') ctx.have = { ...ctx.have, scratch: true };
-      put(record);
+      // The models first: a result saved is a result whose models are saved.
       await saveModels(ctx, SAVES[kind]);
+      put(record);
       return true;
     } catch (err) {
       view.fail(toErrorValue(err));

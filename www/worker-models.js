@@ -104,8 +104,8 @@ export const modelCommands = {
     if (a) await setA(S.tp.loadKerasModel(a), 'own');
     else if (S.a !== S.builtinA) await setA(S.builtinA, 'builtin');
     else S.b = S.snap3 = S.scratch = null;
-    if (models.b) S.b = S.tp.loadKerasModel(models.b);
-    if (models.scratch) S.scratch = S.tp.loadKerasModel(models.scratch);
+    if (models.b) S.b = S.tp.loadKerasModel(models.b.bytes);
+    if (models.scratch) S.scratch = S.tp.loadKerasModel(models.scratch.bytes);
     if (models.snap3 && S.b) {
       const m = S.tp.loadKerasModel(models.snap3.bytes);
       S.snap3 = { id: models.snap3.id, weights: m.getWeights(), bytes: models.snap3.bytes };
