@@ -64,7 +64,8 @@ export function adopt(ctx, saved, { keepSettings }) {
   const rejected = [];
   if (!keepSettings && m.settings) {
     const patch = {};
-    const available = ctx.available();
+    // The count of the project's own images, not of the set it replaces.
+    const available = { ...ctx.available(), own: splitOwn(ctx.project.images).train.length || null };
     const scenario = validate('scenario', m.settings.scenario ?? 'builtin');
     for (const k of PROJECT_KEYS) {
       if (!(k in m.settings)) continue;

@@ -49,7 +49,7 @@ export function mountSession(ctx) {
     ctx.linkErrors = rejected;
     await saveAll(ctx);
     ctx.restoredAt = null;
-    ctx.imagesChanged();
+    ctx.imagesChanged({ keepN: true }); // the project's own count stays
     ctx.say({ key: 'session.imported', params: { images: saved.images.length, results: saved.results.length } });
   }));
 

@@ -58,7 +58,8 @@ export function mountCompare(ctx, flow) {
       el.dataset.state = !s4.record || !sc.record ? 'none' : diffs.length ? 'mismatch' : s4.fresh && sc.fresh ? 'fresh' : 'stale';
       el.dataset.transfer = String(acc(s4) ?? '');
       el.dataset.scratch = String(acc(sc) ?? '');
-      $('#cmp-figures').dataset.state = el.dataset.state;
+      // The curves are dimmed as soon as either run is out of date or they differ.
+      $('#cmp-figures').dataset.state = diffs.length ? 'mismatch' : notes.length ? 'stale' : el.dataset.state;
       el.textContent = sc.record || s4.record
         ? t('cmp.result', { transfer: acc(s4)?.toFixed(4) ?? '—', scratch: acc(sc)?.toFixed(4) ?? '—' }) : '';
     },
