@@ -76,7 +76,8 @@ let poisoned = null;
 
 /** A fatal error value: a trap, or a panic the engine recorded (Contract 1). */
 function fatalValue(err) {
-  const panic = S.tp?.panicMessage?.();
+  let panic = null;
+  try { panic = S.tp?.panicMessage?.(); } catch { /* a trapped instance may not answer */ }
   if (panic) return { code: 'PANICKED', params: { message: String(panic) }, message: String(panic) };
   if (isFatal(err)) return toErrorValue(err);
   return null;
