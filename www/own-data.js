@@ -2,12 +2,18 @@
 // (said once, here) and an id that changes whenever the set does, so results trained
 // on an earlier set are marked out of date.
 
+/** The class labels present, in order (0 and 1 today; more with named classes). */
+function labels(images) {
+  return [...new Set(images.map((im) => im.label))].sort((a, b) => a - b);
+}
+
 /**
  * Interleaves the classes (so every-5th takes from each), then every 5th image is for
  * validation; the learner's test set is the validation split. `{train, valid}` lists.
  */
 export function splitOwn(images) {
-  const byClass = [0, 1].map((c) => images.filter((im) => im.label === c));
+  const byClass = labels(images).map((c) => images.filter((im) => im.label === c));
+  if (!byClass.length) return { train: [], valid: [] };
   const all = [];
   for (let i = 0; i < Math.max(...byClass.map((l) => l.length)); i++) {
     for (const list of byClass) if (list[i]) all.push(list[i]);
@@ -15,10 +21,10 @@ export function splitOwn(images) {
   return { train: all.filter((_, i) => i % 5 !== 4), valid: all.filter((_, i) => i % 5 === 4) };
 }
 
-/** Whether the set can be trained on: both classes, and at least one validation image. */
-export function usable(images) {
+/** Whether the set can be trained on: every class has images, and one is for validation. */
+export function usable(images, classes = 2) {
   const { train, valid } = splitOwn(images);
-  return [0, 1].every((c) => images.some((im) => im.label === c)) && train.length > 0 && valid.length > 0;
+  return labels(images).length === classes && train.length > 0 && valid.length > 0;
 }
 
 /** FNV-1a over labels and pixels: the id of this exact set ('own:xxxxxxxx'). */

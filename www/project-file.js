@@ -6,6 +6,7 @@
 //   models/model_B_after_stage3.keras B at the end of stage 3 (where stage 4 starts)
 //   models/model_B_scratch.keras      B trained from scratch
 //   images/<class>/<n>.png            each image as the model sees it
+//   images/labels.csv                 file,label,name: the labels for other tools
 //   images/inputs.f32                 the exact model inputs (little-endian float32,
 //                                     in project.json's image order); without it the
 //                                     PNGs are used, so a hand-made zip works too
@@ -48,6 +49,8 @@ export async function writeProject(saved) {
     images.push({ file, label: im.label, name: im.name, width: im.width, height: im.height, shape: im.shape });
   }
   if (saved.images.length) {
+    const csv = ['file,label,name', ...images.map((im) => `${im.file},${im.label},"${String(im.name).replace(/"/g, '""')}"`)].join('\n');
+    files.push({ name: 'images/labels.csv', bytes: new TextEncoder().encode(`${csv}\n`) });
     const total = saved.images.reduce((s, im) => s + im.data.length, 0);
     const f32 = new Float32Array(total);
     let at = 0;
