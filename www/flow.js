@@ -9,7 +9,7 @@ import { freshness } from './freshness.js';
 import { pageError, toErrorValue } from './errors.js';
 import { t } from './i18n.js';
 import { usable } from './own-data.js';
-import { saveModels, saveResults } from './project.js';
+import { saveModels, saveResults, saveMeta } from './project.js';
 
 /** What each training job fits: its learning rate, epochs and seed from the State. */
 const TRAIN = {
@@ -38,6 +38,7 @@ export function createFlow(ctx) {
   function put(record) {
     ctx.results.put(record);
     saveResults(ctx);
+    saveMeta(ctx); // the settings the results were computed with are restored with them
   }
 
   async function stage1() {

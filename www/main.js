@@ -110,7 +110,7 @@ async function main() {
     const linkSets = PROJECT_KEYS.some((k) => parsed.given.has(k));
     ctx.linkErrors.push(...adopt(ctx, saved, { keepSettings: linkSets }));
     const work = saved.results.length || saved.images.length || saved.models.a;
-    if (work) ctx.restoredAt = saved.meta.savedAt;
+    if (work) ctx.restoredAt = saved.meta?.savedAt ?? new Date().toISOString();
   }
   ctx.imagesChanged({ keepN: true });
   setLanguage(pickLanguage(store.get().lang));
@@ -127,7 +127,20 @@ async function main() {
       backend.show(r.backend);
       $('#version').textContent = `v${r.version}`;
       const p = ctx.project;
-      if (p.aSource === 'own' || p.images.length || Object.values(ctx.modelBytes).some(Boolean)) await restoreWorker(call, ctx);
+      if (p.aSource === 'own' || p.images.length || Object.values(ctx.modelBytes).some(Boolean)) {
+        // A saved project that cannot be put back (damaged bytes) must not stop the page:
+        // say so and go on with the built-in model A and without the saved models.
+        try {
+          await restoreWorker(call, ctx);
+        } catch (err) {
+          if (err.fatal) throw err;
+          ctx.say(toErrorValue(err));
+          ctx.modelBytes = {};
+          p.aSource = 'builtin';
+          ctx.a = (await call('restore', { a: null, models: {} })).a;
+          ctx.have = {};
+        }
+      }
       return r;
     },
   });
@@ -173,7 +186,7 @@ async function main() {
   try {
     const r = await engine.boot();
     document.body.dataset.ready = 'true';
-    ctx.say({ key: 'ready', params: r.counts.builtin });
+    if (!ctx.status?.code) ctx.say({ key: 'ready', params: r.counts.builtin });
     if (store.get().embed && ['3', '4'].includes(store.get().stage)) ctx.guard(() => flow.ensure('stage2'));
   } catch (err) {
     ctx.say(toErrorValue(err));

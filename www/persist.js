@@ -86,7 +86,7 @@ export async function openPersistence({ onError, enabled = true }) {
         images: await request(s.images.getAll()),
         models: Object.fromEntries(await Promise.all((await request(s.models.getAllKeys())).map(async (k) => [k, await request(s.models.get(k))]))),
       }));
-      return r?.meta ? r : null;
+      return r && (r.meta || r.results.length || r.images.length || Object.keys(r.models).length) ? r : null;
     },
     saveMeta: (meta) => tx(['meta'], 'readwrite', (s) => request(s.meta.put(meta, 'project'))),
     saveResults: (records) => tx(['results'], 'readwrite', async (s) => {

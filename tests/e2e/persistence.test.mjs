@@ -158,3 +158,30 @@ test('storage that fails is told to the learner and breaks nothing', { timeout: 
   await shot(full.page, 'storage-full', 'header');
   assert.deepEqual(full.errors, []);
 });
+
+test('a damaged saved model does not stop the page: it says so and goes on', { timeout: 120_000 }, async () => {
+  const context = await newContext(browser.get());
+  const { page } = await openPage(context, '#ep3=1&n=30&be=cpu');
+  await page.click('#run-3');
+  await waitResult(page, 'stage3');
+  // Damage the saved B in IndexedDB, as a disk error or a half-written save would.
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('transfer-playground');
+    r.onsuccess = () => {
+      const t = r.result.transaction('models', 'readwrite');
+      t.objectStore('models').put({ bytes: new Uint8Array([1, 2, 3]) }, 'b');
+      t.oncomplete = resolve;
+      t.onerror = () => reject(t.error);
+    };
+  }));
+  await page.reload();
+  await waitReady(page);
+  const code = await page.getAttribute('#status', 'data-code');
+  assert.ok(['ENGINE', 'FORMAT'].includes(code), `${code}: ${await page.textContent('#status')}`);
+  assert.equal(await page.getAttribute('#a-info', 'data-source'), 'builtin');
+  // The page works: stage 3 runs again.
+  await page.click('#run-3');
+  await page.waitForSelector('#view-3[data-status="running"]');
+  await waitResult(page, 'stage3');
+  await context.close();
+});
