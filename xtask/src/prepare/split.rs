@@ -208,7 +208,12 @@ mod tests {
         // class 2 -> positive 1, class 1 -> negative 0, class 0 dropped
         let b = task_b(&split, &[(2, 1), (1, 0)], 8, 30, 20, &mut rng).unwrap();
         assert_eq!(
-            (b.train.len(), b.valid.len(), b.test.len(), b.train_pool.len()),
+            (
+                b.train.len(),
+                b.valid.len(),
+                b.test.len(),
+                b.train_pool.len()
+            ),
             (8, 30, 20, 20)
         );
         assert_eq!(b.test.class_counts(), vec![10, 10]);
@@ -220,9 +225,7 @@ mod tests {
         assert_eq!(pool.len(), 20, "no image twice in the pool");
         assert!(pool.is_disjoint(&valid) && pool.is_disjoint(&test));
         assert_eq!(
-            b.train_pool
-                .subset(&(0..8).collect::<Vec<_>>())
-                .unwrap(),
+            b.train_pool.subset(&(0..8).collect::<Vec<_>>()).unwrap(),
             b.train
         );
         for set in [&b.train, &b.valid, &b.test, &b.train_pool] {
