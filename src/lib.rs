@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod data;
 pub mod error;
+pub mod evaluation;
 pub mod image;
 pub mod keras;
 pub mod layers;
