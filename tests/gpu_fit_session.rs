@@ -82,7 +82,7 @@ mod common_gpu;
 mod gpu {
     use super::*;
     use std::cell::RefCell;
-    use transfer_playground::backend::gpu::FitRunner;
+    use transfer_playground::gpu::FitRunner;
 
     /// Runs a runner to the end; returns the number of batch events and the fallback step.
     fn drive(runner: &mut FitRunner, m: &RefCell<Sequential>, mut before_step: impl FnMut(usize)) -> (usize, Option<usize>) {

@@ -6,7 +6,7 @@
 //! kernel `[kh, kw, in_channels, filters]`, bias `[filters]`.
 
 use super::{glorot_uniform, Activation, Grad, LayerSpec, Mode, Padding, Param};
-use crate::backend::cpu::{col2im, gemm, im2col, Window};
+use crate::kernels::{col2im, gemm, im2col, Window};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::{zeros, Tensor};

@@ -4,7 +4,7 @@
 //! input `[batch, .., in]` -> output `[batch, .., units]`; kernel `[in, units]`, bias `[units]`.
 
 use super::{glorot_uniform, rows_and_last, Activation, Grad, LayerSpec, Mode, Param};
-use crate::backend::cpu::gemm;
+use crate::kernels::gemm;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::{zeros, Tensor};
@@ -20,7 +20,7 @@ pub struct Dense {
     /// Input and output of the last training forward pass.
     cache: Option<(Tensor, Tensor)>,
     /// Pre-activation of the last forward pass, kept for sigmoid/softmax so that a
-    /// cross-entropy loss can be computed from logits (see `train::loss`).
+    /// cross-entropy loss can be computed from logits (see `crate::loss`).
     pub logits: Option<Tensor>,
 }
 

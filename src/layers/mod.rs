@@ -181,8 +181,8 @@ impl LayerSpec {
             }
         };
         let window = |h: usize, w: usize, k: (usize, usize), s: (usize, usize), p: Padding| -> Result<(usize, usize)> {
-            let (oh, _) = crate::backend::cpu::conv_geometry(h, k.0, s.0, p == Padding::Same);
-            let (ow, _) = crate::backend::cpu::conv_geometry(w, k.1, s.1, p == Padding::Same);
+            let (oh, _) = crate::kernels::conv_geometry(h, k.0, s.0, p == Padding::Same);
+            let (ow, _) = crate::kernels::conv_geometry(w, k.1, s.1, p == Padding::Same);
             if oh == 0 || ow == 0 {
                 return Err(Error::Shape(format!(
                     "{}: a {}x{} window with 'valid' padding does not fit the {}x{} input",

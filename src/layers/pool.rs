@@ -8,7 +8,7 @@
 //! `[batch, h, w, c]` -> `[batch, out_h, out_w, c]` (global: `[batch, c]`).
 
 use super::{LayerSpec, Mode, Padding};
-use crate::backend::cpu::{copy_short, Window};
+use crate::kernels::{copy_short, Window};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 

@@ -13,9 +13,9 @@ use crate::error::{fmt_shape, Error, Result};
 use crate::layers::{Grad, LayerSpec, Mode};
 use crate::rng::Rng;
 use crate::tensor::{check_example_shape, check_finite, contiguous, Tensor};
-use crate::train::loss::Loss;
-use crate::train::metrics;
-use crate::train::optim::{Optimizer, OptimizerConfig};
+use crate::loss::Loss;
+use crate::metrics;
+use crate::optim::{Optimizer, OptimizerConfig};
 
 pub struct Sequential {
     pub name: String,

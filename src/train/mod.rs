@@ -1,6 +1,3 @@
-//! Training: losses, optimizers, metrics and the `fit` loop.
+//! Training: the `fit` loop (one for both backends) and the training step.
 
 pub mod fit;
-pub mod loss;
-pub mod metrics;
-pub mod optim;

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use transfer_playground::backend::gpu::GpuContext;
+use transfer_playground::gpu::GpuContext;
 
 /// The default adapter (lavapipe on a machine without a GPU), or `None` after printing
 /// a loud `SKIP` that names what was not checked.

@@ -24,15 +24,16 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::context::{gpu_err, GpuContext};
-use super::kernels::{self as k, LossKind, Op, OptimParams};
-use crate::backend::cpu::Window;
+use super::kernels::{self as k, LossKind, OptimParams};
+use super::ops::Op;
+use crate::kernels::Window;
 use crate::error::{Error, Result};
 use crate::layers::{pool::PoolKind, Activation, Layer, Padding};
 use crate::model::sequential::Evaluation;
 use crate::model::{LayerRef, Sequential};
 use crate::tensor::{check_example_shape, check_finite, contiguous, gather_rows, Tensor};
-use crate::train::loss::Loss;
-use crate::train::optim::OptimizerConfig;
+use crate::loss::Loss;
+use crate::optim::OptimizerConfig;
 
 /// What a recorded plan does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
