@@ -34,6 +34,7 @@ use crate::model::{LayerRef, Sequential};
 use crate::tensor::{check_example_shape, check_finite, contiguous, gather_rows, Tensor};
 use crate::loss::Loss;
 use crate::optim::OptimizerConfig;
+use crate::train::step::StepSums;
 
 /// What a recorded plan does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -581,42 +582,28 @@ impl GpuModel {
         Ok(())
     }
 
-    /// The mean loss and accuracy of the training steps since the last call (one
-    /// readback), resetting the sums. Fails if a step's loss was NaN or infinite: no
-    /// update was applied from that step on (the GPU checks every step).
-    pub async fn take_metrics(&mut self) -> Result<(f64, f64)> {
+    /// The sums of the training steps since the last call (one readback), resetting
+    /// them. Fails if a step's loss was NaN or infinite: no update was applied from that
+    /// step on (the GPU checks every step).
+    pub async fn take_metrics(&mut self) -> Result<StepSums> {
         let acc = self.ctx.read(&self.acc_train, 3).await?;
         self.ctx.run(&[Op::Clear { buf: self.acc_train.clone() }]);
-        let (seen, counted) = (self.seen.max(1), self.counted.max(1));
+        let counted = self.counted;
         self.seen = 0;
         self.counted = 0;
-        let loss = acc[0] as f64 / seen as f64;
-        if acc[2] != 0.0 || !loss.is_finite() {
+        if acc[2] != 0.0 || !acc[0].is_finite() {
             return Err(Error::Diverged(
                 "the loss or a gradient became NaN or infinite on the GPU; no update was applied from that step on. Try a smaller learning rate.".into(),
             ));
         }
-        Ok((loss, acc[1] as f64 / counted as f64))
+        Ok(StepSums { loss_sum: acc[0] as f64, correct: acc[1].round() as usize, counted })
     }
 
-    /// The training sums since the last `take_metrics` without resetting them:
-    /// `(loss_sum, correct, counted, seen)` (one readback; for checkpoints).
-    pub(crate) async fn peek_metrics(&self) -> Result<(f64, usize, usize, usize)> {
+    /// The training sums since the last `take_metrics` without resetting them, and the
+    /// examples they are over (one readback; for checkpoints).
+    pub(crate) async fn peek_metrics(&self) -> Result<(StepSums, usize)> {
         let acc = self.ctx.read(&self.acc_train, 3).await?;
-        Ok((acc[0] as f64, acc[1].round() as usize, self.counted, self.seen))
-    }
-
-    /// The first layer a fit needs to run each step: the first trainable one when the
-    /// layers below it are deterministic (their features can be computed once), else 0.
-    pub(crate) fn cacheable_prefix(&self, cache: bool) -> usize {
-        let first = self.first_trainable.unwrap_or(self.layers.len());
-        let deterministic = self.layers[..first].iter().all(|l| !matches!(l.kind, Kind::Dropout { rate, .. } if rate > 0.0));
-        // (Nothing trainable: no cache, the loss needs the last layer's own forward pass.)
-        if deterministic && cache && first < self.layers.len() {
-            first
-        } else {
-            0
-        }
+        Ok((StepSums { loss_sum: acc[0] as f64, correct: acc[1].round() as usize, counted: self.counted }, self.seen))
     }
 
     /// `model.evaluate` on the GPU: mean loss and accuracy in inference mode. The inputs
