@@ -105,7 +105,7 @@ impl GpuFitSession {
         if !self.prepared {
             self.prepare().await?;
         }
-        match self.cursor.next() {
+        match self.cursor.next_step() {
             Next::Done => Ok(Event::Done),
             Next::Batch { rows, .. } => {
                 let (xb, yb) = self.data.rows(rows);

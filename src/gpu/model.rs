@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 use crate::layers::{Activation, Layer, LayerSpec, Padding};
 use crate::model::sequential::Evaluation;
 use crate::model::{LayerRef, Sequential};
-use crate::tensor::{check_example_shape, check_finite, contiguous, gather_rows, Tensor};
+use crate::tensor::{check_example_shape, check_finite, contiguous, row_range, Tensor};
 use crate::loss::Loss;
 use crate::optim::OptimizerConfig;
 use crate::train::step::StepSums;
@@ -715,8 +715,8 @@ impl GpuModel {
         self.ctx.run(&[Op::Clear { buf: self.acc_eval.clone() }]);
         let mut counted = 0;
         for start in (0..n).step_by(bs) {
-            let rows: Vec<usize> = (start..(start + bs).min(n)).collect();
-            let batch = self.upload_batch(from, &gather_rows(x, &rows), Some(&gather_rows(y, &rows)))?;
+            let rows = start..(start + bs).min(n);
+            let batch = self.upload_batch(from, &row_range(x, rows.clone()), Some(&row_range(y, rows)))?;
             counted += self.predictions_counted(batch);
             let ctx = self.ctx.clone();
             let to = self.layers.len();
@@ -743,8 +743,7 @@ impl GpuModel {
         let per = prod(&out_shape);
         let mut data = Vec::with_capacity(n * per);
         for start in (0..n).step_by(bs) {
-            let rows: Vec<usize> = (start..(start + bs).min(n)).collect();
-            let batch = self.upload_batch(from, &gather_rows(x, &rows), None)?;
+            let batch = self.upload_batch(from, &row_range(x, start..(start + bs).min(n)), None)?;
             let ctx = self.ctx.clone();
             ctx.run(self.plan(batch, PlanKind::Predict, from, to));
             let out = self.input_of(to).clone();

@@ -13,7 +13,7 @@ use super::{global_rng_fork, unique_name, LayerRef};
 use crate::error::{fmt_shape, Error, Result};
 use crate::layers::{LayerSpec, Mode};
 use crate::rng::Rng;
-use crate::tensor::{check_example_shape, check_finite, contiguous, Tensor};
+use crate::tensor::{check_example_shape, check_finite, contiguous, row_range, Tensor};
 use crate::loss::Loss;
 use crate::metrics;
 use crate::optim::{Optimizer, OptimizerConfig};
@@ -311,8 +311,7 @@ impl Sequential {
         let mut start = 0;
         while start < n {
             let end = (start + batch_size.max(1)).min(n);
-            let rows: Vec<usize> = (start..end).collect();
-            let mut h = crate::tensor::gather_rows(x, &rows);
+            let mut h = row_range(x, start..end);
             for (i, l) in self.layers.iter().enumerate().take(to).skip(from) {
                 let mut node = l.borrow_mut();
                 h = node.layer.forward(h, Mode::Infer, true).map_err(|e| self.at_layer(i, e))?;
@@ -360,9 +359,8 @@ impl Sequential {
         let mut start = 0;
         while start < n {
             let end = (start + batch_size.max(1)).min(n);
-            let rows: Vec<usize> = (start..end).collect();
-            let p = self.forward_from(from, crate::tensor::gather_rows(x, &rows), Mode::Infer)?;
-            let yb = crate::tensor::gather_rows(y, &rows);
+            let p = self.forward_from(from, row_range(x, start..end), Mode::Infer)?;
+            let yb = row_range(y, start..end);
             let ys = contiguous(&yb);
             let ps = contiguous(&p);
             let last_layer = self.layers.last().unwrap().borrow();

@@ -3,10 +3,10 @@
 //! its means and Keras' `History`. The sessions ([`super::fit::FitSession`] on the CPU,
 //! `gpu::GpuFitSession`) supply only the work: train on these rows, end this epoch.
 //!
-//! The cursor is a plain state machine (no model, no I/O): ask [`FitCursor::next`] what
-//! to do, do it, then report it with [`FitCursor::batch_done`] or
-//! [`FitCursor::epoch_done`]. Until then `next` answers the same, so a step that failed
-//! can be retried and sees the same rows.
+//! The cursor is a plain state machine (no model, no I/O): ask [`FitCursor::next_step`]
+//! what to do, do it, then report it with [`FitCursor::batch_done`] or
+//! [`FitCursor::epoch_done`]. Until then `next_step` answers the same, so a step that
+//! failed can be retried and sees the same rows.
 //!
 //! # Order
 //! Epoch `e`'s order is the `e`-th shuffle drawn from `Rng::new(seed)`, each of the
@@ -124,7 +124,7 @@ impl FitCursor {
     }
 
     /// What to do next; the same answer until it is reported done.
-    pub fn next(&mut self) -> Next<'_> {
+    pub fn next_step(&mut self) -> Next<'_> {
         if self.is_done() {
             return Next::Done;
         }
@@ -142,9 +142,10 @@ impl FitCursor {
         Next::Batch { epoch: self.epoch, batch: self.batch, rows: &self.order[start..(start + self.batch_size).min(self.n)] }
     }
 
-    /// Reports the batch [`next`](Self::next) gave as trained, with what it measured, or
-    /// `None` where that is not known yet (enqueued on the GPU: the logs' means are NaN
-    /// until the epoch end). Returns Keras' per-batch logs (running means of the epoch).
+    /// Reports the batch [`next_step`](Self::next_step) gave as trained, with what it
+    /// measured, or `None` where that is not known yet (enqueued on the GPU: the logs'
+    /// means are NaN until the epoch end). Returns Keras' per-batch logs (running means
+    /// of the epoch).
     pub fn batch_done(&mut self, sums: Option<StepSums>) -> BatchLogs {
         debug_assert!(!self.is_done() && self.batch < self.batches_per_epoch(), "batch_done without a batch to do");
         let start = self.batch * self.batch_size;
@@ -158,9 +159,10 @@ impl FitCursor {
         BatchLogs { epoch: self.epoch, batch: self.batch - 1, batches: self.batches_per_epoch(), loss, accuracy }
     }
 
-    /// Closes the epoch [`next`](Self::next) said was over: its means go into the history
-    /// with the validation result, and the next epoch starts. `sums`, when given, are the
-    /// whole epoch's (a GPU session reads them back here) and replace those reported.
+    /// Closes the epoch [`next_step`](Self::next_step) said was over: its means go into
+    /// the history with the validation result, and the next epoch starts. `sums`, when
+    /// given, are the whole epoch's (a GPU session reads them back here) and replace
+    /// those reported.
     pub fn epoch_done(&mut self, sums: Option<StepSums>, val: Option<Evaluation>) -> EpochLogs {
         if let Some(s) = sums {
             self.sums = s;
@@ -204,7 +206,7 @@ mod tests {
     fn drain(c: &mut FitCursor) -> Vec<(usize, Vec<usize>)> {
         let mut out = Vec::new();
         loop {
-            match c.next() {
+            match c.next_step() {
                 Next::Done => return out,
                 Next::Batch { epoch, rows, .. } => {
                     out.push((epoch, rows.to_vec()));
@@ -249,11 +251,11 @@ mod tests {
     fn a_step_not_reported_is_handed_out_again() {
         // A failed (retried) step must see the same rows: no reshuffle before it is done.
         let mut c = FitCursor::new(10, &opts(2, 4, true), History::default());
-        let first = match c.next() {
+        let first = match c.next_step() {
             Next::Batch { rows, .. } => rows.to_vec(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(c.next(), Next::Batch { epoch: 0, batch: 0, rows: &first });
+        assert_eq!(c.next_step(), Next::Batch { epoch: 0, batch: 0, rows: &first });
     }
 
     #[test]
@@ -271,13 +273,13 @@ mod tests {
     #[test]
     fn pending_sums_come_from_the_epoch_end() {
         let mut c = FitCursor::new(6, &opts(1, 4, true), History::default());
-        let Next::Batch { .. } = c.next() else { panic!() };
+        let Next::Batch { .. } = c.next_step() else { panic!() };
         assert!(c.batch_done(None).loss.is_nan());
-        let Next::Batch { .. } = c.next() else { panic!() };
+        let Next::Batch { .. } = c.next_step() else { panic!() };
         c.batch_done(None);
-        assert_eq!(c.next(), Next::EpochEnd { epoch: 0 });
+        assert_eq!(c.next_step(), Next::EpochEnd { epoch: 0 });
         let logs = c.epoch_done(Some(StepSums { loss_sum: 3.0, correct: 3, counted: 6 }), Some(Evaluation { loss: 0.25, accuracy: 0.75 }));
         assert_eq!((logs.loss, logs.accuracy, logs.val_loss, logs.val_accuracy), (0.5, 0.5, Some(0.25), Some(0.75)));
-        assert_eq!(c.next(), Next::Done);
+        assert_eq!(c.next_step(), Next::Done);
     }
 }

@@ -229,7 +229,7 @@ impl FitSession {
         if !self.is_done() && model.generation() != self.generation {
             return Err(Error::Config("the model was recompiled during fit; start a new fit".into()));
         }
-        match self.cursor.next() {
+        match self.cursor.next_step() {
             Next::Done => Ok(Event::Done),
             Next::Batch { epoch, batch, rows } => {
                 let (xb, yb) = self.data.rows(rows);

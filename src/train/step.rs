@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::layers::{Grad, Mode};
 use crate::metrics;
 use crate::model::Sequential;
-use crate::tensor::{contiguous, from_vec, Tensor};
+use crate::tensor::{contiguous, data_mut, from_vec, Tensor};
 
 /// What a step measured over its rows: the loss summed over examples (not averaged),
 /// correct predictions and the predictions they were counted among.
@@ -152,7 +152,7 @@ pub fn apply(model: &mut Sequential, grads: &Gradients) -> Result<()> {
     for (slot, (&(li, pi), g)) in c.slots.iter().zip(&grads.slots).enumerate() {
         let mut node = layers[li].borrow_mut();
         let p = &mut node.layer.params_mut()[pi];
-        c.optimizer.update(slot, p.value.as_slice_mut().expect("parameters are in standard layout"), &contiguous(g));
+        c.optimizer.update(slot, data_mut(&mut p.value), &contiguous(g));
     }
     Ok(())
 }
