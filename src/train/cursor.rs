@@ -15,7 +15,8 @@
 //! ([`FitCursor::at`]) sees the same order as one that ran up to it: CPU and GPU fits,
 //! and a fit resumed on the CPU after the GPU was lost, all train on the same batches.
 
-use super::fit::{BatchLogs, EpochLogs, FitOptions, FitPosition, History};
+use super::logs::{BatchLogs, EpochLogs, FitPosition, History};
+use super::options::FitOptions;
 use super::step::StepSums;
 use crate::model::sequential::Evaluation;
 use crate::rng::Rng;

@@ -1,8 +1,9 @@
 //! The `fit` loop as a resumable session: `FitSession::step` runs one batch (or the
 //! end-of-epoch validation) and returns, so the browser can yield to its event loop
 //! between steps (progress, stop, resume) and a native caller can loop to the end.
-//! Its vocabulary (options, logs, events, positions, history) and its bookkeeping
-//! ([`FitCursor`]) are shared with the GPU's session, which supplies only the steps.
+//! Its vocabulary ([`FitOptions`]; logs, events, positions and history, re-exported
+//! here from `options.rs` and `logs.rs`) and its bookkeeping ([`FitCursor`]) are shared
+//! with the GPU's session, which supplies only the steps.
 //!
 //! While the base of a model is frozen and deterministic (no active dropout below
 //! the first trainable layer), its output does not change during `fit`: the session
@@ -10,87 +11,12 @@
 //! Results are the same as running the whole model every step.
 
 use super::cursor::{FitCursor, Next};
+pub use super::logs::{BatchLogs, Control, EpochLogs, Event, FitPosition, History};
+pub use super::options::FitOptions;
 use super::step;
 use crate::error::{Error, Result};
 use crate::model::Sequential;
 use crate::tensor::{check_example_shape, check_finite, gather_rows, Tensor};
-
-/// Keras' `fit` arguments.
-#[derive(Debug, Clone)]
-pub struct FitOptions {
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub shuffle: bool,
-    /// Seeds the shuffling (and nothing else: dropout masks have their own seeds).
-    pub seed: u64,
-    pub validation: Option<(Tensor, Tensor)>,
-    /// Compute a frozen, deterministic base's features once (default) instead of
-    /// every step. Off only to check that both give the same result.
-    pub cache_frozen_features: bool,
-}
-
-impl Default for FitOptions {
-    fn default() -> Self {
-        FitOptions { epochs: 1, batch_size: 32, shuffle: true, seed: 0, validation: None, cache_frozen_features: true }
-    }
-}
-
-/// Keras' `History.history`: one entry per completed epoch.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct History {
-    pub loss: Vec<f64>,
-    pub accuracy: Vec<f64>,
-    pub val_loss: Vec<f64>,
-    pub val_accuracy: Vec<f64>,
-    /// Warnings raised during `fit` (e.g. `trainable` changed without recompiling).
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct BatchLogs {
-    pub epoch: usize,
-    pub batch: usize,
-    pub batches: usize,
-    /// Running mean over the epoch so far, as Keras' progress bar shows.
-    pub loss: f64,
-    pub accuracy: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct EpochLogs {
-    pub epoch: usize,
-    pub loss: f64,
-    pub accuracy: f64,
-    pub val_loss: Option<f64>,
-    pub val_accuracy: Option<f64>,
-}
-
-/// What one `step` did.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    Batch(BatchLogs),
-    Epoch(EpochLogs),
-    Done,
-}
-
-/// A point inside a `fit`: `batch` batches of epoch `epoch` done, with that epoch's
-/// running sums so far (all zero at an epoch's start).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct FitPosition {
-    pub epoch: usize,
-    pub batch: usize,
-    pub loss_sum: f64,
-    pub correct: usize,
-    pub counted: usize,
-    pub seen: usize,
-}
-
-/// What a callback asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    Continue,
-    Stop,
-}
 
 /// The checks every `fit` makes before its first step, on either backend: shapes,
 /// finite inputs, targets, batch size, compile state. Returns a fresh `History` holding
