@@ -39,8 +39,7 @@ use crate::data::ImageSet;
 use crate::model::io::{from_tfjs, to_tfjs};
 use crate::model::keras_json::parse_layer;
 use crate::tensor::{contiguous, from_vec, Tensor};
-use crate::backend::gpu::fallback::is_gpu_failure;
-use crate::backend::gpu::{inference, Computed, FitRunner, GpuContext};
+use crate::gpu::{inference, is_gpu_failure, Computed, FitRunner, GpuContext};
 use crate::train::fit::{Event, FitOptions};
 use crate::{LayerRef, Loss, OptimizerConfig, Sequential};
 

@@ -1,36 +1,8 @@
-//! CPU kernels shared by the layers: GEMM (through `matrixmultiply`, which picks
-//! AVX/FMA kernels at run time natively and compiles to plain loops that the
-//! compiler vectorises with `simd128` on wasm), and im2col / col2im for NHWC
-//! convolutions and their geometry.
+//! The geometry of 2-D windows over NHWC tensors (Keras' `valid`/`same` padding) and
+//! im2col / col2im, which turn a convolution into one GEMM (see `tensor.rs` for why
+//! the layouts line up).
 
-/// `c = alpha * op(a) * op(b) + beta * c` for row-major matrices, `op(a)` being
-/// `m x k` and `op(b)` being `k x n`; `ta`/`tb` say whether the stored matrices are
-/// transposed (`a` stored `k x m`, `b` stored `n x k`).
-#[allow(clippy::too_many_arguments)]
-pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: bool, b: &[f32], tb: bool, c: &mut [f32], beta: f32) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm: buffer too small");
-    if m == 0 || n == 0 {
-        return;
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        super::gemm_packed::gemm(m, k, n, a, ta, b, tb, c, beta);
-        return;
-    }
-    #[allow(unreachable_code)]
-    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
-    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-    // SAFETY: the pointers cover m*k, k*n and m*n elements (asserted above) and the
-    // strides describe row-major (or transposed row-major) matrices inside them.
-    unsafe {
-        matrixmultiply::sgemm(
-            m, k, n, 1.0,
-            a.as_ptr(), rsa, csa,
-            b.as_ptr(), rsb, csb,
-            beta, c.as_mut_ptr(), n as isize, 1,
-        );
-    }
-}
+use super::copy::copy_short;
 
 /// Output size and leading padding along one axis, with Keras/TensorFlow semantics:
 /// `valid` uses no padding; `same` gives `ceil(in / stride)` outputs and splits the
@@ -87,24 +59,6 @@ impl Window {
     fn tap(o: usize, k: usize, stride: usize, pad: usize, size: usize) -> Option<usize> {
         let i = (o * stride + k).checked_sub(pad)?;
         (i < size).then_some(i)
-    }
-}
-
-/// `dst.copy_from_slice(src)` for runs of a few floats. A copy whose length is known
-/// only at run time compiles to a `memory.copy` call on wasm, which costs more than
-/// copying a dozen floats; these loops stay inline as 4-float and 1-float moves (the
-/// opaque values keep LLVM from turning them back into a `memcpy`).
-#[inline(always)]
-pub fn copy_short(dst: &mut [f32], src: &[f32]) {
-    assert_eq!(dst.len(), src.len(), "copy_short: lengths differ");
-    let mut d4 = dst.chunks_exact_mut(4);
-    let mut s4 = src.chunks_exact(4);
-    for (d, s) in (&mut d4).zip(&mut s4) {
-        let v: [f32; 4] = std::hint::black_box(s.try_into().unwrap());
-        d.copy_from_slice(&v);
-    }
-    for (d, s) in d4.into_remainder().iter_mut().zip(s4.remainder()) {
-        *d = std::hint::black_box(*s);
     }
 }
 
@@ -178,30 +132,6 @@ pub fn col2im(cols: &[f32], w: &Window, dx: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gemm_matches_naive_in_all_transpositions() {
-        let (m, k, n) = (5, 7, 3);
-        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
-        let at: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
-        let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
-        let mut want = vec![0.0f32; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                want[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
-            }
-        }
-        for (aa, ta) in [(&a, false), (&at, true)] {
-            for (bb, tb) in [(&b, false), (&bt, true)] {
-                let mut c = vec![0.0f32; m * n];
-                gemm(m, k, n, aa, ta, bb, tb, &mut c, 0.0);
-                for (x, y) in c.iter().zip(&want) {
-                    assert!((x - y).abs() < 1e-5, "ta={ta} tb={tb}: {x} vs {y}");
-                }
-            }
-        }
-    }
 
     #[test]
     fn same_padding_matches_tensorflow() {

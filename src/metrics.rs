@@ -2,7 +2,7 @@
 //! 0.5) for a one-unit sigmoid output, otherwise argmax against the class index
 //! (sparse targets) or against the argmax of one-hot targets.
 
-use super::loss::Loss;
+use crate::loss::Loss;
 
 /// Number of correct predictions among `p` (`[rows, last]`) for targets `y`.
 pub fn correct(loss: Loss, p: &[f32], y: &[f32], last: usize) -> usize {

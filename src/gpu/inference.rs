@@ -10,8 +10,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::context::GpuContext;
-use super::fallback::is_gpu_failure;
+use super::context::{is_gpu_failure, GpuContext};
 use super::model::GpuModel;
 use crate::error::{Error, Result};
 use crate::model::sequential::Evaluation;

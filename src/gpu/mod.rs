@@ -1,5 +1,6 @@
-//! The wgpu GPU backend: WGSL compute kernels (one `.wgsl` file per kernel in
-//! `shaders/`, its backward beside it), one long-lived [`GpuContext`], and
+//! The wgpu GPU backend, beside the CPU kernels of [`crate::kernels`]: WGSL compute
+//! kernels (one `.wgsl` file per kernel in `shaders/`, its backward beside it; compiled
+//! in [`pipelines`], recorded as [`Op`]s by [`kernels`]), one long-lived [`GpuContext`], and
 //! [`GpuModel`], a GPU-resident copy of a compiled `Sequential` that trains with one
 //! command submission per step and reads results back only when asked.
 //! [`GpuFitSession`] runs `fit` on it one step at a time, and [`FitRunner`] picks the
@@ -15,9 +16,12 @@ pub mod fit;
 pub mod inference;
 pub mod kernels;
 pub mod model;
+pub mod ops;
+pub mod pipelines;
 
-pub use context::GpuContext;
+pub use context::{is_gpu_failure, GpuContext};
 pub use fallback::{FitRunner, RunnerStep};
 pub use fit::GpuFitSession;
 pub use inference::Computed;
 pub use model::{GpuModel, GpuState};
+pub use ops::Op;

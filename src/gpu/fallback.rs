@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::context::GpuContext;
+use super::context::{is_gpu_failure, GpuContext};
 use super::fit::GpuFitSession;
 use crate::error::{Error, Result};
 use crate::model::Sequential;
@@ -38,11 +38,6 @@ pub struct FitRunner {
     y: Tensor,
     opts: FitOptions,
     fallback: Option<String>,
-}
-
-/// A failure of the GPU itself (as opposed to the data or the maths).
-pub(crate) fn is_gpu_failure(e: &Error, ctx: &GpuContext) -> bool {
-    ctx.is_lost() || matches!(e, Error::Config(m) if m.starts_with("GPU:"))
 }
 
 impl FitRunner {

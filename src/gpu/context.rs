@@ -1,4 +1,4 @@
-//! The one long-lived GPU context: adapter, device, queue and the compiled kernels.
+//! The one long-lived GPU context: adapter, device, queue and the compiled pipelines.
 //!
 //! Created asynchronously (`GpuContext::new().await`) because on the web every
 //! WebGPU request is a promise; natively the same future is driven by `pollster`.
@@ -15,7 +15,8 @@ use std::task::{Context, Poll, Waker};
 
 use wgpu::util::DeviceExt;
 
-use super::kernels::{Kernels, Op};
+use super::ops::Op;
+use super::pipelines::Pipelines;
 use crate::error::{Error, Result};
 
 /// Adapter, device, queue and pipelines, shared by every GPU model.
@@ -23,12 +24,18 @@ pub struct GpuContext {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter_info: wgpu::AdapterInfo,
-    pub(crate) kernels: Kernels,
+    pub(crate) pipelines: Pipelines,
     lost: Arc<AtomicBool>,
 }
 
 pub(crate) fn gpu_err(what: impl std::fmt::Display) -> Error {
     Error::Config(format!("GPU: {what}"))
+}
+
+/// A failure of the GPU itself (as opposed to the data or the maths): what the callers
+/// that fall back to the CPU look for.
+pub fn is_gpu_failure(e: &Error, ctx: &GpuContext) -> bool {
+    ctx.is_lost() || matches!(e, Error::Config(m) if m.starts_with("GPU:"))
 }
 
 impl GpuContext {
@@ -60,8 +67,8 @@ impl GpuContext {
         // recovered: record it so that the next call fails with a clear message.
         device.set_device_lost_callback(move |_reason, _msg| flag.store(true, Ordering::SeqCst));
         let force_tiled = cfg!(not(target_arch = "wasm32")) && std::env::var_os("TP_GPU_TILED_GEMM").is_some();
-        let kernels = Kernels::new(&device, adapter_info.device_type == wgpu::DeviceType::Cpu && !force_tiled);
-        Ok(GpuContext { device, queue, adapter_info, kernels, lost })
+        let pipelines = Pipelines::new(&device, adapter_info.device_type == wgpu::DeviceType::Cpu && !force_tiled);
+        Ok(GpuContext { device, queue, adapter_info, pipelines, lost })
     }
 
     /// Whether the device was lost; a new context is then needed.
@@ -115,7 +122,7 @@ impl GpuContext {
     /// Encodes `ops` into one command buffer and submits it.
     pub fn run(&self, ops: &[Op]) {
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("ops") });
-        super::kernels::encode(&mut enc, ops);
+        super::ops::encode(&mut enc, ops);
         self.queue.submit([enc.finish()]);
     }
 

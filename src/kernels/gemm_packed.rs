@@ -79,10 +79,10 @@ mod lanes {
     }
 }
 
-use super::cpu::copy_short;
+use super::copy::copy_short;
 use lanes::*;
 
-/// Same contract as [`super::cpu::gemm`]: `c = op(a) * op(b) + beta * c`, row-major.
+/// Same contract as [`super::gemm::gemm`]: `c = op(a) * op(b) + beta * c`, row-major.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: bool, b: &[f32], tb: bool, c: &mut [f32], beta: f32) {
     let c = &mut c[..m * n];
@@ -229,7 +229,7 @@ mod tests {
             for (aa, ta) in [(&a, false), (&at, true)] {
                 for (bb, tb) in [(&b, false), (&bt, true)] {
                     for beta in [0.0f32, 1.0, 0.5] {
-                        // The naive product (on wasm, cpu::gemm is this kernel itself).
+                        // The naive product (on wasm, kernels::gemm is this kernel itself).
                         let want: Vec<f32> = (0..m * n).map(|ij| beta * c0[ij] + (0..k).map(|p| a[ij / n * k + p] * b[p * n + ij % n]).sum::<f32>()).collect();
                         let mut got = c0.clone();
                         super::gemm(m, k, n, aa, ta, bb, tb, &mut got, beta);

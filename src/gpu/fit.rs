@@ -2,10 +2,11 @@
 //! [`FitSession`](crate::train::fit::FitSession), so a browser can yield to its
 //! event loop between batches exactly as it does on the CPU.
 //!
-//! Same semantics as the CPU session: the same shuffles from `opts.seed`, a frozen,
-//! deterministic base's features computed once (here on the GPU, at the first step),
-//! Keras' per-epoch means, validation at every epoch end. What differs is *when* things
-//! are known: a batch `step` only enqueues work (one submission, no readback), so its
+//! The bookkeeping is the CPU's own ([`FitCursor`]: the same batches in the same order,
+//! Keras' per-epoch means, the history), as is the decision to compute a frozen,
+//! deterministic base's features once (here on the GPU, at the first step); this file
+//! supplies only the steps: enqueue a batch, end an epoch, checkpoint. What differs is
+//! *when* things are known: a batch `step` only enqueues work (one submission, no readback), so its
 //! event carries no loss (`NaN`: the GPU has not finished it yet); the epoch end awaits
 //! the GPU's loss and accuracy sums, the validation, and reads the weights back into the
 //! `Sequential`. That read-back is a **checkpoint**: the state the fit can go on from on
@@ -19,28 +20,19 @@ use super::context::{gpu_err, GpuContext};
 use super::model::GpuModel;
 use crate::error::{Error, Result};
 use crate::model::Sequential;
-use crate::rng::Rng;
-use crate::tensor::{gather_rows, Tensor};
-use crate::train::fit::{check_fit, BatchLogs, EpochLogs, Event, FitOptions, FitPosition, History};
+use crate::tensor::Tensor;
+use crate::train::cursor::{FitCursor, Next};
+use crate::train::fit::{cacheable_prefix, check_fit, Event, FitData, FitOptions, FitPosition, History};
 
 pub struct GpuFitSession {
     gpu: GpuModel,
-    opts: FitOptions,
-    /// Training inputs, or (after the first step) the frozen base's features when `from > 0`.
-    x: Tensor,
-    y: Tensor,
-    val: Option<(Tensor, Tensor)>,
-    from: usize,
+    cursor: FitCursor,
+    /// The inputs; after the first step the frozen base's features when `data.from > 0`.
+    data: FitData,
     prepared: bool,
-    n: usize,
-    order: Vec<usize>,
-    rng: Rng,
-    epoch: usize,
-    batch: usize,
-    /// The epoch whose order is in `order` (so a retried step never reshuffles).
-    shuffled: Option<usize>,
+    /// Validation runs in chunks of this many examples, as on the CPU.
+    val_batch: usize,
     generation: u64,
-    history: History,
     /// Batches between mid-epoch checkpoints; 0: at epoch ends only.
     checkpoint_every: usize,
     /// The last state read back into the model (and the history that goes with it).
@@ -56,28 +48,18 @@ impl GpuFitSession {
     /// optimizer state) for batches of `opts.batch_size`. No GPU work is awaited here.
     pub fn new(ctx: Rc<GpuContext>, model: &Sequential, x: &Tensor, y: &Tensor, opts: FitOptions, checkpoint_every: usize) -> Result<GpuFitSession> {
         let history = check_fit(model, x, y, &opts)?;
-        // Validation runs in chunks of max(batch, 32), as on the CPU.
-        let gpu = GpuModel::new(ctx, model, opts.batch_size.max(32))?;
-        let from = gpu.cacheable_prefix(opts.cache_frozen_features);
-        let n = x.shape()[0];
+        let val_batch = opts.batch_size.max(32);
+        let gpu = GpuModel::new(ctx, model, val_batch)?;
+        let data = FitData { from: cacheable_prefix(model, opts.cache_frozen_features), x: x.clone(), y: y.clone(), val: opts.validation.clone() };
         Ok(GpuFitSession {
             gpu,
-            x: x.clone(),
-            y: y.clone(),
-            val: opts.validation.clone(),
-            from,
+            cursor: FitCursor::new(x.shape()[0], &opts, history),
+            data,
             prepared: false,
-            n,
-            order: (0..n).collect(),
-            rng: Rng::new(opts.seed),
-            epoch: 0,
-            batch: 0,
-            shuffled: None,
+            val_batch,
             generation: model.generation(),
-            history,
             checkpoint_every,
             checkpoint: FitPosition::default(),
-            opts: FitOptions { validation: None, ..opts },
         })
     }
 
@@ -86,19 +68,19 @@ impl GpuFitSession {
     }
 
     pub fn batches_per_epoch(&self) -> usize {
-        self.n.div_ceil(self.opts.batch_size)
+        self.cursor.batches_per_epoch()
     }
 
     pub fn epochs(&self) -> usize {
-        self.opts.epochs
+        self.cursor.epochs()
     }
 
     pub fn history(&self) -> &History {
-        &self.history
+        self.cursor.history()
     }
 
     pub fn is_done(&self) -> bool {
-        self.epoch >= self.opts.epochs
+        self.cursor.is_done()
     }
 
     /// The last state read back into the model: where a CPU session can go on from.
@@ -106,9 +88,9 @@ impl GpuFitSession {
         self.checkpoint
     }
 
-    /// Where the GPU is (enqueued work included).
+    /// Where the GPU is (enqueued work included): `(epoch, batches of it done)`.
     pub fn position(&self) -> (usize, usize) {
-        (self.epoch, self.batch)
+        (self.cursor.epoch(), self.cursor.batch())
     }
 
     /// Enqueues the next batch (returns at once), or at the epoch's end awaits the
@@ -121,55 +103,50 @@ impl GpuFitSession {
             return Err(Error::Config("the model was recompiled during fit; start a new fit".into()));
         }
         if !self.prepared {
-            if self.from > 0 {
-                // The frozen base's features, once, on the GPU (inference mode).
-                let bs = self.gpu.max_batch();
-                self.x = self.gpu.forward_range(0, self.from, &self.x, bs).await?;
-                if let Some((vx, vy)) = self.val.take() {
-                    self.val = Some((self.gpu.forward_range(0, self.from, &vx, bs).await?, vy));
+            self.prepare().await?;
+        }
+        match self.cursor.next_step() {
+            Next::Done => Ok(Event::Done),
+            Next::Batch { rows, .. } => {
+                let (xb, yb) = self.data.rows(rows);
+                self.gpu.train_step_from(self.data.from, &xb, &yb)?;
+                let logs = self.cursor.batch_done(None);
+                let done = self.cursor.batch();
+                if self.checkpoint_every > 0 && done.is_multiple_of(self.checkpoint_every) && done < self.batches_per_epoch() {
+                    self.save_checkpoint(model).await?;
                 }
+                Ok(Event::Batch(logs))
             }
-            self.prepared = true;
-        }
-        let batches = self.batches_per_epoch();
-        if self.shuffled != Some(self.epoch) {
-            self.order = (0..self.n).collect();
-            if self.opts.shuffle {
-                self.rng.shuffle(&mut self.order);
+            Next::EpochEnd { epoch } => {
+                let sums = self.gpu.take_metrics().await.map_err(|e| match e {
+                    Error::Diverged(m) => Error::Diverged(format!("epoch {}: {m}", epoch + 1)),
+                    other => other,
+                })?;
+                let val = match &self.data.val {
+                    Some((vx, vy)) => Some(self.gpu.evaluate_from(self.data.from, vx, vy, self.val_batch).await?),
+                    None => None,
+                };
+                let state = self.gpu.read_state().await?;
+                state.apply(&mut *borrow_mut(model)?)?;
+                let logs = self.cursor.epoch_done(Some(sums), val);
+                self.checkpoint = self.cursor.position();
+                Ok(Event::Epoch(logs))
             }
-            self.shuffled = Some(self.epoch);
         }
-        if self.batch < batches {
-            let start = self.batch * self.opts.batch_size;
-            let rows = &self.order[start..(start + self.opts.batch_size).min(self.n)];
-            self.gpu.train_step_from(self.from, &gather_rows(&self.x, rows), &gather_rows(&self.y, rows))?;
-            self.batch += 1;
-            if self.checkpoint_every > 0 && self.batch.is_multiple_of(self.checkpoint_every) && self.batch < batches {
-                self.save_checkpoint(model).await?;
+    }
+
+    /// The frozen base's features, once, on the GPU (inference mode).
+    async fn prepare(&mut self) -> Result<()> {
+        let from = self.data.from;
+        if from > 0 {
+            let bs = self.gpu.max_batch();
+            self.data.x = self.gpu.forward_range(0, from, &self.data.x, bs).await?;
+            if let Some((vx, vy)) = self.data.val.take() {
+                self.data.val = Some((self.gpu.forward_range(0, from, &vx, bs).await?, vy));
             }
-            return Ok(Event::Batch(BatchLogs { epoch: self.epoch, batch: self.batch - 1, batches, loss: f64::NAN, accuracy: f64::NAN }));
         }
-        let (loss, accuracy) = self.gpu.take_metrics().await.map_err(|e| match e {
-            Error::Diverged(m) => Error::Diverged(format!("epoch {}: {m}", self.epoch + 1)),
-            other => other,
-        })?;
-        let val = match &self.val {
-            Some((vx, vy)) => Some(self.gpu.evaluate_from(self.from, vx, vy, self.opts.batch_size.max(32)).await?),
-            None => None,
-        };
-        let state = self.gpu.read_state().await?;
-        state.apply(&mut *borrow_mut(model)?)?;
-        self.history.loss.push(loss);
-        self.history.accuracy.push(accuracy);
-        if let Some(v) = val {
-            self.history.val_loss.push(v.loss);
-            self.history.val_accuracy.push(v.accuracy);
-        }
-        let logs = EpochLogs { epoch: self.epoch, loss, accuracy, val_loss: val.map(|v| v.loss), val_accuracy: val.map(|v| v.accuracy) };
-        self.epoch += 1;
-        self.batch = 0;
-        self.checkpoint = FitPosition { epoch: self.epoch, ..FitPosition::default() };
-        Ok(Event::Epoch(logs))
+        self.prepared = true;
+        Ok(())
     }
 
     /// Steps until the fit is done and returns its history: `fit` in one call, for
@@ -179,7 +156,7 @@ impl GpuFitSession {
     pub async fn run_to_end(&mut self, model: &RefCell<Sequential>) -> Result<History> {
         loop {
             match self.step(model).await {
-                Ok(Event::Done) => return Ok(self.history.clone()),
+                Ok(Event::Done) => return Ok(self.history().clone()),
                 Ok(_) => {}
                 Err(e @ Error::Diverged(_)) => {
                     // No update was applied from the bad step on: what the GPU holds is
@@ -195,10 +172,11 @@ impl GpuFitSession {
     /// Reads the current state (weights, optimizer state, this epoch's running sums)
     /// back into `model` now: after a stop, or before using the model elsewhere.
     pub async fn save_checkpoint(&mut self, model: &RefCell<Sequential>) -> Result<()> {
-        let (loss_sum, correct, counted, seen) = self.gpu.peek_metrics().await?;
+        let (sums, seen) = self.gpu.peek_metrics().await?;
         let state = self.gpu.read_state().await?;
         state.apply(&mut *borrow_mut(model)?)?;
-        self.checkpoint = FitPosition { epoch: self.epoch, batch: self.batch, loss_sum, correct, counted, seen };
+        let (epoch, batch) = self.position();
+        self.checkpoint = FitPosition { epoch, batch, loss_sum: sums.loss_sum, correct: sums.correct, counted: sums.counted, seen };
         Ok(())
     }
 }

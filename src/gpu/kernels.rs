@@ -1,7 +1,5 @@
-//! The WGSL kernels: pipeline creation (once per context) and one function per kernel
-//! that records a dispatch as an [`Op`]. Ops are recorded once (a model's training
-//! step is a fixed list of them, with bind groups and parameter uniforms built up
-//! front) and then encoded into a single command buffer each time they run.
+//! The WGSL kernels, one function per kernel that records a dispatch as an [`Op`]
+//! (the pipelines themselves are compiled once per device in [`super::pipelines`]).
 //!
 //! Every element-wise kernel runs 256 invocations per workgroup over a 2-D grid of
 //! workgroups (x at most 65535, WebGPU's default per-dimension limit) so arrays of
@@ -11,43 +9,9 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use super::context::GpuContext;
-use crate::backend::cpu::Window;
+use super::ops::Op;
+use crate::kernels::Window;
 use crate::layers::Activation;
-
-/// One recorded GPU operation.
-#[derive(Debug, Clone)]
-pub enum Op {
-    Dispatch { pipeline: wgpu::ComputePipeline, bind_group: wgpu::BindGroup, groups: (u32, u32, u32) },
-    Copy { src: wgpu::Buffer, dst: wgpu::Buffer, bytes: u64 },
-    Clear { buf: wgpu::Buffer },
-}
-
-/// Encodes ops in order; consecutive dispatches share one compute pass (WebGPU makes
-/// each dispatch's writes visible to the next).
-pub fn encode(enc: &mut wgpu::CommandEncoder, ops: &[Op]) {
-    let mut i = 0;
-    while i < ops.len() {
-        match &ops[i] {
-            Op::Copy { src, dst, bytes } => {
-                enc.copy_buffer_to_buffer(src, 0, dst, 0, *bytes);
-                i += 1;
-            }
-            Op::Clear { buf } => {
-                enc.clear_buffer(buf, 0, None);
-                i += 1;
-            }
-            Op::Dispatch { .. } => {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
-                while let Some(Op::Dispatch { pipeline, bind_group, groups }) = ops.get(i) {
-                    pass.set_pipeline(pipeline);
-                    pass.set_bind_group(0, bind_group, &[]);
-                    pass.dispatch_workgroups(groups.0, groups.1, groups.2);
-                    i += 1;
-                }
-            }
-        }
-    }
-}
 
 /// Workgroups for `n` invocations of 256: a 2-D grid within the 65535 limit.
 pub fn grid(n: usize) -> (u32, u32, u32) {
@@ -131,92 +95,6 @@ pub enum LossKind {
     MeanSquaredError = 3,
 }
 
-/// Every compiled pipeline.
-pub struct Kernels {
-    /// The tiled GEMM (GPUs) and the one without workgroup memory (CPU adapters, see
-    /// gemm_direct.wgsl); `tiled` says which `gemm` uses.
-    gemm_tiled: wgpu::ComputePipeline,
-    gemm_direct: wgpu::ComputePipeline,
-    pub tiled: bool,
-    gemm_reduce: wgpu::ComputePipeline,
-    im2col: wgpu::ComputePipeline,
-    im2col_backward: wgpu::ComputePipeline,
-    pool: wgpu::ComputePipeline,
-    pool_backward: wgpu::ComputePipeline,
-    global_avg_pool: wgpu::ComputePipeline,
-    global_avg_pool_backward: wgpu::ComputePipeline,
-    bias_activation: wgpu::ComputePipeline,
-    bias_activation_backward: wgpu::ComputePipeline,
-    softmax: wgpu::ComputePipeline,
-    softmax_backward: wgpu::ComputePipeline,
-    bias_grad: wgpu::ComputePipeline,
-    dropout: wgpu::ComputePipeline,
-    batch_norm_stats: wgpu::ComputePipeline,
-    batch_norm: wgpu::ComputePipeline,
-    batch_norm_backward_reduce: wgpu::ComputePipeline,
-    batch_norm_backward: wgpu::ComputePipeline,
-    loss: wgpu::ComputePipeline,
-    loss_accumulate: wgpu::ComputePipeline,
-    grad_check: wgpu::ComputePipeline,
-    sgd: wgpu::ComputePipeline,
-    adam: wgpu::ComputePipeline,
-}
-
-fn pipeline(device: &wgpu::Device, label: &str, src: &str, entry: &str) -> wgpu::ComputePipeline {
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(src.into()) });
-    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some(label),
-        // Layouts derived from the shader: each kernel's bindings are its own.
-        layout: None,
-        module: &module,
-        entry_point: Some(entry),
-        compilation_options: Default::default(),
-        cache: None,
-    })
-}
-
-macro_rules! kernel {
-    ($device:expr, $name:literal) => {
-        pipeline($device, $name, include_str!(concat!("shaders/", $name, ".wgsl")), "main")
-    };
-    ($device:expr, $name:literal, $entry:literal) => {
-        pipeline($device, $name, include_str!(concat!("shaders/", $name, ".wgsl")), $entry)
-    };
-}
-
-impl Kernels {
-    /// `cpu_adapter`: the adapter is a software implementation (lavapipe, SwiftShader).
-    pub fn new(device: &wgpu::Device, cpu_adapter: bool) -> Kernels {
-        Kernels {
-            gemm_tiled: kernel!(device, "gemm"),
-            gemm_direct: kernel!(device, "gemm_direct"),
-            tiled: !cpu_adapter,
-            gemm_reduce: kernel!(device, "gemm_reduce"),
-            im2col: kernel!(device, "im2col"),
-            im2col_backward: kernel!(device, "im2col_backward"),
-            pool: kernel!(device, "pool"),
-            pool_backward: kernel!(device, "pool_backward"),
-            global_avg_pool: kernel!(device, "global_avg_pool"),
-            global_avg_pool_backward: kernel!(device, "global_avg_pool_backward"),
-            bias_activation: kernel!(device, "bias_activation"),
-            bias_activation_backward: kernel!(device, "bias_activation_backward"),
-            softmax: kernel!(device, "softmax"),
-            softmax_backward: kernel!(device, "softmax_backward"),
-            bias_grad: kernel!(device, "bias_grad"),
-            dropout: kernel!(device, "dropout"),
-            batch_norm_stats: kernel!(device, "batch_norm_stats"),
-            batch_norm: kernel!(device, "batch_norm"),
-            batch_norm_backward_reduce: kernel!(device, "batch_norm_backward", "reduce"),
-            batch_norm_backward: kernel!(device, "batch_norm_backward", "main"),
-            loss: kernel!(device, "loss"),
-            loss_accumulate: kernel!(device, "loss_accumulate"),
-            grad_check: kernel!(device, "grad_check"),
-            sgd: kernel!(device, "sgd"),
-            adam: kernel!(device, "adam"),
-        }
-    }
-}
-
 /// A uniform buffer holding `params`.
 pub fn uniform<T: Pod>(ctx: &GpuContext, params: &T) -> wgpu::Buffer {
     ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -248,11 +126,11 @@ fn window_params(w: &Window, total: usize, kind: u32) -> WindowParams {
 }
 
 /// `c = op(a) op(b)` (`+ c` with `accumulate`), `op(a)` m x k, `op(b)` k x n, as
-/// `backend::cpu::gemm`. Long, thin products (few output tiles, long k) are split
+/// `kernels::gemm`. Long, thin products (few output tiles, long k) are split
 /// along k over up to 32 workgroup layers and summed by a second kernel.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(ctx: &GpuContext, m: usize, k: usize, n: usize, a: &wgpu::Buffer, ta: bool, b: &wgpu::Buffer, tb: bool, c: &wgpu::Buffer, accumulate: bool) -> Vec<Op> {
-    gemm_variant(ctx, ctx.kernels.tiled, m, k, n, a, ta, b, tb, c, accumulate)
+    gemm_variant(ctx, ctx.pipelines.tiled, m, k, n, a, ta, b, tb, c, accumulate)
 }
 
 /// [`gemm`] with an explicit choice of the tiled or the direct kernel (for tests and benchmarks).
@@ -267,7 +145,7 @@ pub fn gemm_variant(ctx: &GpuContext, tiled: bool, m: usize, k: usize, n: usize,
         k_chunk: k_chunk.max(16) as u32, splits: splits as u32, accumulate: accumulate as u32,
     };
     let groups = (n.div_ceil(64) as u32, m.div_ceil(64) as u32, splits as u32);
-    let k = &ctx.kernels;
+    let k = &ctx.pipelines;
     let pipe = if tiled { &k.gemm_tiled } else { &k.gemm_direct };
     if splits == 1 {
         return vec![dispatch(ctx, pipe, &uniform(ctx, &p), &seq(&[a, b, c]), groups)];
@@ -283,71 +161,71 @@ pub fn gemm_variant(ctx: &GpuContext, tiled: bool, m: usize, k: usize, n: usize,
 /// im2col for NHWC `x` into `cols` `[w.rows(), w.cols()]`.
 pub fn im2col(ctx: &GpuContext, w: &Window, x: &wgpu::Buffer, cols: &wgpu::Buffer) -> Op {
     let total = w.rows() * w.cols();
-    dispatch(ctx, &ctx.kernels.im2col, &uniform(ctx, &window_params(w, total, 0)), &seq(&[x, cols]), grid(total))
+    dispatch(ctx, &ctx.pipelines.im2col, &uniform(ctx, &window_params(w, total, 0)), &seq(&[x, cols]), grid(total))
 }
 
 /// col2im: `dx` (NHWC, fully overwritten) from `cols` `[w.rows(), w.cols()]`.
 pub fn col2im(ctx: &GpuContext, w: &Window, cols: &wgpu::Buffer, dx: &wgpu::Buffer) -> Op {
     let total = w.batch * w.in_h * w.in_w * w.channels;
-    dispatch(ctx, &ctx.kernels.im2col_backward, &uniform(ctx, &window_params(w, total, 0)), &seq(&[cols, dx]), grid(total))
+    dispatch(ctx, &ctx.pipelines.im2col_backward, &uniform(ctx, &window_params(w, total, 0)), &seq(&[cols, dx]), grid(total))
 }
 
 /// Max (`max = true`) or average pooling; `argmax` (u32 per output) is written for max.
 pub fn pool(ctx: &GpuContext, w: &Window, max: bool, x: &wgpu::Buffer, y: &wgpu::Buffer, argmax: &wgpu::Buffer) -> Op {
     let total = w.rows() * w.channels;
     let p = window_params(w, total, if max { 0 } else { 1 });
-    dispatch(ctx, &ctx.kernels.pool, &uniform(ctx, &p), &seq(&[x, y, argmax]), grid(total))
+    dispatch(ctx, &ctx.pipelines.pool, &uniform(ctx, &p), &seq(&[x, y, argmax]), grid(total))
 }
 
 pub fn pool_backward(ctx: &GpuContext, w: &Window, max: bool, dy: &wgpu::Buffer, argmax: &wgpu::Buffer, dx: &wgpu::Buffer) -> Op {
     let total = w.batch * w.in_h * w.in_w * w.channels;
     let p = window_params(w, total, if max { 0 } else { 1 });
-    dispatch(ctx, &ctx.kernels.pool_backward, &uniform(ctx, &p), &seq(&[dy, argmax, dx]), grid(total))
+    dispatch(ctx, &ctx.pipelines.pool_backward, &uniform(ctx, &p), &seq(&[dy, argmax, dx]), grid(total))
 }
 
 pub fn global_avg_pool(ctx: &GpuContext, batch: usize, pixels: usize, channels: usize, x: &wgpu::Buffer, y: &wgpu::Buffer) -> Op {
     let p = RowParams { a: batch as u32, b: pixels as u32, c: channels as u32, _pad: 0 };
-    dispatch(ctx, &ctx.kernels.global_avg_pool, &uniform(ctx, &p), &seq(&[x, y]), grid(batch * channels))
+    dispatch(ctx, &ctx.pipelines.global_avg_pool, &uniform(ctx, &p), &seq(&[x, y]), grid(batch * channels))
 }
 
 pub fn global_avg_pool_backward(ctx: &GpuContext, batch: usize, pixels: usize, channels: usize, dy: &wgpu::Buffer, dx: &wgpu::Buffer) -> Op {
     let p = RowParams { a: batch as u32, b: pixels as u32, c: channels as u32, _pad: 0 };
-    dispatch(ctx, &ctx.kernels.global_avg_pool_backward, &uniform(ctx, &p), &seq(&[dy, dx]), grid(batch * pixels * channels))
+    dispatch(ctx, &ctx.pipelines.global_avg_pool_backward, &uniform(ctx, &p), &seq(&[dy, dx]), grid(batch * pixels * channels))
 }
 
 /// In place `v = act(v + bias)` over `[count / cols, cols]`; `bias` is ignored without `has_bias`.
 #[allow(clippy::too_many_arguments)]
 pub fn bias_activation(ctx: &GpuContext, count: usize, cols: usize, act: u32, slope: f32, bias: Option<&wgpu::Buffer>, dummy: &wgpu::Buffer, v: &wgpu::Buffer) -> Op {
     let p = BiasActParams { count: count as u32, cols: cols as u32, act, has_bias: bias.is_some() as u32, slope, _pad: [0; 3] };
-    dispatch(ctx, &ctx.kernels.bias_activation, &uniform(ctx, &p), &seq(&[bias.unwrap_or(dummy), v]), grid(count))
+    dispatch(ctx, &ctx.pipelines.bias_activation, &uniform(ctx, &p), &seq(&[bias.unwrap_or(dummy), v]), grid(count))
 }
 
 /// In place `dy *= act'(y)`.
 pub fn activation_backward(ctx: &GpuContext, count: usize, act: u32, slope: f32, y: &wgpu::Buffer, dy: &wgpu::Buffer) -> Op {
     let p = ActBackParams { count: count as u32, act, slope, _pad: 0 };
-    dispatch(ctx, &ctx.kernels.bias_activation_backward, &uniform(ctx, &p), &seq(&[y, dy]), grid(count))
+    dispatch(ctx, &ctx.pipelines.bias_activation_backward, &uniform(ctx, &p), &seq(&[y, dy]), grid(count))
 }
 
 pub fn softmax(ctx: &GpuContext, rows: usize, cols: usize, v: &wgpu::Buffer) -> Op {
     let p = RowParams { a: rows as u32, b: cols as u32, c: 0, _pad: 0 };
-    dispatch(ctx, &ctx.kernels.softmax, &uniform(ctx, &p), &seq(&[v]), grid(rows))
+    dispatch(ctx, &ctx.pipelines.softmax, &uniform(ctx, &p), &seq(&[v]), grid(rows))
 }
 
 pub fn softmax_backward(ctx: &GpuContext, rows: usize, cols: usize, y: &wgpu::Buffer, dy: &wgpu::Buffer) -> Op {
     let p = RowParams { a: rows as u32, b: cols as u32, c: 0, _pad: 0 };
-    dispatch(ctx, &ctx.kernels.softmax_backward, &uniform(ctx, &p), &seq(&[y, dy]), grid(rows))
+    dispatch(ctx, &ctx.pipelines.softmax_backward, &uniform(ctx, &p), &seq(&[y, dy]), grid(rows))
 }
 
 /// `db[col] = sum_rows dz[row, col]`.
 pub fn bias_grad(ctx: &GpuContext, rows: usize, cols: usize, dz: &wgpu::Buffer, db: &wgpu::Buffer) -> Op {
     let p = RowParams { a: rows as u32, b: cols as u32, c: 0, _pad: 0 };
-    dispatch(ctx, &ctx.kernels.bias_grad, &uniform(ctx, &p), &seq(&[dz, db]), grid_per_item(cols))
+    dispatch(ctx, &ctx.pipelines.bias_grad, &uniform(ctx, &p), &seq(&[dz, db]), grid_per_item(cols))
 }
 
 /// In place `v *= mask` (dropout forward and backward).
 pub fn dropout(ctx: &GpuContext, count: usize, mask: &wgpu::Buffer, v: &wgpu::Buffer) -> Op {
     let p = RowParams { a: count as u32, b: 0, c: 0, _pad: 0 };
-    dispatch(ctx, &ctx.kernels.dropout, &uniform(ctx, &p), &seq(&[mask, v]), grid(count))
+    dispatch(ctx, &ctx.pipelines.dropout, &uniform(ctx, &p), &seq(&[mask, v]), grid(count))
 }
 
 /// Batch (or moving) statistics into `stats = [mean | inv_std]`, updating the moving
@@ -358,7 +236,7 @@ pub fn batch_norm_stats(
     x: &wgpu::Buffer, moving_mean: &wgpu::Buffer, moving_var: &wgpu::Buffer, stats: &wgpu::Buffer,
 ) -> Op {
     let p = BnStatsParams { rows: rows as u32, channels: channels as u32, use_batch: use_batch as u32, update_moving: update_moving as u32, momentum, epsilon, _pad: [0; 2] };
-    dispatch(ctx, &ctx.kernels.batch_norm_stats, &uniform(ctx, &p), &seq(&[x, moving_mean, moving_var, stats]), (channels as u32, 1, 1))
+    dispatch(ctx, &ctx.pipelines.batch_norm_stats, &uniform(ctx, &p), &seq(&[x, moving_mean, moving_var, stats]), (channels as u32, 1, 1))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -367,7 +245,7 @@ pub fn batch_norm(
     y: &wgpu::Buffer, xhat: &wgpu::Buffer,
 ) -> Op {
     let p = BnParams { count: (rows * channels) as u32, channels: channels as u32, batch_stats: 0, rows: rows as u32 };
-    dispatch(ctx, &ctx.kernels.batch_norm, &uniform(ctx, &p), &seq(&[x, gamma, beta, stats, y, xhat]), grid(rows * channels))
+    dispatch(ctx, &ctx.pipelines.batch_norm, &uniform(ctx, &p), &seq(&[x, gamma, beta, stats, y, xhat]), grid(rows * channels))
 }
 
 /// BN backward: `dgamma`, `dbeta` (always) and `dx` (when given).
@@ -377,7 +255,7 @@ pub fn batch_norm_backward(
     stats: &wgpu::Buffer, dgamma: &wgpu::Buffer, dbeta: &wgpu::Buffer, dx: Option<&wgpu::Buffer>,
 ) -> Vec<Op> {
     let p = uniform(ctx, &BnParams { count: (rows * channels) as u32, channels: channels as u32, batch_stats: batch_stats as u32, rows: rows as u32 });
-    let k = &ctx.kernels;
+    let k = &ctx.pipelines;
     let mut ops = vec![dispatch(ctx, &k.batch_norm_backward_reduce, &p, &[(1, dy), (2, xhat), (5, dgamma), (6, dbeta)], (channels as u32, 1, 1))];
     if let Some(dx) = dx {
         let b = seq(&[dy, xhat, gamma, stats, dgamma, dbeta, dx]);
@@ -393,31 +271,31 @@ pub fn loss(
     grad: &wgpu::Buffer, row_loss: &wgpu::Buffer, row_correct: &wgpu::Buffer,
 ) -> Op {
     let p = LossParams { rows: rows as u32, last: last as u32, kind: kind as u32, from_logits: from_logits as u32, inv_batch: 1.0 / batch as f32, _pad: [0; 3] };
-    dispatch(ctx, &ctx.kernels.loss, &uniform(ctx, &p), &seq(&[out, y, grad, row_loss, row_correct]), grid(rows))
+    dispatch(ctx, &ctx.pipelines.loss, &uniform(ctx, &p), &seq(&[out, y, grad, row_loss, row_correct]), grid(rows))
 }
 
 /// `acc += [sum(row_loss), sum(row_correct)]`, or `acc[2] = 1` (diverged) when the sum is not finite.
 pub fn loss_accumulate(ctx: &GpuContext, rows: usize, row_loss: &wgpu::Buffer, row_correct: &wgpu::Buffer, acc: &wgpu::Buffer) -> Op {
     let p = RowParams { a: rows as u32, b: 0, c: 0, _pad: 0 };
-    dispatch(ctx, &ctx.kernels.loss_accumulate, &uniform(ctx, &p), &seq(&[row_loss, row_correct, acc]), (1, 1, 1))
+    dispatch(ctx, &ctx.pipelines.loss_accumulate, &uniform(ctx, &p), &seq(&[row_loss, row_correct, acc]), (1, 1, 1))
 }
 
 /// Sets `acc[2]` (diverged) when the `len` values of gradient `g` hold a NaN or an infinity.
 pub fn grad_check(ctx: &GpuContext, len: usize, g: &wgpu::Buffer, acc: &wgpu::Buffer) -> Op {
     let p = RowParams { a: len as u32, b: 0, c: 0, _pad: 0 };
-    dispatch(ctx, &ctx.kernels.grad_check, &uniform(ctx, &p), &seq(&[g, acc]), grid(len))
+    dispatch(ctx, &ctx.pipelines.grad_check, &uniform(ctx, &p), &seq(&[g, acc]), grid(len))
 }
 
 /// SGD update of `w` (exactly sized) with the shared optimizer uniform; `velocity` is
 /// unused (any buffer) without momentum. Skipped when `status[2]` (diverged) is set.
 #[allow(clippy::too_many_arguments)]
 pub fn sgd(ctx: &GpuContext, params: &wgpu::Buffer, len: usize, w: &wgpu::Buffer, g: &wgpu::Buffer, velocity: &wgpu::Buffer, status: &wgpu::Buffer) -> Op {
-    dispatch(ctx, &ctx.kernels.sgd, params, &seq(&[w, g, velocity, status]), grid(len))
+    dispatch(ctx, &ctx.pipelines.sgd, params, &seq(&[w, g, velocity, status]), grid(len))
 }
 
 /// Adam update of `w` (exactly sized) with the shared optimizer uniform. Skipped when
 /// `status[2]` (diverged) is set.
 #[allow(clippy::too_many_arguments)]
 pub fn adam(ctx: &GpuContext, params: &wgpu::Buffer, len: usize, w: &wgpu::Buffer, g: &wgpu::Buffer, m: &wgpu::Buffer, v: &wgpu::Buffer, status: &wgpu::Buffer) -> Op {
-    dispatch(ctx, &ctx.kernels.adam, params, &seq(&[w, g, m, v, status]), grid(len))
+    dispatch(ctx, &ctx.pipelines.adam, params, &seq(&[w, g, m, v, status]), grid(len))
 }

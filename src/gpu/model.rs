@@ -6,10 +6,15 @@
 //! size: bind groups and parameter uniforms are built up front), encoded into ONE
 //! command buffer and submitted; only the batch (and dropout masks) go up, nothing
 //! comes back. Loss and accuracy sums accumulate on the GPU and are read back at
-//! the end of an epoch (`take_metrics`). `download_into` copies the weights (and BN
-//! moving statistics) back into the `Sequential`, so a model can move between the
-//! backends. The training loop over these steps (shuffling, epochs, validation,
-//! checkpoints) is [`GpuFitSession`](super::fit::GpuFitSession), the only one.
+//! the end of an epoch (`take_metrics`). `read_state` brings the weights (BN moving
+//! statistics included) and the optimizer state back for the `Sequential`, so a model
+//! can move between the backends. The training loop over these steps is the shared
+//! one ([`FitCursor`](crate::train::cursor::FitCursor)), stepped by
+//! [`GpuFitSession`](super::fit::GpuFitSession).
+//!
+//! The layers are the `Sequential`'s own: each GPU layer keeps its [`LayerSpec`] (the
+//! settings) and the buffers its kernels need, so a new layer kind cannot be missed here
+//! (the `match`es over `LayerSpec` are exhaustive).
 //!
 //! Freezing follows the compile snapshot exactly as the CPU path: frozen layers run
 //! forward only (BN in inference mode), no weight gradient is computed for them,
@@ -24,15 +29,17 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::context::{gpu_err, GpuContext};
-use super::kernels::{self as k, LossKind, Op, OptimParams};
-use crate::backend::cpu::Window;
+use super::kernels::{self as k, LossKind, OptimParams};
+use super::ops::Op;
+use crate::kernels::Window;
 use crate::error::{Error, Result};
-use crate::layers::{pool::PoolKind, Activation, Layer, Padding};
+use crate::layers::{Activation, Layer, LayerSpec, Padding};
 use crate::model::sequential::Evaluation;
 use crate::model::{LayerRef, Sequential};
-use crate::tensor::{check_example_shape, check_finite, contiguous, gather_rows, Tensor};
-use crate::train::loss::Loss;
-use crate::train::optim::OptimizerConfig;
+use crate::tensor::{check_example_shape, check_finite, contiguous, row_range, Tensor};
+use crate::loss::Loss;
+use crate::optim::OptimizerConfig;
+use crate::train::step::StepSums;
 
 /// What a recorded plan does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,26 +58,60 @@ struct GParam {
     state: Vec<wgpu::Buffer>,
 }
 
-enum Kind {
-    Conv { cin: usize, filters: usize, kernel: (usize, usize), strides: (usize, usize), same: bool, act: Activation, bias: bool, cols: wgpu::Buffer },
-    Dense { inf: usize, units: usize, act: Activation, bias: bool },
-    Pool { max: bool, size: (usize, usize), strides: (usize, usize), same: bool, argmax: wgpu::Buffer },
-    GlobalAvg,
-    Flatten,
-    Dropout { rate: f32, mask: wgpu::Buffer, layer: LayerRef },
-    Activation { act: Activation },
-    LeakyRelu { slope: f32 },
-    BatchNorm { channels: usize, momentum: f32, epsilon: f32, gamma: wgpu::Buffer, beta: wgpu::Buffer, moving: (usize, usize), grads: (wgpu::Buffer, wgpu::Buffer), stats: wgpu::Buffer, xhat: wgpu::Buffer },
+/// Buffers a layer's kernels need besides its activations and parameters.
+#[derive(Default)]
+struct Scratch {
+    /// Conv2D: the im2col matrix, reused for the input gradient.
+    cols: Option<wgpu::Buffer>,
+    /// Pooling: the argmax of each output (max pooling; bound but unused by average pooling).
+    argmax: Option<wgpu::Buffer>,
+    /// Dropout: this step's mask, drawn on the CPU by the layer itself (its seeded stream).
+    mask: Option<(wgpu::Buffer, LayerRef)>,
+    bn: Option<BnBuffers>,
+}
+
+/// BatchNormalization's buffers: gamma and beta (ones and zeros where the layer has none),
+/// their gradients, the positions of the moving statistics among the parameters, the
+/// normalisation statistics `[mean | inv_std]` and the normalised input.
+struct BnBuffers {
+    gamma: wgpu::Buffer,
+    beta: wgpu::Buffer,
+    grads: (wgpu::Buffer, wgpu::Buffer),
+    moving: (usize, usize),
+    stats: wgpu::Buffer,
+    xhat: wgpu::Buffer,
+}
+
+impl Scratch {
+    fn cols(&self) -> &wgpu::Buffer {
+        self.cols.as_ref().expect("a Conv2D layer has its im2col buffer")
+    }
+    fn argmax(&self) -> &wgpu::Buffer {
+        self.argmax.as_ref().expect("a pooling layer has its argmax buffer")
+    }
+    fn mask(&self) -> &wgpu::Buffer {
+        &self.mask.as_ref().expect("a Dropout layer has its mask buffer").0
+    }
+    fn bn(&self) -> &BnBuffers {
+        self.bn.as_ref().expect("a BatchNormalization layer has its buffers")
+    }
 }
 
 struct GLayer {
-    kind: Kind,
+    spec: LayerSpec,
     in_shape: Vec<usize>,
     out_shape: Vec<usize>,
     out: wgpu::Buffer,
     grad: wgpu::Buffer,
     params: Vec<GParam>,
     frozen: bool,
+    scratch: Scratch,
+}
+
+impl GLayer {
+    fn window(&self, batch: usize) -> Window {
+        window(&self.spec, &self.in_shape, batch).expect("only convolution and pooling layers have a window")
+    }
 }
 
 /// A `Sequential` resident on the GPU.
@@ -116,14 +157,23 @@ fn buffer_limit() -> usize {
     wgpu::Limits::default().max_storage_buffer_binding_size as usize / 4
 }
 
+/// The window of a convolution or pooling layer over its input, for a batch.
+fn window(spec: &LayerSpec, in_shape: &[usize], batch: usize) -> Option<Window> {
+    let (k, strides, padding) = match *spec {
+        LayerSpec::Conv2D { kernel_size, strides, padding, .. } => (kernel_size, strides, padding),
+        LayerSpec::MaxPooling2D { pool_size, strides, padding } | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
+            (pool_size, strides, padding)
+        }
+        _ => return None,
+    };
+    Some(Window::new(batch, in_shape[0], in_shape[1], in_shape[2], k, strides, padding == Padding::Same))
+}
+
 /// Values in a layer's two largest buffers for a batch: its activation and, for a conv
 /// layer, its im2col matrix (else 0). Both grow linearly with the batch.
-fn buffer_values(layer: &Layer, in_shape: &[usize], out_shape: &[usize], batch: usize) -> (usize, usize) {
-    let cols = match layer {
-        Layer::Conv2D(c) => {
-            let w = Window::new(batch, in_shape[0], in_shape[1], c.in_channels, c.kernel_size, c.strides, c.padding == Padding::Same);
-            w.rows() * w.cols()
-        }
+fn buffer_values(spec: &LayerSpec, in_shape: &[usize], out_shape: &[usize], batch: usize) -> (usize, usize) {
+    let cols = match spec {
+        LayerSpec::Conv2D { .. } => window(spec, in_shape, batch).map_or(0, |w| w.rows() * w.cols()),
         _ => 0,
     };
     (batch * prod(out_shape), cols)
@@ -147,9 +197,10 @@ impl GpuModel {
         let limit = buffer_limit();
         for (i, l) in model.layers().iter().enumerate() {
             let node = l.borrow();
+            let spec = node.layer.spec();
             let in_shape = node.input_shape.clone();
             let out_shape = node.output_shape.clone();
-            let (out_len, cols_len) = buffer_values(&node.layer, &in_shape, &out_shape, max_batch);
+            let (out_len, cols_len) = buffer_values(&spec, &in_shape, &out_shape, max_batch);
             if out_len > limit {
                 return Err(gpu_err(format!("layer {i} '{}': a batch of {max_batch} needs {out_len} values, more than one GPU buffer holds; use a smaller batch", node.name)));
             }
@@ -176,43 +227,40 @@ impl GpuModel {
                 }
                 params.push(GParam { value: ctx.upload(p.name, &data), grad: ctx.zeros("grad", data.len()), len: data.len(), state: st });
             }
-            let (out, grad) = match (&node.layer, layers.last()) {
-                (Layer::Flatten(_), Some(prev)) => {
+            let (out, grad) = match (&spec, layers.last()) {
+                (LayerSpec::Flatten, Some(prev)) => {
                     let prev: &GLayer = prev;
                     (prev.out.clone(), prev.grad.clone())
                 }
                 _ => (ctx.zeros("activation", out_len), ctx.zeros("activation grad", out_len)),
             };
-            let kind = match &node.layer {
-                Layer::Conv2D(c) => Kind::Conv {
-                    cin: c.in_channels, filters: c.filters, kernel: c.kernel_size, strides: c.strides, same: c.padding == Padding::Same,
-                    act: c.activation, bias: c.use_bias, cols: ctx.zeros("im2col", cols_len),
-                },
-                Layer::Dense(d) => Kind::Dense { inf: d.in_features, units: d.units, act: d.activation, bias: d.use_bias },
-                Layer::Pool2D(p) => Kind::Pool {
-                    max: p.kind == PoolKind::Max, size: p.pool_size, strides: p.strides, same: p.padding == Padding::Same,
-                    argmax: ctx.zeros("argmax", out_len),
-                },
-                Layer::GlobalAveragePooling2D(_) => Kind::GlobalAvg,
-                Layer::Flatten(_) => Kind::Flatten,
-                Layer::Dropout(d) => Kind::Dropout { rate: d.rate, mask: ctx.zeros("dropout mask", out_len), layer: l.clone() },
-                Layer::Activation(a) => Kind::Activation { act: a.activation },
-                Layer::LeakyReLU(a) => Kind::LeakyRelu { slope: a.negative_slope },
-                Layer::BatchNormalization(b) => {
-                    let c = b.channels;
+            let mut scratch = Scratch::default();
+            match spec {
+                LayerSpec::Conv2D { .. } => scratch.cols = Some(ctx.zeros("im2col", cols_len)),
+                LayerSpec::MaxPooling2D { .. } | LayerSpec::AveragePooling2D { .. } => scratch.argmax = Some(ctx.zeros("argmax", out_len)),
+                LayerSpec::Dropout { .. } => scratch.mask = Some((ctx.zeros("dropout mask", out_len), l.clone())),
+                LayerSpec::BatchNormalization { .. } => {
+                    let c = *in_shape.last().unwrap_or(&1);
                     let pos = |name: &str| node.layer.params().iter().position(|p| p.name == name);
-                    let gamma = pos("gamma").map_or_else(|| ctx.upload("gamma=1", &vec![1.0; c]), |j| params[j].value.clone());
-                    let beta = pos("beta").map_or_else(|| ctx.zeros("beta=0", c), |j| params[j].value.clone());
-                    let dgamma = pos("gamma").map_or_else(|| ctx.zeros("dgamma", c), |j| params[j].grad.clone());
-                    let dbeta = pos("beta").map_or_else(|| ctx.zeros("dbeta", c), |j| params[j].grad.clone());
-                    Kind::BatchNorm {
-                        channels: c, momentum: b.momentum, epsilon: b.epsilon, gamma, beta,
-                        moving: (pos("moving_mean").unwrap(), pos("moving_variance").unwrap()),
-                        grads: (dgamma, dbeta), stats: ctx.zeros("bn stats", 2 * c), xhat: ctx.zeros("xhat", out_len),
-                    }
+                    scratch.bn = Some(BnBuffers {
+                        gamma: pos("gamma").map_or_else(|| ctx.upload("gamma=1", &vec![1.0; c]), |j| params[j].value.clone()),
+                        beta: pos("beta").map_or_else(|| ctx.zeros("beta=0", c), |j| params[j].value.clone()),
+                        grads: (
+                            pos("gamma").map_or_else(|| ctx.zeros("dgamma", c), |j| params[j].grad.clone()),
+                            pos("beta").map_or_else(|| ctx.zeros("dbeta", c), |j| params[j].grad.clone()),
+                        ),
+                        moving: (pos("moving_mean").expect("BN has a moving mean"), pos("moving_variance").expect("BN has a moving variance")),
+                        stats: ctx.zeros("bn stats", 2 * c),
+                        xhat: ctx.zeros("xhat", out_len),
+                    });
                 }
-            };
-            layers.push(GLayer { kind, in_shape, out_shape, out, grad, params, frozen });
+                LayerSpec::Dense { .. }
+                | LayerSpec::GlobalAveragePooling2D
+                | LayerSpec::Flatten
+                | LayerSpec::Activation { .. }
+                | LayerSpec::LeakyReLU { .. } => {}
+            }
+            layers.push(GLayer { spec, in_shape, out_shape, out, grad, params, frozen, scratch });
         }
         let out_shape = model.output_shape();
         let last = *out_shape.last().unwrap_or(&1);
@@ -266,21 +314,12 @@ impl GpuModel {
             .iter()
             .map(|l| {
                 let node = l.borrow();
-                let (out, cols) = buffer_values(&node.layer, &node.input_shape, &node.output_shape, 1);
+                let (out, cols) = buffer_values(&node.layer.spec(), &node.input_shape, &node.output_shape, 1);
                 out.max(cols)
             })
             .fold(prod(model.input_shape()), usize::max)
             .max(1);
         want.clamp(1, (buffer_limit() / per_example).max(1))
-    }
-
-    fn window(l: &GLayer, batch: usize) -> Window {
-        let s = &l.in_shape;
-        match l.kind {
-            Kind::Conv { cin, kernel, strides, same, .. } => Window::new(batch, s[0], s[1], cin, kernel, strides, same),
-            Kind::Pool { size, strides, same, .. } => Window::new(batch, s[0], s[1], s[2], size, strides, same),
-            _ => unreachable!("only conv and pooling layers have a window"),
-        }
     }
 
     /// The buffer that feeds layer `i` (for `i > 0` the previous layer's output, which
@@ -304,77 +343,108 @@ impl GpuModel {
 
     /// Records the ops of one pass over layers `from..to` for `batch`: forward, and for
     /// Train/Evaluate (where `to` is the last layer) the loss, and for Train backward
-    /// and the optimizer updates.
+    /// (down to the first trainable layer) and the optimizer updates.
     fn record(&self, batch: usize, plan: PlanKind, from: usize, to: usize) -> Vec<Op> {
-        let ctx = &*self.ctx;
         let mut ops = Vec::new();
-        let n_layers = self.layers.len();
-        let train = plan == PlanKind::Train;
-        let keep_from = if train { self.first_trainable.unwrap_or(n_layers) } else { n_layers };
-        // With a fused loss the last layer's activation is left to the loss kernel.
-        let skip_last_act = plan != PlanKind::Predict && self.fused;
-        // ---- forward
-        for (i, l) in self.layers.iter().enumerate().take(to).skip(from) {
-            let input = self.input_of(i);
-            let in_len = batch * prod(&l.in_shape);
-            let out_len = batch * prod(&l.out_shape);
-            let skip_act = skip_last_act && i == n_layers - 1;
-            let act_ops = |ops: &mut Vec<Op>, act: Activation, cols: usize, bias: Option<&wgpu::Buffer>| {
-                let code = if skip_act { 0 } else { k::act_code(act) };
-                if code != 0 || bias.is_some() {
-                    ops.push(k::bias_activation(ctx, out_len, cols, code, 0.0, bias, &self.dummy, &l.out));
-                }
-                if act == Activation::Softmax && !skip_act {
-                    ops.push(k::softmax(ctx, out_len / cols, cols, &l.out));
-                }
-            };
-            match &l.kind {
-                Kind::Conv { filters, act, bias, cols, .. } => {
-                    let w = Self::window(l, batch);
-                    ops.push(k::im2col(ctx, &w, input, cols));
-                    // [rows, kc] x [kc, filters] -> [batch, out_h, out_w, filters]
-                    ops.extend(k::gemm(ctx, w.rows(), w.cols(), *filters, cols, false, &l.params[0].value, false, &l.out, false));
-                    act_ops(&mut ops, *act, *filters, bias.then(|| &l.params[1].value));
-                }
-                Kind::Dense { inf, units, act, bias } => {
-                    ops.extend(k::gemm(ctx, in_len / inf, *inf, *units, input, false, &l.params[0].value, false, &l.out, false));
-                    act_ops(&mut ops, *act, *units, bias.then(|| &l.params[1].value));
-                }
-                Kind::Pool { max, argmax, .. } => ops.push(k::pool(ctx, &Self::window(l, batch), *max, input, &l.out, argmax)),
-                Kind::GlobalAvg => {
-                    let s = &l.in_shape;
-                    ops.push(k::global_avg_pool(ctx, batch, s[0] * s[1], s[2], input, &l.out));
-                }
-                // Flatten aliases its input's buffers, except as the first layer.
-                Kind::Flatten if i == 0 => ops.push(Op::Copy { src: input.clone(), dst: l.out.clone(), bytes: (out_len * 4) as u64 }),
-                Kind::Flatten => {}
-                Kind::Dropout { rate, mask, .. } => {
-                    ops.push(Op::Copy { src: input.clone(), dst: l.out.clone(), bytes: (out_len * 4) as u64 });
-                    if train && *rate > 0.0 {
-                        ops.push(k::dropout(ctx, out_len, mask, &l.out));
-                    }
-                }
-                Kind::Activation { act } => {
-                    ops.push(Op::Copy { src: input.clone(), dst: l.out.clone(), bytes: (out_len * 4) as u64 });
-                    act_ops(&mut ops, *act, *l.out_shape.last().unwrap(), None);
-                }
-                Kind::LeakyRelu { slope } => {
-                    ops.push(Op::Copy { src: input.clone(), dst: l.out.clone(), bytes: (out_len * 4) as u64 });
-                    ops.push(k::bias_activation(ctx, out_len, 1, k::ACT_LEAKY_RELU, *slope, None, &self.dummy, &l.out));
-                }
-                Kind::BatchNorm { channels, momentum, epsilon, gamma, beta, moving, stats, xhat, .. } => {
-                    let use_batch = i >= keep_from && !l.frozen;
-                    let rows = out_len / channels;
-                    let (mm, mv) = (&l.params[moving.0].value, &l.params[moving.1].value);
-                    ops.push(k::batch_norm_stats(ctx, rows, *channels, use_batch, use_batch, *momentum, *epsilon, input, mm, mv, stats));
-                    ops.push(k::batch_norm(ctx, rows, *channels, input, gamma, beta, stats, &l.out, xhat));
-                }
-            }
+        for i in from..to {
+            self.record_forward(&mut ops, i, batch, plan);
         }
         if plan == PlanKind::Predict {
             return ops;
         }
-        // ---- loss and its running sums
+        self.record_loss(&mut ops, batch, plan == PlanKind::Train);
+        if plan == PlanKind::Train {
+            if let Some(first) = self.first_trainable {
+                let first = first.max(from);
+                for i in (first..self.layers.len()).rev() {
+                    self.record_backward(&mut ops, i, first, batch);
+                }
+                self.record_updates(&mut ops);
+            }
+        }
+        ops
+    }
+
+    /// Layer `i`'s forward pass: `input_of(i)` -> `layers[i].out`.
+    fn record_forward(&self, ops: &mut Vec<Op>, i: usize, batch: usize, plan: PlanKind) {
+        let ctx = &*self.ctx;
+        let l = &self.layers[i];
+        let input = self.input_of(i);
+        let out_len = batch * prod(&l.out_shape);
+        let n_layers = self.layers.len();
+        // With a fused loss the last layer's activation is left to the loss kernel.
+        let skip_act = plan != PlanKind::Predict && self.fused && i == n_layers - 1;
+        let copy_in = || Op::Copy { src: input.clone(), dst: l.out.clone(), bytes: (out_len * 4) as u64 };
+        match l.spec {
+            LayerSpec::Conv2D { filters, activation, use_bias, .. } => {
+                let (w, cols) = (l.window(batch), l.scratch.cols());
+                ops.push(k::im2col(ctx, &w, input, cols));
+                // [rows, kc] x [kc, filters] -> [batch, out_h, out_w, filters]
+                ops.extend(k::gemm(ctx, w.rows(), w.cols(), filters, cols, false, &l.params[0].value, false, &l.out, false));
+                self.record_activation(ops, l, out_len, activation, filters, use_bias.then(|| &l.params[1].value), skip_act);
+            }
+            LayerSpec::Dense { units, activation, use_bias } => {
+                let inf = *l.in_shape.last().unwrap();
+                // [rows, in] x [in, units] -> [rows, units]
+                ops.extend(k::gemm(ctx, batch * prod(&l.in_shape) / inf, inf, units, input, false, &l.params[0].value, false, &l.out, false));
+                self.record_activation(ops, l, out_len, activation, units, use_bias.then(|| &l.params[1].value), skip_act);
+            }
+            LayerSpec::MaxPooling2D { .. } | LayerSpec::AveragePooling2D { .. } => {
+                let max = matches!(l.spec, LayerSpec::MaxPooling2D { .. });
+                ops.push(k::pool(ctx, &l.window(batch), max, input, &l.out, l.scratch.argmax()));
+            }
+            LayerSpec::GlobalAveragePooling2D => {
+                let s = &l.in_shape;
+                ops.push(k::global_avg_pool(ctx, batch, s[0] * s[1], s[2], input, &l.out));
+            }
+            // Flatten aliases its input's buffers, except as the first layer.
+            LayerSpec::Flatten if i == 0 => ops.push(copy_in()),
+            LayerSpec::Flatten => {}
+            LayerSpec::Dropout { rate, .. } => {
+                ops.push(copy_in());
+                if plan == PlanKind::Train && rate > 0.0 {
+                    ops.push(k::dropout(ctx, out_len, l.scratch.mask(), &l.out));
+                }
+            }
+            LayerSpec::Activation { activation } => {
+                ops.push(copy_in());
+                self.record_activation(ops, l, out_len, activation, *l.out_shape.last().unwrap(), None, skip_act);
+            }
+            LayerSpec::LeakyReLU { negative_slope } => {
+                ops.push(copy_in());
+                ops.push(k::bias_activation(ctx, out_len, 1, k::ACT_LEAKY_RELU, negative_slope, None, &self.dummy, &l.out));
+            }
+            LayerSpec::BatchNormalization { momentum, epsilon, .. } => {
+                let bn = l.scratch.bn();
+                // Batch statistics (and moving-statistics updates) only where training
+                // reaches: trainable layers from the first one back-propagation visits.
+                let use_batch = plan == PlanKind::Train && self.first_trainable.is_some_and(|f| i >= f) && !l.frozen;
+                let channels = *l.out_shape.last().unwrap();
+                let rows = out_len / channels;
+                let (mm, mv) = (&l.params[bn.moving.0].value, &l.params[bn.moving.1].value);
+                ops.push(k::batch_norm_stats(ctx, rows, channels, use_batch, use_batch, momentum, epsilon, input, mm, mv, &bn.stats));
+                ops.push(k::batch_norm(ctx, rows, channels, input, &bn.gamma, &bn.beta, &bn.stats, &l.out, &bn.xhat));
+            }
+        }
+    }
+
+    /// In place on `l.out`: `act(v + bias)` (only the bias when `skip_act`).
+    #[allow(clippy::too_many_arguments)]
+    fn record_activation(&self, ops: &mut Vec<Op>, l: &GLayer, count: usize, act: Activation, cols: usize, bias: Option<&wgpu::Buffer>, skip_act: bool) {
+        let ctx = &*self.ctx;
+        let code = if skip_act { 0 } else { k::act_code(act) };
+        if code != 0 || bias.is_some() {
+            ops.push(k::bias_activation(ctx, count, cols, code, 0.0, bias, &self.dummy, &l.out));
+        }
+        if act == Activation::Softmax && !skip_act {
+            ops.push(k::softmax(ctx, count / cols, cols, &l.out));
+        }
+    }
+
+    /// The loss of the last layer's output against `y`: per-row losses and correct
+    /// counts, the output gradient, and their running sums (training or evaluation).
+    fn record_loss(&self, ops: &mut Vec<Op>, batch: usize, train: bool) {
+        let ctx = &*self.ctx;
         let last = self.layers.last().unwrap();
         let last_dim = *last.out_shape.last().unwrap_or(&1);
         let rows = batch * prod(&last.out_shape) / last_dim;
@@ -387,106 +457,121 @@ impl GpuModel {
         ops.push(k::loss(ctx, kind, self.fused, rows, last_dim, batch, &last.out, &self.y, &last.grad, &self.row_loss, &self.row_correct));
         let acc = if train { &self.acc_train } else { &self.acc_eval };
         ops.push(k::loss_accumulate(ctx, rows, &self.row_loss, &self.row_correct, acc));
-        if !train {
-            return ops;
-        }
-        let Some(first) = self.first_trainable else { return ops };
-        let first = first.max(from);
-        // ---- backward, down to the first trainable layer
-        for i in (first..n_layers).rev() {
-            let l = &self.layers[i];
-            let need_dx = i > first;
-            let dx = if i > 0 { Some(&self.layers[i - 1].grad) } else { None };
-            let input = self.input_of(i);
-            let in_len = batch * prod(&l.in_shape);
-            let out_len = batch * prod(&l.out_shape);
-            let g = &l.grad;
-            // The fused loss already gave the gradient w.r.t. the last pre-activation.
-            let pre_act = self.fused && i == n_layers - 1;
-            let act_back = |ops: &mut Vec<Op>, act: Activation, cols: usize, dy: &wgpu::Buffer| {
-                if pre_act {
-                    return;
+    }
+
+    /// Layer `i`'s backward pass: from `layers[i].grad`, its weight gradients (unless
+    /// frozen) and, above layer `first`, the gradient of its input (`layers[i - 1].grad`).
+    fn record_backward(&self, ops: &mut Vec<Op>, i: usize, first: usize, batch: usize) {
+        let ctx = &*self.ctx;
+        let l = &self.layers[i];
+        let dx = (i > first).then(|| &self.layers[i - 1].grad);
+        let input = self.input_of(i);
+        let in_len = batch * prod(&l.in_shape);
+        let out_len = batch * prod(&l.out_shape);
+        let g = &l.grad;
+        // The fused loss already gave the gradient w.r.t. the last pre-activation.
+        let pre_act = self.fused && i == self.layers.len() - 1;
+        let copy_down = |ops: &mut Vec<Op>, dx: &wgpu::Buffer| ops.push(Op::Copy { src: g.clone(), dst: dx.clone(), bytes: (in_len * 4) as u64 });
+        match l.spec {
+            LayerSpec::Conv2D { filters, activation, use_bias, .. } => {
+                let (w, cols) = (l.window(batch), l.scratch.cols());
+                self.record_activation_backward(ops, l, out_len, activation, filters, g, pre_act);
+                // The gradient of the columns overwrites them, then is scattered back.
+                self.record_linear_backward(ops, l, cols, (w.rows(), w.cols(), filters), use_bias, dx.map(|_| cols));
+                if let Some(dx) = dx {
+                    ops.push(k::col2im(ctx, &w, cols, dx));
                 }
-                match act {
-                    Activation::Softmax => ops.push(k::softmax_backward(ctx, out_len / cols, cols, &l.out, dy)),
-                    Activation::Linear => {}
-                    a => ops.push(k::activation_backward(ctx, out_len, k::act_code(a), 0.0, &l.out, dy)),
+            }
+            LayerSpec::Dense { units, activation, use_bias } => {
+                let inf = *l.in_shape.last().unwrap();
+                self.record_activation_backward(ops, l, out_len, activation, units, g, pre_act);
+                self.record_linear_backward(ops, l, input, (in_len / inf, inf, units), use_bias, dx);
+            }
+            LayerSpec::MaxPooling2D { .. } | LayerSpec::AveragePooling2D { .. } => {
+                if let Some(dx) = dx {
+                    let max = matches!(l.spec, LayerSpec::MaxPooling2D { .. });
+                    ops.push(k::pool_backward(ctx, &l.window(batch), max, g, l.scratch.argmax(), dx));
                 }
-            };
-            let copy_down = |ops: &mut Vec<Op>| {
-                let dx = dx.expect("a layer above the first has an input gradient");
-                ops.push(Op::Copy { src: g.clone(), dst: dx.clone(), bytes: (in_len * 4) as u64 });
-                dx
-            };
-            match &l.kind {
-                Kind::Conv { filters, act, bias, cols, .. } => {
-                    let w = Self::window(l, batch);
-                    let (rows, kc, f) = (w.rows(), w.cols(), *filters);
-                    act_back(&mut ops, *act, f, g);
-                    if !l.frozen {
-                        // dK [kc, f] = cols^T [kc, rows] x dz [rows, f]
-                        ops.extend(k::gemm(ctx, kc, rows, f, cols, true, g, false, &l.params[0].grad, false));
-                        if *bias {
-                            ops.push(k::bias_grad(ctx, rows, f, g, &l.params[1].grad));
-                        }
-                    }
-                    if need_dx {
-                        // dcols [rows, kc] = dz [rows, f] x K^T, then scattered back (col2im).
-                        ops.extend(k::gemm(ctx, rows, f, kc, g, false, &l.params[0].value, true, cols, false));
-                        ops.push(k::col2im(ctx, &w, cols, dx.unwrap()));
-                    }
-                }
-                Kind::Dense { inf, units, act, bias } => {
-                    let rows = in_len / inf;
-                    act_back(&mut ops, *act, *units, g);
-                    if !l.frozen {
-                        // dW [in, units] = x^T [in, rows] x dz [rows, units]
-                        ops.extend(k::gemm(ctx, *inf, rows, *units, input, true, g, false, &l.params[0].grad, false));
-                        if *bias {
-                            ops.push(k::bias_grad(ctx, rows, *units, g, &l.params[1].grad));
-                        }
-                    }
-                    if need_dx {
-                        // dx [rows, in] = dz [rows, units] x W^T
-                        ops.extend(k::gemm(ctx, rows, *units, *inf, g, false, &l.params[0].value, true, dx.unwrap(), false));
-                    }
-                }
-                Kind::Pool { max, argmax, .. } if need_dx => ops.push(k::pool_backward(ctx, &Self::window(l, batch), *max, g, argmax, dx.unwrap())),
-                Kind::GlobalAvg if need_dx => {
+            }
+            LayerSpec::GlobalAveragePooling2D => {
+                if let Some(dx) = dx {
                     let s = &l.in_shape;
-                    ops.push(k::global_avg_pool_backward(ctx, batch, s[0] * s[1], s[2], g, dx.unwrap()));
+                    ops.push(k::global_avg_pool_backward(ctx, batch, s[0] * s[1], s[2], g, dx));
                 }
-                Kind::Dropout { rate, mask, .. } if need_dx => {
-                    let dx = copy_down(&mut ops);
-                    if *rate > 0.0 {
-                        ops.push(k::dropout(ctx, in_len, mask, dx));
+            }
+            // Aliased: its gradient is its input's.
+            LayerSpec::Flatten => {}
+            LayerSpec::Dropout { rate, .. } => {
+                if let Some(dx) = dx {
+                    copy_down(ops, dx);
+                    if rate > 0.0 {
+                        ops.push(k::dropout(ctx, in_len, l.scratch.mask(), dx));
                     }
                 }
-                Kind::Activation { act } if need_dx => {
-                    let dx = copy_down(&mut ops);
-                    act_back(&mut ops, *act, *l.out_shape.last().unwrap(), dx);
-                }
-                Kind::LeakyRelu { slope } if need_dx => {
-                    let dx = copy_down(&mut ops);
-                    ops.push(k::activation_backward(ctx, out_len, k::ACT_LEAKY_RELU, *slope, &l.out, dx));
-                }
-                Kind::BatchNorm { channels, gamma, grads, stats, xhat, .. } => {
-                    let batch_stats = i >= first && !l.frozen;
-                    let rows = out_len / channels;
-                    ops.extend(k::batch_norm_backward(ctx, rows, *channels, batch_stats, g, xhat, gamma, stats, &grads.0, &grads.1, need_dx.then(|| dx.unwrap())));
-                }
-                _ => {}
             }
-            if !need_dx {
-                break;
+            LayerSpec::Activation { activation } => {
+                if let Some(dx) = dx {
+                    copy_down(ops, dx);
+                    self.record_activation_backward(ops, l, out_len, activation, *l.out_shape.last().unwrap(), dx, pre_act);
+                }
+            }
+            LayerSpec::LeakyReLU { negative_slope } => {
+                if let Some(dx) = dx {
+                    copy_down(ops, dx);
+                    ops.push(k::activation_backward(ctx, out_len, k::ACT_LEAKY_RELU, negative_slope, &l.out, dx));
+                }
+            }
+            LayerSpec::BatchNormalization { .. } => {
+                let bn = l.scratch.bn();
+                let channels = *l.out_shape.last().unwrap();
+                let (dgamma, dbeta) = &bn.grads;
+                // (Always the gradients of gamma and beta: cheap, and unused when frozen.)
+                ops.extend(k::batch_norm_backward(ctx, out_len / channels, channels, !l.frozen, g, &bn.xhat, &bn.gamma, &bn.stats, dgamma, dbeta, dx));
             }
         }
-        // ---- every gradient finite? (else the sticky flag stops all of this step's updates)
+    }
+
+    /// The backward pass of `out = a w (+ bias)`, `a` `[rows, inner]`, `w` `[inner, cols]`,
+    /// from `l.grad` (the gradient of the pre-activation): `dw` and `dbias` unless the layer
+    /// is frozen, then `da` `[rows, inner]` when asked (it may be `a` itself: read first).
+    fn record_linear_backward(&self, ops: &mut Vec<Op>, l: &GLayer, a: &wgpu::Buffer, (rows, inner, cols): (usize, usize, usize), bias: bool, da: Option<&wgpu::Buffer>) {
+        let (ctx, g) = (&*self.ctx, &l.grad);
+        if !l.frozen {
+            // dw [inner, cols] = a^T [inner, rows] x g [rows, cols]
+            ops.extend(k::gemm(ctx, inner, rows, cols, a, true, g, false, &l.params[0].grad, false));
+            if bias {
+                ops.push(k::bias_grad(ctx, rows, cols, g, &l.params[1].grad));
+            }
+        }
+        if let Some(da) = da {
+            // da [rows, inner] = g [rows, cols] x w^T
+            ops.extend(k::gemm(ctx, rows, cols, inner, g, false, &l.params[0].value, true, da, false));
+        }
+    }
+
+    /// In place on `dy`: `dy *= act'(out)` (nothing where the fused loss already did it).
+    #[allow(clippy::too_many_arguments)]
+    fn record_activation_backward(&self, ops: &mut Vec<Op>, l: &GLayer, count: usize, act: Activation, cols: usize, dy: &wgpu::Buffer, pre_act: bool) {
+        if pre_act {
+            return;
+        }
+        let ctx = &*self.ctx;
+        match act {
+            Activation::Softmax => ops.push(k::softmax_backward(ctx, count / cols, cols, &l.out, dy)),
+            Activation::Linear => {}
+            a => ops.push(k::activation_backward(ctx, count, k::act_code(a), 0.0, &l.out, dy)),
+        }
+    }
+
+    /// Every gradient checked for NaN/infinity (a sticky flag then stops all of this
+    /// step's updates), then the optimizer updates (one shared uniform, rewritten before
+    /// each step).
+    fn record_updates(&self, ops: &mut Vec<Op>) {
+        let ctx = &*self.ctx;
         for &(li, pi) in &self.slots {
             let p = &self.layers[li].params[pi];
             ops.push(k::grad_check(ctx, p.len, &p.grad, &self.acc_train));
         }
-        // ---- optimizer updates (one shared uniform, rewritten before each step)
         for &(li, pi) in &self.slots {
             let p = &self.layers[li].params[pi];
             ops.push(match self.optimizer {
@@ -494,7 +579,6 @@ impl GpuModel {
                 OptimizerConfig::Adam { .. } => k::adam(ctx, &self.optim_params, p.len, &p.value, &p.grad, &p.state[0], &p.state[1], &self.acc_train),
             });
         }
-        ops
     }
 
     fn plan(&mut self, batch: usize, kind: PlanKind, from: usize, to: usize) -> &[Op] {
@@ -538,14 +622,10 @@ impl GpuModel {
         }
     }
 
-    /// One training step on a batch: uploads `x`, `y` (and dropout masks), then
-    /// submits forward, loss, backward and the optimizer update as one command
-    /// buffer. Returns without waiting for the GPU.
-    pub fn train_step(&mut self, x: &Tensor, y: &Tensor) -> Result<()> {
-        self.train_step_from(0, x, y)
-    }
-
-    /// A training step whose batch enters at layer `from` (features of a frozen base).
+    /// One training step on a batch entering at layer `from` (the input for 0, else the
+    /// features of a frozen base): uploads `x`, `y` (and dropout masks), then submits
+    /// forward, loss, backward and the optimizer update as one command buffer. Returns
+    /// without waiting for the GPU.
     pub(crate) fn train_step_from(&mut self, from: usize, x: &Tensor, y: &Tensor) -> Result<()> {
         if !self.compiled {
             return Err(not_compiled());
@@ -553,9 +633,9 @@ impl GpuModel {
         self.ctx.check_alive()?;
         let batch = self.upload_batch(from, x, Some(y))?;
         for l in &self.layers {
-            if let Kind::Dropout { rate, mask, layer } = &l.kind {
+            if let (LayerSpec::Dropout { rate, .. }, Some((mask, layer))) = (&l.spec, &l.scratch.mask) {
                 if *rate > 0.0 {
-                    let Layer::Dropout(d) = &mut layer.borrow_mut().layer else { unreachable!() };
+                    let Layer::Dropout(d) = &mut layer.borrow_mut().layer else { unreachable!("a Dropout spec is a Dropout layer") };
                     self.ctx.write(mask, &d.draw_mask(batch * prod(&l.out_shape)));
                 }
             }
@@ -580,42 +660,28 @@ impl GpuModel {
         Ok(())
     }
 
-    /// The mean loss and accuracy of the training steps since the last call (one
-    /// readback), resetting the sums. Fails if a step's loss was NaN or infinite: no
-    /// update was applied from that step on (the GPU checks every step).
-    pub async fn take_metrics(&mut self) -> Result<(f64, f64)> {
+    /// The sums of the training steps since the last call (one readback), resetting
+    /// them. Fails if a step's loss was NaN or infinite: no update was applied from that
+    /// step on (the GPU checks every step).
+    pub async fn take_metrics(&mut self) -> Result<StepSums> {
         let acc = self.ctx.read(&self.acc_train, 3).await?;
         self.ctx.run(&[Op::Clear { buf: self.acc_train.clone() }]);
-        let (seen, counted) = (self.seen.max(1), self.counted.max(1));
+        let counted = self.counted;
         self.seen = 0;
         self.counted = 0;
-        let loss = acc[0] as f64 / seen as f64;
-        if acc[2] != 0.0 || !loss.is_finite() {
+        if acc[2] != 0.0 || !acc[0].is_finite() {
             return Err(Error::Diverged(
                 "the loss or a gradient became NaN or infinite on the GPU; no update was applied from that step on. Try a smaller learning rate.".into(),
             ));
         }
-        Ok((loss, acc[1] as f64 / counted as f64))
+        Ok(StepSums { loss_sum: acc[0] as f64, correct: acc[1].round() as usize, counted })
     }
 
-    /// The training sums since the last `take_metrics` without resetting them:
-    /// `(loss_sum, correct, counted, seen)` (one readback; for checkpoints).
-    pub(crate) async fn peek_metrics(&self) -> Result<(f64, usize, usize, usize)> {
+    /// The training sums since the last `take_metrics` without resetting them, and the
+    /// examples they are over (one readback; for checkpoints).
+    pub(crate) async fn peek_metrics(&self) -> Result<(StepSums, usize)> {
         let acc = self.ctx.read(&self.acc_train, 3).await?;
-        Ok((acc[0] as f64, acc[1].round() as usize, self.counted, self.seen))
-    }
-
-    /// The first layer a fit needs to run each step: the first trainable one when the
-    /// layers below it are deterministic (their features can be computed once), else 0.
-    pub(crate) fn cacheable_prefix(&self, cache: bool) -> usize {
-        let first = self.first_trainable.unwrap_or(self.layers.len());
-        let deterministic = self.layers[..first].iter().all(|l| !matches!(l.kind, Kind::Dropout { rate, .. } if rate > 0.0));
-        // (Nothing trainable: no cache, the loss needs the last layer's own forward pass.)
-        if deterministic && cache && first < self.layers.len() {
-            first
-        } else {
-            0
-        }
+        Ok((StepSums { loss_sum: acc[0] as f64, correct: acc[1].round() as usize, counted: self.counted }, self.seen))
     }
 
     /// `model.evaluate` on the GPU: mean loss and accuracy in inference mode. The inputs
@@ -649,8 +715,8 @@ impl GpuModel {
         self.ctx.run(&[Op::Clear { buf: self.acc_eval.clone() }]);
         let mut counted = 0;
         for start in (0..n).step_by(bs) {
-            let rows: Vec<usize> = (start..(start + bs).min(n)).collect();
-            let batch = self.upload_batch(from, &gather_rows(x, &rows), Some(&gather_rows(y, &rows)))?;
+            let rows = start..(start + bs).min(n);
+            let batch = self.upload_batch(from, &row_range(x, rows.clone()), Some(&row_range(y, rows)))?;
             counted += self.predictions_counted(batch);
             let ctx = self.ctx.clone();
             let to = self.layers.len();
@@ -677,8 +743,7 @@ impl GpuModel {
         let per = prod(&out_shape);
         let mut data = Vec::with_capacity(n * per);
         for start in (0..n).step_by(bs) {
-            let rows: Vec<usize> = (start..(start + bs).min(n)).collect();
-            let batch = self.upload_batch(from, &gather_rows(x, &rows), None)?;
+            let batch = self.upload_batch(from, &row_range(x, start..(start + bs).min(n)), None)?;
             let ctx = self.ctx.clone();
             ctx.run(self.plan(batch, PlanKind::Predict, from, to));
             let out = self.input_of(to).clone();
@@ -687,14 +752,6 @@ impl GpuModel {
         let mut shape = vec![n];
         shape.extend(out_shape);
         crate::tensor::from_vec(&shape, data)
-    }
-
-    /// Copies every weight (and BN's moving statistics) back into `model`, which must
-    /// be the model (or one with the same layers) this was created from, and the
-    /// optimizer state and step count into its compiled optimizer, so training can go
-    /// on on the CPU exactly where it stopped here.
-    pub async fn download_into(&self, model: &mut Sequential) -> Result<()> {
-        self.read_state().await?.apply(model)
     }
 
     /// Reads weights, optimizer state and step count back without touching a model, so
@@ -717,35 +774,10 @@ impl GpuModel {
         let optimizer = values.split_off(n_weights);
         Ok(GpuState { layer_params: self.layers.iter().map(|l| l.params.len()).collect(), weights: values, optimizer, steps: self.step })
     }
-
-    /// Copies every weight (and BN's moving statistics) back into `model`, leaving its
-    /// optimizer alone (for a model that shares the layers but is compiled differently).
-    pub async fn download_weights(&self, model: &Sequential) -> Result<()> {
-        if model.layers().len() != self.layers.len() {
-            return Err(Error::Shape(format!("download_into: the GPU model has {} layers, the model {}", self.layers.len(), model.layers().len())));
-        }
-        let bufs: Vec<(&wgpu::Buffer, usize)> = self.layers.iter().flat_map(|l| l.params.iter().map(|p| (&p.value, p.len))).collect();
-        let values = self.ctx.read_many(&bufs).await?;
-        let mut it = values.into_iter();
-        for (i, l) in model.layers().iter().enumerate() {
-            let mut node = l.borrow_mut();
-            if node.layer.params().len() != self.layers[i].params.len() {
-                return Err(Error::Shape(format!("download_into: layer {i} '{}' does not match the GPU model", node.name)));
-            }
-            for p in node.layer.params_mut() {
-                let v = it.next().unwrap();
-                if v.len() != p.value.len() {
-                    return Err(Error::Shape(format!("download_into: weight '{}' has {} values, the GPU holds {}", p.name, p.value.len(), v.len())));
-                }
-                p.value.iter_mut().zip(v).for_each(|(d, s)| *d = s);
-            }
-        }
-        Ok(())
-    }
 }
 
-/// Everything `download_into` brings back: weights per layer (in `Layer::params()`
-/// order, BN moving statistics included), optimizer state and step count.
+/// Everything [`GpuModel::read_state`] brings back: weights per layer (in
+/// `Layer::params()` order, BN moving statistics included), optimizer state and step count.
 pub struct GpuState {
     layer_params: Vec<usize>,
     weights: Vec<Vec<f32>>,
@@ -758,18 +790,18 @@ impl GpuState {
     /// the same layers), checking every layer and weight size first.
     pub fn apply(self, model: &mut Sequential) -> Result<()> {
         if model.layers().len() != self.layer_params.len() {
-            return Err(Error::Shape(format!("download_into: the GPU model has {} layers, the model {}", self.layer_params.len(), model.layers().len())));
+            return Err(Error::Shape(format!("reading the GPU state back: the GPU model has {} layers, the model {}", self.layer_params.len(), model.layers().len())));
         }
         let mut it = self.weights.iter();
         for (i, l) in model.layers().iter().enumerate() {
             let node = l.borrow();
             if node.layer.params().len() != self.layer_params[i] {
-                return Err(Error::Shape(format!("download_into: layer {i} '{}' does not match the GPU model", node.name)));
+                return Err(Error::Shape(format!("reading the GPU state back: layer {i} '{}' does not match the GPU model", node.name)));
             }
             for p in node.layer.params() {
                 let v = it.next().unwrap();
                 if v.len() != p.value.len() {
-                    return Err(Error::Shape(format!("download_into: weight '{}' has {} values, the GPU holds {}", p.name, p.value.len(), v.len())));
+                    return Err(Error::Shape(format!("reading the GPU state back: weight '{}' has {} values, the GPU holds {}", p.name, p.value.len(), v.len())));
                 }
             }
         }
