@@ -80,7 +80,7 @@ test('every slide loads, the keyboard moves through all of them, each embedded s
       const frame = await readyFrame(page);
       // The frame shows its stage only, in the deck's language.
       assert.equal(await frame.evaluate(() => document.documentElement.lang), 'en');
-      assert.equal(await frame.isVisible(`section[data-stage="${s.stage}"]`), true);
+      assert.equal(await frame.isVisible(`section[data-view="${s.stage}"]`), true);
       assert.equal(await frame.locator('section.stage:visible').count(), 1);
       stages.push(Number(s.stage));
       // data-hide on the frame reaches the playground's hide= (stage 3 hides its seed).
