@@ -1,5 +1,6 @@
 // An embed shows one section, but its run may first train the stages before it
-// (stage 4 needs stage 3; the comparison, in an embed, the whole transfer run). Their
+// (stage 4 needs stage 3; the comparison and predict, in an embed, the whole transfer
+// run). Their
 // progress would be invisible: this line in the embed's status bar says which stage is
 // training first and how far it is, and the shown section's run buttons wait for it.
 import { t } from './i18n.js';
@@ -31,9 +32,12 @@ export function mountUpstream(ctx) {
     line.hidden = !job;
     line.dataset.job = job ?? '';
     line.textContent = job ? t('embed.upstream', { stage: SECTION[job], ...(at[job] ?? { epoch: 0, epochs: '?' }) }) : '';
-    if (!s.embed) return;
-    const section = document.querySelector(`section[data-view="${s.stage}"]`);
-    section?.querySelectorAll('button.run').forEach((b) => { if (job) b.disabled = true; });
+    // One run at a time: the shown section's run buttons wait (and are given back after).
+    for (const b of document.querySelectorAll('[data-upstream-wait]')) { b.disabled = false; delete b.dataset.upstreamWait; }
+    if (!job) return;
+    document.querySelector(`section[data-view="${s.stage}"]`)?.querySelectorAll('button.run, #pred-run').forEach((b) => {
+      if (!b.disabled) { b.disabled = true; b.dataset.upstreamWait = ''; }
+    });
   }
   return { render };
 }

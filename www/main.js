@@ -158,7 +158,7 @@ async function main() {
   const backend = mountBackend(ctx);
   const settings = mountSettings(ctx);
   ctx.views.push(settings, mountSession(ctx), backend, mountStage1(ctx, flow), mountStage2(ctx, flow), mountStage3(ctx, flow),
-    mountStage4(ctx, flow), mountCompare(ctx, flow), mountPredict(ctx), mountUploads(ctx));
+    mountStage4(ctx, flow), mountCompare(ctx, flow), mountPredict(ctx, flow), mountUploads(ctx));
   mountDownloads(ctx);
   ctx.fit = mountFit();
   ctx.refit = ctx.fit.refit;

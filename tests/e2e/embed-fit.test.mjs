@@ -135,3 +135,41 @@ test('every section fits its frame before, during and after training, in English
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('an embed of the comparison or of predict alone trains what it needs first, says so, and fits meanwhile', { timeout: 600_000 }, async () => {
+  const context = await newContext(browser.get(), { viewport: { width: 1000, height: 600 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  for (const [stage, run] of [['compare', '#run-5'], ['predict', '#pred-run']]) {
+    for (const lang of LANGS) {
+      await page.goto(host.page(`<iframe id="f" src="${embedUrl(stage, lang)}" width="960" height="540" style="border:0" title="playground"></iframe>`));
+      const frame = await frameFrom(page, BASE);
+      await frame.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
+      await frame.click(run);
+      // The transfer run trains first, out of sight: the status bar says which stage, and the run waits.
+      await frame.waitForSelector('#embed-upstream:not([hidden])', { timeout: LONG });
+      assert.match(await frame.getAttribute('#embed-upstream', 'data-job'), /^stage[34]$/);
+      assert.equal(await frame.$eval(run, (b) => b.disabled), true, 'the section\'s run waits');
+      const during = await layoutReport(frame);
+      await page.locator('#f').screenshot({ path: `${ART}/embed-fit-${stage}-upstream-${lang}.png` });
+      assert.deepEqual(during.problems, [], `${stage} ${lang} while stage 3/4 train`);
+      assert.equal(during.fit, 1);
+      if (stage === 'compare') {
+        await frame.waitForSelector('#view-5[data-status="done"]', { timeout: LONG });
+        const [tr, sc] = await frame.$eval('#cmp-result', (el) => [el.dataset.transfer, el.dataset.scratch]);
+        assert.ok(Number(tr) > 0 && Number(sc) > 0, `both runs compared: transfer ${tr}, scratch ${sc}`);
+        assert.equal(await frame.getAttribute('#cmp-result', 'data-state'), 'fresh');
+      } else {
+        await frame.waitForFunction(() => document.querySelector('#pred-out').dataset.p > 0, null, { timeout: LONG });
+      }
+      assert.equal(await frame.isHidden('#embed-upstream'), true, 'the line goes when the transfer run is done');
+      const after = await layoutReport(frame);
+      assert.deepEqual(after.problems, [], `${stage} ${lang} after`);
+      assert.equal(after.fit, 1);
+    }
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
