@@ -1,5 +1,6 @@
 // The embed builder (the top bar's "Embed in a slide…", or a section's own "Embed…"
-// button): a dialog that edits a draft State — the page's own — for one embedded section:
+// button): a dialog that edits a draft State — the page's own, on the section the teacher
+// is on — for one embedded section:
 // which section, language, theme, presenter scale and parts; plus the frame size. A
 // live preview shows the draft's link in a frame of that size, scaled to fit the
 // dialog; the iframe code or the plain link go to the clipboard, and are always shown
@@ -97,9 +98,9 @@ export function mountEmbedBuilder(ctx) {
     }
   }
 
-  function open() {
+  function open(stage = lastSection ?? ctx.store.get().stage) {
     const s = ctx.store.get();
-    draft = { ...s, embed: true, stage: STAGES.includes(s.stage) ? s.stage : '1', lang: s.lang || lang() };
+    draft = { ...s, embed: true, stage: STAGES.includes(stage) ? stage : '1', lang: s.lang || lang() };
     fill($('#eb-stage'), 'stage', STAGES);
     fill($('#eb-lang'), 'lang', SETTING.lang.values);
     fill($('#eb-theme'), 'theme', SETTING.theme.values);
@@ -114,12 +115,13 @@ export function mountEmbedBuilder(ctx) {
     render();
   }
 
-  // The stage the teacher is on is the State's `stage`: a link's, then the last section
-  // clicked or focused in (the top bar's button is far from the stages, so where the
-  // page is scrolled to would not tell). Each section also has its own button.
+  // The stage the teacher is on: the last section clicked or focused in, else the
+  // link's `stage` (the top bar's button is far from the stages, so where the page is
+  // scrolled to would not tell). Each section also has its own button.
+  let lastSection = null;
   const track = (e) => {
     const sec = e.target.closest?.('section.stage');
-    if (sec && STAGES.includes(sec.dataset.view) && !ctx.store.get().embed) ctx.store.set({ stage: sec.dataset.view });
+    if (sec && STAGES.includes(sec.dataset.view)) lastSection = sec.dataset.view;
   };
   document.addEventListener('pointerdown', track);
   document.addEventListener('focusin', track);
@@ -129,10 +131,10 @@ export function mountEmbedBuilder(ctx) {
     b.className = 'embed-this';
     b.dataset.stage = stage;
     b.setAttribute('aria-haspopup', 'dialog');
-    b.addEventListener('click', () => { ctx.store.set({ stage }); open(); });
+    b.addEventListener('click', () => open(stage));
     document.querySelector(`section[data-view="${stage}"] h2`).before(b);
   }
-  $('#open-embed').addEventListener('click', open);
+  $('#open-embed').addEventListener('click', () => open());
   for (const key of ['stage', 'lang', 'theme']) $(`#eb-${key}`).addEventListener('change', (e) => update({ [key]: e.target.value }));
   $('#eb-scale').addEventListener('input', (e) => {
     const r = validate('scale', e.target.value);
@@ -155,7 +157,7 @@ export function mountEmbedBuilder(ctx) {
   $('#eb-copy-code').addEventListener('click', () => copy(code.value, 'code'));
   $('#eb-copy-link').addEventListener('click', () => copy(code.dataset.link, 'link'));
   // The preview engine is not needed once the dialog is closed.
-  dialog.addEventListener('close', () => { frame.removeAttribute('src'); frame.src = 'about:blank'; });
+  dialog.addEventListener('close', () => { frame.src = 'about:blank'; });
   addEventListener('resize', () => { if (dialog.open) render(); });
   return {
     render() {
