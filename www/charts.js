@@ -51,7 +51,9 @@ function draw(canvas, { title, series, yMin = 0, yMax, xMax }) {
   const n = Math.max(xMax || 0, ...series.map((s) => s.values.length), 1);
   const all = series.flatMap((s) => s.values).filter(Number.isFinite);
   const top = yMax ?? (all.length ? Math.max(1e-6, ...all) * 1.05 : 1);
-  const ticks = [0, 1, 2, 3, 4].map((k) => yMin + ((top - yMin) * k) / 4);
+  // As many y ticks (up to 4 steps) as there is room for without their labels touching.
+  const steps = Math.max(1, Math.min(4, Math.floor((h - 2.5 * lineH) / (lineH * 1.2))));
+  const ticks = Array.from({ length: steps + 1 }, (_, k) => yMin + ((top - yMin) * k) / steps);
   const left = 6 + Math.max(...ticks.map((v) => ctx.measureText(v.toFixed(2)).width));
   const legend = legendLayout(ctx, title, series.map((s) => s.label), left, w - 6, lineH);
   const pad = { l: left, r: 8, t: legend.lines * lineH + 4, b: lineH + 4 };

@@ -70,11 +70,26 @@ export function mountEmbedBuilder(ctx) {
     // CSSOM, not a style attribute: allowed by the page's style-src 'self'.
     frame.style.transform = `scale(${k})`;
     box.style.height = `${Math.ceil(size.height * k)}px`;
-    $('#eb-caption').textContent = t('embed.previewAt', { w: size.width, h: size.height, pct: Math.round(k * 100) });
+    caption(k);
     code.value = iframeCode(url, size, t('embed.frameTitle', { section: t(`opt.stage.${draft.stage}`) }));
     code.dataset.link = url;
     $('#eb-scale-out').value = draft.scale.toFixed(2);
   }
+
+  /** The preview's size, and how much the embed had to shrink its text to fit (embed-fit.js). */
+  function caption(k = Math.min($('#eb-frame-box').clientWidth / size.width, 1)) {
+    const fit = Number(frame.contentDocument?.documentElement?.dataset.fit ?? 1);
+    const el = $('#eb-caption');
+    el.dataset.fit = String(fit);
+    el.textContent = t('embed.previewAt', { w: size.width, h: size.height, pct: Math.round(k * 100) })
+      + (fit < 1 ? ` ${t('embed.shrunk', { pct: Math.round(fit * 100) })}` : '');
+  }
+
+  // The preview is on this origin: watch its fit factor to tell the teacher.
+  frame.addEventListener('load', () => {
+    const root = frame.contentDocument?.documentElement;
+    if (root) new MutationObserver(() => caption()).observe(root, { attributes: true, attributeFilter: ['data-fit'] });
+  });
 
   function update(patch) {
     draft = { ...draft, ...patch };

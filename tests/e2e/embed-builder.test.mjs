@@ -44,7 +44,16 @@ test('the copied iframe code, opened from another origin, shows the chosen stage
   await page.selectOption('#eb-lang', 'ko');
   await page.selectOption('#eb-theme', 'dark');
   await page.check('input[name="eb-size"][value="1280x720"]');
-  await page.$eval('#eb-scale', (el) => { el.value = '1.25'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+  const scale = (v) => page.$eval('#eb-scale', (el, x) => { el.value = x; el.dispatchEvent(new Event('input', { bubbles: true })); }, v);
+  // Scale 1.5 is more than stage 1 has room for with every part shown: the caption says
+  // how much the embed shrank its text to fit; back on stage 3 at 1.25 it need not.
+  await page.selectOption('#eb-stage', '1');
+  await scale('1.5');
+  await preview(page, '1', 'ko');
+  await page.waitForFunction(() => Number(document.querySelector('#eb-caption').dataset.fit) < 1, null, { timeout: 10_000 });
+  assert.match(await page.textContent('#eb-caption'), /\d+%.*\d+%/);
+  await page.selectOption('#eb-stage', '3');
+  await scale('1.25');
   const hide = ['seed', 'code', 'log', 'fingerprints', 'progress'];
   for (const p of hide) await page.uncheck(`#eb-parts input[data-part="${p}"]`);
   // The preview follows: stage 3, Korean, the parts hidden, a 1280x720 frame scaled into the dialog.

@@ -59,7 +59,7 @@ test('every section fits its frame before, during and after training, in English
         const name = `embed-fit-${stage}-${phase}-${lang}-${size.join('x')}${extra ? '-scale' : ''}`;
         await page.locator('#f').screenshot({ path: `${ART}/${name}.png` });
         count += 1;
-        heights[`${stage} ${phase} ${lang} ${size.join('x')}${extra}`] = r.scrollHeight;
+        heights[`${stage} ${phase} ${lang} ${size.join('x')}${extra}`] = `${r.scrollWidth}x${r.scrollHeight}, fit ${r.fit}`;
         assert.deepEqual([r.stage, r.lang, r.width, r.height], [stage, lang, ...size], where);
         assert.ok(r.scrollWidth <= r.width && r.scrollHeight <= r.height, `${where}: document ${r.scrollWidth}x${r.scrollHeight} in a ${r.width}x${r.height} frame`);
         assert.deepEqual(r.problems, [], where);
@@ -130,7 +130,23 @@ test('every section fits its frame before, during and after training, in English
   // the text may have been made smaller to fit, but stays larger than at scale 1.
   for (const stage of ['1', '2', '3', '4', 'compare', 'predict']) await check(stage, 'after', { extra: '&scale=1.5', fit: 0.7 });
 
-  console.log(`${count} layouts checked; document heights (px):`);
+  // Custom frame sizes (4:3, small, wide): still no scrollbar and nothing cut off.
+  for (const size of [[800, 600], [640, 360], [1600, 600]]) {
+    for (const stage of ['1', '3', '4', 'compare']) {
+      for (const lang of LANGS) {
+        await show(stage, lang, size);
+        const r = await layoutReport(frame);
+        const where = `${stage} ${lang} ${size.join('x')}`;
+        heights[where] = `${r.scrollWidth}x${r.scrollHeight}, fit ${r.fit}`;
+        count += 1;
+        await page.locator('#f').screenshot({ path: `${ART}/embed-fit-${stage}-custom-${lang}-${size.join('x')}.png` });
+        assert.ok(r.scrollWidth <= r.width && r.scrollHeight <= r.height, `${where}: ${r.scrollWidth}x${r.scrollHeight}`);
+        assert.deepEqual(r.problems, [], where);
+      }
+    }
+  }
+
+  console.log(`${count} layouts checked; document size (px) and fit factor:`);
   for (const [k, v] of Object.entries(heights)) console.log(`  ${k}: ${v}`);
   assert.deepEqual(errors, []);
   await context.close();

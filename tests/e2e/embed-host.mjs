@@ -83,9 +83,12 @@ export function layoutReport(frame) {
         if (ox > 1 && oy > 1) problems.push(`overlap: ${name(a)} and ${name(b)}`);
       }
     }
-    // Chart legends fit their canvas.
+    // Chart legends fit their canvas, and a chart is tall enough to read (8 of its text lines).
     for (const c of document.querySelectorAll('canvas.chart')) {
-      if (c.checkVisibility() && c.dataset.legendFits === 'false') problems.push(`legend cut: ${name(c)}`);
+      if (!c.checkVisibility()) continue;
+      if (c.dataset.legendFits === 'false') problems.push(`legend cut: ${name(c)}`);
+      const line = parseFloat(getComputedStyle(c).fontSize);
+      if (c.clientHeight < 7.5 * line) problems.push(`chart squeezed: ${name(c)} ${c.clientHeight}px for ${line}px text`);
     }
     return {
       scrollWidth: root.scrollWidth, scrollHeight: root.scrollHeight, width: W, height: H,
