@@ -6,12 +6,17 @@ import { floatToRGBA } from './image.js';
 import { computedOn } from './backend.js';
 import { pageError } from './errors.js';
 
-export function mountPredict(ctx) {
+export function mountPredict(ctx, flow) {
   const $ = (s) => document.querySelector(s);
   let last = null; // {p: {b?, scratch?, backend}, label?, image: {data, shape}}
 
   async function predict(image, label) {
-    const p = await ctx.engine.call('predict', { data: image.data });
+    let p = await ctx.engine.call('predict', { data: image.data });
+    // An embed of this section alone has no stage to train B in: it trains it first.
+    if (p.b === undefined && p.scratch === undefined && ctx.store.get().embed && flow) {
+      await flow.ensure('stage4');
+      p = await ctx.engine.call('predict', { data: image.data });
+    }
     if (p.b === undefined && p.scratch === undefined) throw pageError('NOT_TRAINED', { which: 'b' });
     last = { p, label, image };
     render();
