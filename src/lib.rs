@@ -4,11 +4,13 @@
 
 pub mod backend;
 pub mod data;
+pub mod device;
 pub mod error;
 pub mod image;
 pub mod keras;
 pub mod layers;
 pub mod lecture;
+pub mod limits;
 pub mod model;
 pub mod rng;
 pub mod tensor;
