@@ -92,7 +92,7 @@ pub(crate) fn layer_spec_from_js(config: &JsValue) -> Result<LayerSpec> {
         config.insert(snake_case(&k), v);
     }
     let keras = serde_json::json!({"class_name": class, "config": config});
-    parse_layer(&keras)?.map(|l| l.spec).ok_or_else(|| Error::Config("add: an InputLayer cannot be added".into()))
+    parse_layer(&keras).map_err(|e| e.context("add"))?.map(|l| l.spec).ok_or_else(|| Error::Config("add: an InputLayer cannot be added".into()))
 }
 
 fn snake_case(s: &str) -> String {

@@ -51,8 +51,8 @@ pub(crate) fn enter() -> Result<()> {
 
 /// The message of the panic that poisoned this instance, or `null`.
 #[wasm_bindgen(js_name = panicMessage)]
-pub fn panic_message() -> Option<String> {
-    PANIC.with(|p| p.try_borrow().ok().and_then(|p| p.clone()))
+pub fn panic_message() -> JsValue {
+    PANIC.with(|p| p.try_borrow().ok().and_then(|p| p.clone())).map_or(JsValue::NULL, JsValue::from)
 }
 
 /// Test hook: panics inside Rust, as a bug would (the call traps with a
