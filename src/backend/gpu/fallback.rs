@@ -42,7 +42,7 @@ pub struct FitRunner {
 
 /// A failure of the GPU itself (as opposed to the data or the maths).
 pub(crate) fn is_gpu_failure(e: &Error, ctx: &GpuContext) -> bool {
-    ctx.is_lost() || matches!(e, Error::Config(m) if m.starts_with("GPU:"))
+    ctx.is_lost() || matches!(e, Error::GpuLost(_))
 }
 
 impl FitRunner {
@@ -93,7 +93,7 @@ impl FitRunner {
     pub async fn step(&mut self, model: &RefCell<Sequential>) -> Result<RunnerStep> {
         let gpu = match &mut self.session {
             Session::Cpu(s) => {
-                let mut m = model.try_borrow_mut().map_err(|_| Error::Config("the model is busy (another call is using it)".into()))?;
+                let mut m = model.try_borrow_mut().map_err(|_| Error::busy("another call is using it"))?;
                 return Ok(RunnerStep { event: s.step(&mut m)?, fell_back: None });
             }
             Session::Gpu(g) => g,
@@ -114,11 +114,11 @@ impl FitRunner {
             at.batch
         );
         let history = gpu.history().clone();
-        let cpu = FitSession::resume_at(&*model.try_borrow().map_err(|_| Error::Config("the model is busy".into()))?, &self.x, &self.y, self.opts.clone(), at, history)?;
+        let cpu = FitSession::resume_at(&*model.try_borrow().map_err(|_| Error::busy("another call is using it"))?, &self.x, &self.y, self.opts.clone(), at, history)?;
         self.session = Session::Cpu(cpu);
         self.fallback = Some(msg.clone());
         let Session::Cpu(s) = &mut self.session else { unreachable!() };
-        let mut m = model.try_borrow_mut().map_err(|_| Error::Config("the model is busy".into()))?;
+        let mut m = model.try_borrow_mut().map_err(|_| Error::busy("another call is using it"))?;
         Ok(RunnerStep { event: s.step(&mut m)?, fell_back: Some(msg) })
     }
 
