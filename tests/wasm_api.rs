@@ -1,6 +1,6 @@
-//! The wasm API (src/web.rs) in a real browser, through the same handles JS gets:
+//! The wasm API (src/web/) in a real browser, through the same handles JS gets:
 //! load model A from bytes, clone it, share its layers, train a couple of steps, and
-//! see errors come back as `JsError`s with the engine's message.
+//! see errors come back as `EngineError`s with the engine's message.
 //! Run by scripts/test.sh with wasm-bindgen-test-runner in headless Chromium.
 #![cfg(target_arch = "wasm32")]
 

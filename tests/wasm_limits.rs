@@ -317,3 +317,25 @@ async fn a_thousand_bad_calls_then_training_on_the_same_instance() {
     assert_eq!(data(&p).len(), 64);
     let _: Option<Promise> = None;
 }
+
+#[wasm_bindgen_test]
+fn a_divergence_names_its_epoch_and_batch() {
+    // SGD at 1e30 overflows the weights at the first update; a later batch's loss is
+    // not finite and that step fails before applying anything.
+    let a = model_a();
+    ok(a.compile(&obj(&[("loss", "sparseCategoricalCrossentropy".into()), ("learningRate", 1e30.into())])));
+    let mut run = ok(a.fit(&images(16), &labels(16, 8), &obj(&[("batchSize", 4.into()), ("shuffle", false.into())])));
+    let e = loop {
+        match step(&mut run) {
+            Ok(ev) => assert_ne!(get(&ev, "type").as_string().unwrap(), "done", "the run should diverge"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(get(&e, "code").as_string().unwrap(), "DIVERGED", "{:?}", get(&e, "message"));
+    let p = get(&e, "params");
+    let (epoch, batch) = (get(&p, "epoch").as_f64().unwrap(), get(&p, "batch").as_f64().unwrap());
+    assert_eq!(epoch, 1.0);
+    assert!(batch >= 1.0, "{batch}");
+    let message = get(&e, "message").as_string().unwrap();
+    assert!(message.contains(&format!("epoch {epoch}, batch {batch}")), "params agree with the message: {message}");
+}
