@@ -137,10 +137,10 @@ fn errors_surface_as_js_errors() {
     Reflect::set(&x, &"data".into(), &Float32Array::new_with_length(2 * 10 * 10)).unwrap();
     let shape: Array = [2, 10, 10, 1].iter().map(|&d| JsValue::from(d)).collect();
     Reflect::set(&x, &"shape".into(), &shape).unwrap();
-    let m = message(a.predict(&x, &JsValue::UNDEFINED).err().expect("wrong image size fails"));
+    let m = message(a.predict(&x, &JsValue::UNDEFINED).expect_err("wrong image size fails"));
     assert!(m.contains("28"), "{m}");
-    let m = message(a.set_weights(&Array::new().into()).err().expect("no weights fails"));
+    let m = message(a.set_weights(&Array::new().into()).expect_err("no weights fails"));
     assert!(m.contains("weight arrays"), "{m}");
-    let m = message(a.predict(&JsValue::from(3), &JsValue::UNDEFINED).err().expect("not a tensor"));
+    let m = message(a.predict(&JsValue::from(3), &JsValue::UNDEFINED).expect_err("not a tensor"));
     assert!(m.contains("Float32Array"), "{m}");
 }

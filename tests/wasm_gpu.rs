@@ -175,7 +175,7 @@ async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
             // Epoch 2, after its first batch.
             assert!(simulate_device_loss().map_err(JsValue::from).unwrap());
         }
-        let p = run.step().map_err(JsValue::from).unwrap();
+        let p = run.step().unwrap();
         let p: Promise = p.dyn_into().expect("a GPU run's step() returns a Promise");
         let ev = JsFuture::from(p).await.unwrap();
         if let Some(f) = get(&ev, "fallback").as_string() {
@@ -263,11 +263,11 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
     let fit_opts = js_opts(&[("epochs", 2.into()), ("batchSize", 4.into()), ("seed", 1.into()), ("backend", "webgpu".into())]);
     let mut run = model.fit(&jx, &jy, &fit_opts).map_err(JsValue::from).unwrap();
     for _ in 0..4 {
-        settle(run.step().map_err(JsValue::from).unwrap().dyn_into().unwrap()).await;
+        settle(run.step().unwrap().dyn_into().unwrap()).await;
     }
     let at_checkpoint = js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into());
     assert!(max_change(&at_checkpoint, &cpu_p) > 1e-4, "epoch 1 did not change the predictions");
-    let ev = settle(run.step().map_err(JsValue::from).unwrap().dyn_into().unwrap()).await;
+    let ev = settle(run.step().unwrap().dyn_into().unwrap()).await;
     assert_eq!(get(&ev, "type").as_string().unwrap(), "batch");
     let p = settle(model.predict_async(&jx, &on_gpu)).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "webgpu");

@@ -21,7 +21,11 @@ pub fn load_image_set(bytes: &JsValue) -> Result<Object> {
     let bytes = bytes_from_js(bytes, what, MAX_INPUT_BYTES / 4)?;
     let set_ = ImageSet::from_bytes(&bytes).map_err(|e| Error::Data(format!("{what}: {e}")))?;
     drop(bytes);
-    limits::check(|| format!("{what}: bytes of the float images"), limits::f32_bytes(&[set_.len(), set_.height, set_.width, set_.channels]), MAX_INPUT_BYTES)?;
+    limits::check(
+        || format!("{what}: bytes of the float images"),
+        limits::f32_bytes(&[set_.len(), set_.height, set_.width, set_.channels]),
+        MAX_INPUT_BYTES,
+    )?;
     let (x, y) = crate::lecture::to_tensors(&set_);
     let o = Object::new();
     set(&o, "x", tensor_to_js(&x));

@@ -89,9 +89,16 @@ fn event_to_js(ev: &Event, backend: &str, fallback: Option<&str>) -> Object {
 
 /// One runner step, whichever backend; the runner and the model are borrowed only
 /// inside (never by JS), so a second `step()` before the first settles is refused.
-async fn runner_step(runner: Rc<RefCell<FitRunner>>, model: SharedModel, number: u64, next: Rc<Cell<(usize, usize)>>) -> Result<Object, JsValue> {
+async fn runner_step(
+    runner: Rc<RefCell<FitRunner>>,
+    model: SharedModel,
+    number: u64,
+    next: Rc<Cell<(usize, usize)>>,
+) -> Result<Object, JsValue> {
     enter()?;
-    let mut r = runner.try_borrow_mut().map_err(|_| Error::busy("the previous step() of this fit has not finished; await it first"))?;
+    let mut r = runner.try_borrow_mut().map_err(|_| {
+        Error::busy("the previous step() of this fit has not finished; await it first")
+    })?;
     let newest = with_state(&model, |s| s.newest_fit);
     if newest != number && !r.is_done() {
         return Err(Error::FitInterleaved(format!(
@@ -103,7 +110,13 @@ async fn runner_step(runner: Rc<RefCell<FitRunner>>, model: SharedModel, number:
         Ok(s) => s,
         Err(e @ Error::Diverged(_)) => {
             let (epoch, batch) = next.get();
-            return Err(engine_error(&e, &[("epoch", Param::Num(epoch as f64 + 1.0)), ("batch", Param::Num(batch as f64 + 1.0))]));
+            return Err(engine_error(
+                &e,
+                &[
+                    ("epoch", Param::Num(epoch as f64 + 1.0)),
+                    ("batch", Param::Num(batch as f64 + 1.0)),
+                ],
+            ));
         }
         Err(e) => return Err(e.into()),
     };
@@ -119,7 +132,9 @@ async fn runner_step(runner: Rc<RefCell<FitRunner>>, model: SharedModel, number:
 impl FitRun {
     fn runner(&self) -> Result<std::cell::Ref<'_, FitRunner>> {
         enter()?;
-        self.runner.try_borrow().map_err(|_| Error::busy("a step() of this fit is running; await it first"))
+        self.runner
+            .try_borrow()
+            .map_err(|_| Error::busy("a step() of this fit is running; await it first"))
     }
 }
 
@@ -127,16 +142,27 @@ impl FitRun {
 impl FitRun {
     /// The next step: an object (CPU runs) or a Promise of one (runs started on the GPU).
     pub fn step(&mut self) -> Result<JsValue, JsValue> {
-        let fut = runner_step(self.runner.clone(), self.model.clone(), self.number, self.next.clone());
+        let fut = runner_step(
+            self.runner.clone(),
+            self.model.clone(),
+            self.number,
+            self.next.clone(),
+        );
         if self.promises {
-            return Ok(wasm_bindgen_futures::future_to_promise(async move { fut.await.map(JsValue::from) }).into());
+            return Ok(wasm_bindgen_futures::future_to_promise(async move {
+                fut.await.map(JsValue::from)
+            })
+            .into());
         }
         // A CPU step never awaits: drive the future to its (immediate) end here.
         let waker = std::task::Waker::noop();
         let mut cx = std::task::Context::from_waker(waker);
         match std::pin::pin!(fut).poll(&mut cx) {
             std::task::Poll::Ready(r) => r.map(JsValue::from),
-            std::task::Poll::Pending => Err(Error::Config("internal error: a CPU step did not finish at once".into()).into()),
+            std::task::Poll::Pending => Err(Error::Config(
+                "internal error: a CPU step did not finish at once".into(),
+            )
+            .into()),
         }
     }
 
@@ -165,7 +191,12 @@ impl FitRun {
     /// Where the run trains now: `'webgpu'` or `'cpu'` (after a fallback, `'cpu'`).
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> Result<String> {
-        Ok(if self.runner()?.on_gpu() { "webgpu" } else { "cpu" }.into())
+        Ok(if self.runner()?.on_gpu() {
+            "webgpu"
+        } else {
+            "cpu"
+        }
+        .into())
     }
 
     /// Why the run left the GPU (`undefined` if it did not).
@@ -181,7 +212,9 @@ impl FitRun {
         let (runner, model) = (self.runner.clone(), self.model.clone());
         wasm_bindgen_futures::future_to_promise(async move {
             enter()?;
-            let mut r = runner.try_borrow_mut().map_err(|_| Error::busy("a step() of this fit is running; await it first"))?;
+            let mut r = runner
+                .try_borrow_mut()
+                .map_err(|_| Error::busy("a step() of this fit is running; await it first"))?;
             r.sync(&model).await?;
             Ok(JsValue::UNDEFINED)
         })

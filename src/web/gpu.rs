@@ -89,7 +89,11 @@ fn adapter_to_js(ctx: &GpuContext) -> Object {
     let o = Object::new();
     set(&o, "ok", true);
     set(&o, "name", info.name.as_str());
-    set(&o, "isFallbackAdapter", info.device_type == wgpu::DeviceType::Cpu);
+    set(
+        &o,
+        "isFallbackAdapter",
+        info.device_type == wgpu::DeviceType::Cpu,
+    );
     set(&o, "deviceType", format!("{:?}", info.device_type));
     set(&o, "backend", format!("{:?}", info.backend));
     o
@@ -97,7 +101,10 @@ fn adapter_to_js(ctx: &GpuContext) -> Object {
 
 fn has_webgpu() -> bool {
     let nav = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
-    nav.is_object() && Reflect::get(&nav, &"gpu".into()).map(|g| !g.is_undefined() && !g.is_null()).unwrap_or(false)
+    nav.is_object()
+        && Reflect::get(&nav, &"gpu".into())
+            .map(|g| !g.is_undefined() && !g.is_null())
+            .unwrap_or(false)
 }
 
 /// Which backends this environment has: `{cpu: true, webgpu: bool, gpuReady: bool,
@@ -140,7 +147,11 @@ pub fn backend_for(choice: &str) -> Result<Object> {
     }
     if let Some(c) = ctx.filter(|_| choice != Choice::Cpu) {
         set(&o, "adapter", c.adapter_info.name.as_str());
-        set(&o, "isFallbackAdapter", c.adapter_info.device_type == wgpu::DeviceType::Cpu);
+        set(
+            &o,
+            "isFallbackAdapter",
+            c.adapter_info.device_type == wgpu::DeviceType::Cpu,
+        );
     }
     Ok(o)
 }
@@ -155,7 +166,11 @@ pub async fn init_gpu() -> Result<Object> {
     if let Some(ctx) = live_gpu() {
         return Ok(adapter_to_js(&ctx));
     }
-    let result = if has_webgpu() { GpuContext::new().await.map_err(|e| e.to_string()) } else { Err("this browser does not expose WebGPU (navigator.gpu)".to_string()) };
+    let result = if has_webgpu() {
+        GpuContext::new().await.map_err(|e| e.to_string())
+    } else {
+        Err("this browser does not expose WebGPU (navigator.gpu)".to_string())
+    };
     Ok(GPU_STATE.with(|g| {
         let mut g = g.borrow_mut();
         match result {
@@ -219,16 +234,24 @@ impl JsModel {
                 let info = init_gpu().await?;
                 if choice == Choice::WebGpu && !get(&info, "ok").as_bool().unwrap_or(false) {
                     let reason = get(&info, "reason").as_string().unwrap_or_default();
-                    return Err(Error::GpuUnavailable(format!("toBackend('webgpu'): {reason}")).into());
+                    return Err(
+                        Error::GpuUnavailable(format!("toBackend('webgpu'): {reason}")).into(),
+                    );
                 }
             }
             // Bring the latest GPU state back into the model.
             if let Some(run) = with_state(&model, |m| m.gpu_run.upgrade()) {
-                let mut r = run.try_borrow_mut().map_err(|_| Error::busy("toBackend: a fit step is running; await it first"))?;
+                let mut r = run
+                    .try_borrow_mut()
+                    .map_err(|_| Error::busy("toBackend: a fit step is running; await it first"))?;
                 r.sync(&model).await?;
             }
             with_state(&model, |m| m.backend = choice);
-            let now = if resolve(choice)?.is_some() { "webgpu" } else { "cpu" };
+            let now = if resolve(choice)?.is_some() {
+                "webgpu"
+            } else {
+                "cpu"
+            };
             Ok(JsValue::from_str(now))
         })
     }
@@ -238,7 +261,12 @@ impl JsModel {
     #[wasm_bindgen(js_name = predictAsync)]
     pub fn predict_async(&self, x: &JsValue, opts: &JsValue) -> js_sys::Promise {
         let model = self.inner.clone();
-        let args = enter().and_then(|_| Ok((inference_options(opts, "predictAsync", true)?, tensor_from_js(x, "predictAsync: x")?)));
+        let args = enter().and_then(|_| {
+            Ok((
+                inference_options(opts, "predictAsync", true)?,
+                tensor_from_js(x, "predictAsync: x")?,
+            ))
+        });
         wasm_bindgen_futures::future_to_promise(async move {
             let ((batch, choice), x) = args?;
             let choice = choice.unwrap_or_else(|| model_backend(&model));
@@ -255,7 +283,13 @@ impl JsModel {
     #[wasm_bindgen(js_name = evaluateAsync)]
     pub fn evaluate_async(&self, x: &JsValue, y: &JsValue, opts: &JsValue) -> js_sys::Promise {
         let model = self.inner.clone();
-        let args = enter().and_then(|_| Ok((inference_options(opts, "evaluateAsync", true)?, tensor_from_js(x, "evaluateAsync: x")?, tensor_from_js(y, "evaluateAsync: y")?)));
+        let args = enter().and_then(|_| {
+            Ok((
+                inference_options(opts, "evaluateAsync", true)?,
+                tensor_from_js(x, "evaluateAsync: x")?,
+                tensor_from_js(y, "evaluateAsync: y")?,
+            ))
+        });
         wasm_bindgen_futures::future_to_promise(async move {
             let ((batch, choice), x, y) = args?;
             let choice = choice.unwrap_or_else(|| model_backend(&model));
@@ -276,12 +310,18 @@ impl JsModel {
 /// CPU. Where `'webgpu'` was asked for and the GPU is gone (lost, or `initGpu()` found
 /// none), the CPU computes and the returned note says why; `'webgpu'` before any
 /// `initGpu()` is `GPU_UNAVAILABLE`, as for `fit`.
-async fn prepare_inference(model: &SharedModel, choice: Choice, what: &str) -> Result<(Option<Rc<GpuContext>>, Option<String>)> {
+async fn prepare_inference(
+    model: &SharedModel,
+    choice: Choice,
+    what: &str,
+) -> Result<(Option<Rc<GpuContext>>, Option<String>)> {
     let mut note = None;
     if let Some(run) = with_state(model, |m| m.gpu_run.upgrade()) {
         let ctx = live_gpu();
         // Borrowed across the read-back on purpose: a `step()` meanwhile is refused.
-        let mut r = run.try_borrow_mut().map_err(|_| Error::busy(format!("{what}: a fit step is running; await it first")))?;
+        let mut r = run
+            .try_borrow_mut()
+            .map_err(|_| Error::busy(format!("{what}: a fit step is running; await it first")))?;
         match r.sync(model).await {
             Ok(()) => {}
             Err(e) if ctx.as_ref().is_some_and(|c| is_gpu_failure(&e, c)) => {

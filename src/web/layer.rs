@@ -34,7 +34,12 @@ pub struct JsLayer {
 
 impl JsLayer {
     pub(crate) fn new(inner: LayerRef) -> JsLayer {
-        LIVE_LAYERS.with(|m| m.borrow_mut().entry(inner.id()).or_insert_with(|| (inner.clone(), 0)).1 += 1);
+        LIVE_LAYERS.with(|m| {
+            m.borrow_mut()
+                .entry(inner.id())
+                .or_insert_with(|| (inner.clone(), 0))
+                .1 += 1
+        });
         JsLayer { inner }
     }
 }
@@ -65,7 +70,13 @@ pub(crate) fn layers_from_handles(items: &Array) -> Result<Vec<LayerRef>> {
         if freed {
             return Err(Error::Freed(format!("sequential: layer handle {i}")));
         }
-        let id = get(&item, "id").as_f64().ok_or_else(|| Error::bad_option(format!("sequential: layers[{i}]"), "a Layer handle (take it from model.layers)", describe(&item)))?;
+        let id = get(&item, "id").as_f64().ok_or_else(|| {
+            Error::bad_option(
+                format!("sequential: layers[{i}]"),
+                "a Layer handle (take it from model.layers)",
+                describe(&item),
+            )
+        })?;
         let found = LIVE_LAYERS.with(|m| m.borrow().get(&(id as u64)).map(|e| e.0.clone()));
         refs.push(found.ok_or_else(|| Error::Freed(format!("sequential: layer handle {i}")))?);
     }
@@ -76,13 +87,22 @@ pub(crate) fn layers_from_handles(items: &Array) -> Result<Vec<LayerRef>> {
 /// (camelCase or snake_case keys), through the same config parser as model files.
 pub(crate) fn layer_spec_from_js(config: &JsValue) -> Result<LayerSpec> {
     let expected = "a layer config object like {className: 'Dense', units: 1}";
-    let v: Value = serde_wasm_bindgen::from_value(config.clone()).map_err(|_| Error::bad_option("add: config", expected, describe(config)))?;
-    let Value::Object(obj) = v else { return Err(Error::bad_option("add: config", expected, describe(config))) };
+    let v: Value = serde_wasm_bindgen::from_value(config.clone())
+        .map_err(|_| Error::bad_option("add: config", expected, describe(config)))?;
+    let Value::Object(obj) = v else {
+        return Err(Error::bad_option("add: config", expected, describe(config)));
+    };
     let class = obj
         .get("className")
         .or_else(|| obj.get("class_name"))
         .and_then(Value::as_str)
-        .ok_or_else(|| Error::bad_option("add: className", "a layer class name, e.g. 'Dense'", "undefined"))?
+        .ok_or_else(|| {
+            Error::bad_option(
+                "add: className",
+                "a layer class name, e.g. 'Dense'",
+                "undefined",
+            )
+        })?
         .to_string();
     let mut config = Map::new();
     for (k, v) in obj {
@@ -92,7 +112,10 @@ pub(crate) fn layer_spec_from_js(config: &JsValue) -> Result<LayerSpec> {
         config.insert(snake_case(&k), v);
     }
     let keras = serde_json::json!({"class_name": class, "config": config});
-    parse_layer(&keras).map_err(|e| e.context("add"))?.map(|l| l.spec).ok_or_else(|| Error::Config("add: an InputLayer cannot be added".into()))
+    parse_layer(&keras)
+        .map_err(|e| e.context("add"))?
+        .map(|l| l.spec)
+        .ok_or_else(|| Error::Config("add: an InputLayer cannot be added".into()))
 }
 
 fn snake_case(s: &str) -> String {
@@ -139,7 +162,9 @@ impl JsLayer {
     #[wasm_bindgen(setter)]
     pub fn set_trainable(&self, value: JsValue) -> Result<()> {
         enter()?;
-        let value = value.as_bool().ok_or_else(|| Error::bad_option("layer.trainable", "true or false", describe(&value)))?;
+        let value = value.as_bool().ok_or_else(|| {
+            Error::bad_option("layer.trainable", "true or false", describe(&value))
+        })?;
         self.inner.set_trainable(value);
         Ok(())
     }
@@ -161,6 +186,13 @@ impl JsLayer {
     #[wasm_bindgen(js_name = getWeights)]
     pub fn get_weights(&self) -> Result<Array> {
         enter()?;
-        Ok(self.inner.borrow().layer.params().iter().map(|p| JsValue::from(tensor_to_js(&p.value))).collect())
+        Ok(self
+            .inner
+            .borrow()
+            .layer
+            .params()
+            .iter()
+            .map(|p| JsValue::from(tensor_to_js(&p.value)))
+            .collect())
     }
 }

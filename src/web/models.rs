@@ -35,10 +35,18 @@ pub(crate) fn with_state<T>(model: &SharedModel, f: impl FnOnce(&mut ModelState)
     MODELS.with(|all| {
         let mut all = all.borrow_mut();
         all.retain(|m| m.model.strong_count() > 0);
-        let i = match all.iter().position(|m| std::ptr::eq(m.model.as_ptr(), Rc::as_ptr(model))) {
+        let i = match all
+            .iter()
+            .position(|m| std::ptr::eq(m.model.as_ptr(), Rc::as_ptr(model)))
+        {
             Some(i) => i,
             None => {
-                all.push(ModelState { model: Rc::downgrade(model), backend: Choice::Cpu, gpu_run: Weak::new(), newest_fit: 0 });
+                all.push(ModelState {
+                    model: Rc::downgrade(model),
+                    backend: Choice::Cpu,
+                    gpu_run: Weak::new(),
+                    newest_fit: 0,
+                });
                 all.len() - 1
             }
         };

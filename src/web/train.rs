@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{set, tensor_from_js, tensor_to_js};
 use super::fit::FitRun;
-use super::gpu::{resolve, model_backend};
+use super::gpu::{model_backend, resolve};
 use super::model::JsModel;
 use super::models::{start_fit, with_state};
 use super::options::{fit_options, inference_options};
@@ -34,10 +34,26 @@ impl JsModel {
         let args = fit_options(opts)?;
         {
             let m = self.read()?;
-            let n_valid = args.validation.as_ref().map_or(0, |(vx, _)| vx.shape().first().copied().unwrap_or(0));
-            crate::limits::check_fit_batch(&m, x.shape().first().copied().unwrap_or(0), n_valid, args.batch_size).map_err(|e| e.context("fit"))?;
+            let n_valid = args
+                .validation
+                .as_ref()
+                .map_or(0, |(vx, _)| vx.shape().first().copied().unwrap_or(0));
+            crate::limits::check_fit_batch(
+                &m,
+                x.shape().first().copied().unwrap_or(0),
+                n_valid,
+                args.batch_size,
+            )
+            .map_err(|e| e.context("fit"))?;
         }
-        let fo = FitOptions { epochs: args.epochs, batch_size: args.batch_size, shuffle: args.shuffle, seed: args.seed, validation: args.validation, ..FitOptions::default() };
+        let fo = FitOptions {
+            epochs: args.epochs,
+            batch_size: args.batch_size,
+            shuffle: args.shuffle,
+            seed: args.seed,
+            validation: args.validation,
+            ..FitOptions::default()
+        };
         let epochs = fo.epochs;
         let choice = args.backend.unwrap_or_else(|| model_backend(&self.inner));
         let runner = match resolve(choice)? {
@@ -50,7 +66,14 @@ impl JsModel {
             with_state(&self.inner, |s| s.gpu_run = Rc::downgrade(&runner));
         }
         let number = start_fit(&self.inner);
-        Ok(FitRun { model: self.inner.clone(), runner, epochs, promises: on_gpu, number, next: Rc::new(Cell::new((0, 0))) })
+        Ok(FitRun {
+            model: self.inner.clone(),
+            runner,
+            epochs,
+            promises: on_gpu,
+            number,
+            next: Rc::new(Cell::new((0, 0))),
+        })
     }
 
     /// `model.evaluate(x, y, batchSize?)` -> `{loss, accuracy}` on the CPU. `batchSize`
