@@ -231,7 +231,7 @@ impl From<KerasFileError> for crate::Error {
         match e {
             KerasFileError::Limit { what, value, limit } => crate::Error::limit(what, value as f64, limit as f64),
             KerasFileError::OutOfMemory { what, bytes } => crate::Error::OutOfMemory { what, bytes: bytes as f64 },
-            KerasFileError::Unsupported(d) => crate::Error::unsupported(d, "Sequential models and simple chains of the layers in model::keras_json"),
+            KerasFileError::Unsupported(d) => crate::Error::unsupported(d, "flat Sequential models and simple chains of layers"),
             KerasFileError::UnsupportedDtype { name, dtype } => crate::Error::unsupported(format!("weight '{name}' stored as {dtype}"), "float16, float32, float64"),
             other => crate::Error::Format(other.to_string()),
         }
