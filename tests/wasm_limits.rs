@@ -348,7 +348,7 @@ async fn options_are_typed_the_same_for_sync_and_async_calls() {
 }
 
 #[wasm_bindgen_test]
-fn freed_handles_empty_models_and_interleaved_fits_are_errors() {
+async fn freed_handles_empty_models_and_interleaved_fits_are_errors() {
     let a = model_a();
     // A Layer handle freed in JS, then passed to sequential().
     let handle = JsValue::from(ok(a.layers()).remove(0));
@@ -365,6 +365,10 @@ fn freed_handles_empty_models_and_interleaved_fits_are_errors() {
     }
     assert_eq!(code(m.predict(&images(1), &JsValue::UNDEFINED)), "CONFIG");
     assert_eq!(code(m.pop()), "CONFIG");
+    let rejected = JsFuture::from(m.predict_async(&images(1), &JsValue::UNDEFINED))
+        .await
+        .expect_err("rejects");
+    assert_eq!(get(&rejected, "code").as_string().unwrap(), "CONFIG");
     // Two fits on one model: the older one is refused once the newer has started.
     ok(a.compile(&obj(&[("loss", "sparseCategoricalCrossentropy".into())])));
     let (x, y) = (images(8), labels(8, 8));

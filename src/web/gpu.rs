@@ -12,7 +12,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::convert::{get, set, tensor_from_js, tensor_to_js};
-use super::model::JsModel;
+use super::model::{read, JsModel};
 use super::models::{with_state, SharedModel};
 use super::options::inference_options;
 use super::panic::enter;
@@ -20,6 +20,7 @@ use crate::backend::gpu::fallback::is_gpu_failure;
 use crate::backend::gpu::{inference, Computed, GpuContext};
 use crate::device::{self, Choice, Gpu};
 use crate::error::{Error, Result};
+use crate::limits;
 
 #[derive(Default)]
 struct GpuState {
@@ -269,6 +270,12 @@ impl JsModel {
         });
         wasm_bindgen_futures::future_to_promise(async move {
             let ((batch, choice), x) = args?;
+            // As the CPU's predict: no model without layers, chunks within the limits.
+            let batch = limits::inference_batch(
+                &*read(&model)?,
+                x.shape().first().copied().unwrap_or(0),
+                batch,
+            )?;
             let choice = choice.unwrap_or_else(|| model_backend(&model));
             let (ctx, note) = prepare_inference(&model, choice, "predictAsync").await?;
             let c = inference::predict(ctx, &model, &x, batch).await?;
@@ -292,6 +299,11 @@ impl JsModel {
         });
         wasm_bindgen_futures::future_to_promise(async move {
             let ((batch, choice), x, y) = args?;
+            let batch = limits::inference_batch(
+                &*read(&model)?,
+                x.shape().first().copied().unwrap_or(0),
+                batch,
+            )?;
             let choice = choice.unwrap_or_else(|| model_backend(&model));
             let (ctx, note) = prepare_inference(&model, choice, "evaluateAsync").await?;
             let c = inference::evaluate(ctx, &model, &x, &y, batch).await?;
