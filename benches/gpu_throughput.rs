@@ -12,8 +12,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use transfer_playground::backend::cpu::Window;
-use transfer_playground::backend::gpu::{kernels, kernels::Op, GpuContext, GpuFitSession, GpuModel};
+use transfer_playground::gpu::{kernels, GpuContext, GpuFitSession, GpuModel, Op};
+use transfer_playground::kernels::Window;
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
 use transfer_playground::lecture::{model_a_specs, MODEL_A_INPUT};

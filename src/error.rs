@@ -33,20 +33,12 @@ pub enum Error {
     Unsupported { what: String, supported: String },
     /// A size from the input is over one of the documented limits (`crate::limits`), or
     /// does not fit in this platform's address space at all. Code `LIMIT`.
-    Limit {
-        what: String,
-        value: f64,
-        limit: f64,
-    },
+    Limit { what: String, value: f64, limit: f64 },
     /// Memory for an input-sized buffer could not be had even though it is within the
     /// limits (the page's memory is nearly used up). Code `OUT_OF_MEMORY`.
     OutOfMemory { what: String, bytes: f64 },
     /// An option passed from JS has the wrong type or is out of range. Code `BAD_OPTION`.
-    BadOption {
-        option: String,
-        expected: String,
-        found: String,
-    },
+    BadOption { option: String, expected: String, found: String },
     /// The GPU failed during a call or its device was lost. Code `GPU_LOST`.
     GpuLost(String),
     /// There is no GPU to run on (no WebGPU, no adapter, `initGpu()` not called). Code
@@ -81,32 +73,17 @@ impl Error {
 
     /// A size over a limit.
     pub fn limit(what: impl Into<String>, value: f64, limit: f64) -> Error {
-        Error::Limit {
-            what: what.into(),
-            value,
-            limit,
-        }
+        Error::Limit { what: what.into(), value, limit }
     }
 
     /// A JS option of the wrong type or range.
-    pub fn bad_option(
-        option: impl Into<String>,
-        expected: impl Into<String>,
-        found: impl Into<String>,
-    ) -> Error {
-        Error::BadOption {
-            option: option.into(),
-            expected: expected.into(),
-            found: found.into(),
-        }
+    pub fn bad_option(option: impl Into<String>, expected: impl Into<String>, found: impl Into<String>) -> Error {
+        Error::BadOption { option: option.into(), expected: expected.into(), found: found.into() }
     }
 
     /// Something the engine does not implement, and what it does.
     pub fn unsupported(what: impl Into<String>, supported: impl Into<String>) -> Error {
-        Error::Unsupported {
-            what: what.into(),
-            supported: supported.into(),
-        }
+        Error::Unsupported { what: what.into(), supported: supported.into() }
     }
 
     /// The stable code the page translates (see the module docs).
@@ -146,23 +123,15 @@ impl Error {
             Error::Unsupported { what, supported } => {
                 vec![("what", s(what)), ("supported", s(supported))]
             }
-            Error::Limit { what, value, limit } => vec![
-                ("what", s(what)),
-                ("value", Param::Num(*value)),
-                ("limit", Param::Num(*limit)),
-            ],
+            Error::Limit { what, value, limit } => {
+                vec![("what", s(what)), ("value", Param::Num(*value)), ("limit", Param::Num(*limit))]
+            }
             Error::OutOfMemory { what, bytes } => {
                 vec![("what", s(what)), ("bytes", Param::Num(*bytes))]
             }
-            Error::BadOption {
-                option,
-                expected,
-                found,
-            } => vec![
-                ("option", s(option)),
-                ("expected", s(expected)),
-                ("found", s(found)),
-            ],
+            Error::BadOption { option, expected, found } => {
+                vec![("option", s(option)), ("expected", s(expected)), ("found", s(found))]
+            }
             Error::GpuLost(m) => vec![("message", s(m))],
             Error::GpuUnavailable(r) => vec![("reason", s(r))],
             Error::Busy(w) | Error::Freed(w) => vec![("what", s(w))],
@@ -183,28 +152,10 @@ impl Error {
             Error::NotCompiled(m) => Error::NotCompiled(p(m)),
             Error::Diverged(m) => Error::Diverged(p(m)),
             Error::Format(m) => Error::Format(p(m)),
-            Error::Unsupported { what, supported } => Error::Unsupported {
-                what: p(what),
-                supported,
-            },
-            Error::Limit { what, value, limit } => Error::Limit {
-                what: p(what),
-                value,
-                limit,
-            },
-            Error::OutOfMemory { what, bytes } => Error::OutOfMemory {
-                what: p(what),
-                bytes,
-            },
-            Error::BadOption {
-                option,
-                expected,
-                found,
-            } => Error::BadOption {
-                option: p(option),
-                expected,
-                found,
-            },
+            Error::Unsupported { what, supported } => Error::Unsupported { what: p(what), supported },
+            Error::Limit { what, value, limit } => Error::Limit { what: p(what), value, limit },
+            Error::OutOfMemory { what, bytes } => Error::OutOfMemory { what: p(what), bytes },
+            Error::BadOption { option, expected, found } => Error::BadOption { option: p(option), expected, found },
             Error::GpuLost(m) => Error::GpuLost(p(m)),
             Error::GpuUnavailable(m) => Error::GpuUnavailable(p(m)),
             Error::FitInterleaved(m) => Error::FitInterleaved(p(m)),
@@ -256,23 +207,15 @@ impl fmt::Display for Error {
             Error::OutOfMemory { what, bytes } => {
                 write!(f, "out of memory: {what} needs {} bytes that could not be allocated; free some models or use less data", fmt_count(*bytes))
             }
-            Error::BadOption {
-                option,
-                expected,
-                found,
-            } => write!(f, "bad option: {option} must be {expected}, found {found}"),
+            Error::BadOption { option, expected, found } => {
+                write!(f, "bad option: {option} must be {expected}, found {found}")
+            }
             Error::GpuLost(m) => write!(f, "GPU failure: {m}"),
             Error::GpuUnavailable(r) => write!(f, "no GPU: {r}"),
             Error::Busy(w) => write!(f, "the model is busy ({w})"),
-            Error::Freed(w) => write!(
-                f,
-                "{w} was freed (free() was called on it); it cannot be used any more"
-            ),
+            Error::Freed(w) => write!(f, "{w} was freed (free() was called on it); it cannot be used any more"),
             Error::FitInterleaved(d) => write!(f, "interleaved fits: {d}"),
-            Error::Panicked(m) => write!(
-                f,
-                "the engine crashed earlier and must be restarted (panic: {m})"
-            ),
+            Error::Panicked(m) => write!(f, "the engine crashed earlier and must be restarted (panic: {m})"),
         }
     }
 }
@@ -301,32 +244,19 @@ mod tests {
 
     #[test]
     fn codes_params_and_messages() {
-        let e = Error::limit(
-            "parameters of layer 0 'dense' (Dense)",
-            470_400_000.0,
-            33_554_432.0,
-        );
+        let e = Error::limit("parameters of layer 0 'dense' (Dense)", 470_400_000.0, 33_554_432.0);
         assert_eq!(e.code(), "LIMIT");
         assert_eq!(e.params()[1], ("value", Param::Num(470_400_000.0)));
-        assert_eq!(e.to_string(), "limit exceeded: parameters of layer 0 'dense' (Dense) is 470,400,000, more than the limit of 33,554,432");
-        let e = Error::Shape("x".into()).context("layer 2");
-        assert_eq!(
-            (e.code(), e.to_string()),
-            ("SHAPE", "shape error: layer 2: x".to_string())
-        );
-        assert_eq!(
-            e.params(),
-            vec![("detail", Param::Str("layer 2: x".into()))]
-        );
-        assert_eq!(
-            Error::busy("a fit step is running").to_string(),
-            "the model is busy (a fit step is running)"
-        );
-        let e = Error::bad_option("fit: epochs", "a whole number", "the string \"5\"");
         assert_eq!(
             e.to_string(),
-            "bad option: fit: epochs must be a whole number, found the string \"5\""
+            "limit exceeded: parameters of layer 0 'dense' (Dense) is 470,400,000, more than the limit of 33,554,432"
         );
+        let e = Error::Shape("x".into()).context("layer 2");
+        assert_eq!((e.code(), e.to_string()), ("SHAPE", "shape error: layer 2: x".to_string()));
+        assert_eq!(e.params(), vec![("detail", Param::Str("layer 2: x".into()))]);
+        assert_eq!(Error::busy("a fit step is running").to_string(), "the model is busy (a fit step is running)");
+        let e = Error::bad_option("fit: epochs", "a whole number", "the string \"5\"");
+        assert_eq!(e.to_string(), "bad option: fit: epochs must be a whole number, found the string \"5\"");
         assert_eq!(fmt_count(-1234.0), "-1,234");
         assert_eq!(fmt_count(4294967296.0), "4,294,967,296");
         assert_eq!(fmt_count(1e30), "1e30");

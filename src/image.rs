@@ -68,9 +68,7 @@ impl Pixels for FloatImage<'_> {
     }
     fn add(&self, y: usize, x: usize, k: f32, acc: &mut [f32]) {
         let at = (y * self.w + x) * self.c;
-        acc.iter_mut()
-            .zip(&self.data[at..at + self.c])
-            .for_each(|(a, v)| *a += k * v);
+        acc.iter_mut().zip(&self.data[at..at + self.c]).for_each(|(a, v)| *a += k * v);
     }
 }
 
@@ -175,10 +173,7 @@ fn check_target(what: &str, t: &Target) -> Result<()> {
         MAX_IMAGE_PIXELS,
     )?;
     if !matches!(t.channels, 1 | 3) {
-        return Err(Error::unsupported(
-            format!("{what}: {} target channels", t.channels),
-            "1 (grayscale), 3 (RGB)",
-        ));
+        return Err(Error::unsupported(format!("{what}: {} target channels", t.channels), "1 (grayscale), 3 (RGB)"));
     }
     Ok(())
 }
@@ -186,18 +181,9 @@ fn check_target(what: &str, t: &Target) -> Result<()> {
 /// An RGBA image (`width x height`, 4 bytes per pixel, as a canvas' `ImageData` holds
 /// it) as a model input of `target`'s size: the page's uploads and webcam frames.
 /// The pixel limit is checked before anything else.
-pub fn image_to_input(
-    rgba: &[u8],
-    width: usize,
-    height: usize,
-    target: Target,
-) -> Result<ModelInput> {
+pub fn image_to_input(rgba: &[u8], width: usize, height: usize, target: Target) -> Result<ModelInput> {
     let what = "imageToInput";
-    limits::check(
-        || format!("{what}: pixels of the image"),
-        width as u64 * height as u64,
-        MAX_IMAGE_PIXELS,
-    )?;
+    limits::check(|| format!("{what}: pixels of the image"), width as u64 * height as u64, MAX_IMAGE_PIXELS)?;
     check_dim(&format!("{what}: width"), width)?;
     check_dim(&format!("{what}: height"), height)?;
     check_target(what, &target)?;
@@ -210,17 +196,7 @@ pub fn image_to_input(
     }
     let (h, w, c) = (target.height, target.width, target.channels);
     let mut data = limits::try_filled(h * w * c, 0.0f32, what)?;
-    resample(
-        &Rgba {
-            data: rgba,
-            h: height,
-            w: width,
-        },
-        h,
-        w,
-        c,
-        &mut data,
-    );
+    resample(&Rgba { data: rgba, h: height, w: width }, h, w, c, &mut data);
     if target.invert {
         data.iter_mut().for_each(|v| *v = 1.0 - *v);
     }
@@ -230,11 +206,7 @@ pub fn image_to_input(
             *p = (values[if c == 1 { 0 } else { k }].clamp(0.0, 1.0) * 255.0).round() as u8;
         }
     }
-    Ok(ModelInput {
-        data,
-        shape: [h, w, c],
-        preview,
-    })
+    Ok(ModelInput { data, shape: [h, w, c], preview })
 }
 
 /// Resizes `[n, h, w, c]` images to `[n, out_h, out_w, out_c]` (see the module docs;
@@ -242,32 +214,14 @@ pub fn image_to_input(
 pub fn resize_images(x: &Tensor, out_h: usize, out_w: usize, out_c: usize) -> Result<Tensor> {
     let what = "resizeImages";
     let &[n, h, w, c] = x.shape() else {
-        return Err(Error::Shape(format!(
-            "{what}: expected images [n, height, width, channels], got {:?}",
-            x.shape()
-        )));
+        return Err(Error::Shape(format!("{what}: expected images [n, height, width, channels], got {:?}", x.shape())));
     };
     check_dim(&format!("{what}: image height"), h)?;
     check_dim(&format!("{what}: image width"), w)?;
-    limits::check(
-        || format!("{what}: pixels of an image"),
-        h as u64 * w as u64,
-        MAX_IMAGE_PIXELS,
-    )?;
-    check_target(
-        what,
-        &Target {
-            height: out_h,
-            width: out_w,
-            channels: out_c,
-            invert: false,
-        },
-    )?;
+    limits::check(|| format!("{what}: pixels of an image"), h as u64 * w as u64, MAX_IMAGE_PIXELS)?;
+    check_target(what, &Target { height: out_h, width: out_w, channels: out_c, invert: false })?;
     if !matches!(c, 1 | 3) {
-        return Err(Error::unsupported(
-            format!("{what}: {c} image channels"),
-            "1 (grayscale), 3 (RGB)",
-        ));
+        return Err(Error::unsupported(format!("{what}: {c} image channels"), "1 (grayscale), 3 (RGB)"));
     }
     limits::check(
         || format!("{what}: bytes of the resized images"),
@@ -281,12 +235,7 @@ pub fn resize_images(x: &Tensor, out_h: usize, out_w: usize, out_c: usize) -> Re
     let per_out = out_h * out_w * out_c;
     let mut out = limits::try_filled(n * per_out, 0.0f32, what)?;
     for (b, dst) in out.chunks_exact_mut(per_out).enumerate() {
-        let img = FloatImage {
-            data: &xs[b * h * w * c..(b + 1) * h * w * c],
-            h,
-            w,
-            c,
-        };
+        let img = FloatImage { data: &xs[b * h * w * c..(b + 1) * h * w * c], h, w, c };
         resample(&img, out_h, out_w, out_c, dst);
     }
     from_vec(&[n, out_h, out_w, out_c], out)
@@ -297,12 +246,7 @@ mod tests {
     use super::*;
 
     fn target(height: usize, width: usize, channels: usize, invert: bool) -> Target {
-        Target {
-            height,
-            width,
-            channels,
-            invert,
-        }
+        Target { height, width, channels, invert }
     }
 
     #[test]
@@ -324,11 +268,7 @@ mod tests {
     fn a_stripe_pattern_does_not_alias() {
         // Alternating 0/1 columns shrunk 8x: every output is the average 0.5 (point
         // sampling would give all 0s or all 1s).
-        let x = from_vec(
-            &[1, 8, 64, 1],
-            (0..8 * 64).map(|i| (i % 2) as f32).collect(),
-        )
-        .unwrap();
+        let x = from_vec(&[1, 8, 64, 1], (0..8 * 64).map(|i| (i % 2) as f32).collect()).unwrap();
         let y = resize_images(&x, 1, 8, 1).unwrap();
         assert!(y.iter().all(|v| (v - 0.5).abs() < 1e-6), "{y:?}");
     }
@@ -337,16 +277,10 @@ mod tests {
     fn center_crop_and_luma() {
         // A 2x4 image (wide) to 1x1: the crop keeps the middle 2x2.
         let x = from_vec(&[1, 2, 4, 1], vec![9.0, 1.0, 1.0, 9.0, 9.0, 1.0, 1.0, 9.0]).unwrap();
-        assert_eq!(
-            resize_images(&x, 1, 1, 1).unwrap().as_slice().unwrap(),
-            &[1.0]
-        );
+        assert_eq!(resize_images(&x, 1, 1, 1).unwrap().as_slice().unwrap(), &[1.0]);
         let rgb = from_vec(&[1, 1, 1, 3], vec![1.0, 0.0, 0.0]).unwrap();
         assert!((resize_images(&rgb, 1, 1, 1).unwrap()[[0, 0, 0, 0]] - 0.299).abs() < 1e-6);
-        assert_eq!(
-            resize_images(&rgb, 1, 1, 2).unwrap_err().code(),
-            "UNSUPPORTED"
-        );
+        assert_eq!(resize_images(&rgb, 1, 1, 2).unwrap_err().code(), "UNSUPPORTED");
     }
 
     #[test]
@@ -355,44 +289,19 @@ mod tests {
         // height 0.5 of 1), columns sample at source x = (o + 0.5) * 0.5 - 0.5 =
         // -0.25, 0.25, 0.75, 1.25, clamped to [0, 1]: values 0, 0.25, 0.75, 1.
         let x = from_vec(&[1, 1, 2, 1], vec![0.0, 1.0]).unwrap();
-        assert_eq!(
-            resize_images(&x, 1, 4, 1).unwrap().as_slice().unwrap(),
-            &[0.0, 0.25, 0.75, 1.0]
-        );
+        assert_eq!(resize_images(&x, 1, 4, 1).unwrap().as_slice().unwrap(), &[0.0, 0.25, 0.75, 1.0]);
     }
 
     #[test]
     fn rgba_is_composited_on_white_then_luma_then_inverted() {
         // Opaque red: luma 0.299 (gray) or (1, 0, 0) (RGB).
         let red = [255, 0, 0, 255];
-        assert!(
-            (image_to_input(&red, 1, 1, target(1, 1, 1, false))
-                .unwrap()
-                .data[0]
-                - 0.299)
-                .abs()
-                < 1e-6
-        );
-        assert_eq!(
-            image_to_input(&red, 1, 1, target(1, 1, 3, false))
-                .unwrap()
-                .data,
-            vec![1.0, 0.0, 0.0]
-        );
+        assert!((image_to_input(&red, 1, 1, target(1, 1, 1, false)).unwrap().data[0] - 0.299).abs() < 1e-6);
+        assert_eq!(image_to_input(&red, 1, 1, target(1, 1, 3, false)).unwrap().data, vec![1.0, 0.0, 0.0]);
         // Fully transparent black is white paper: 1.0; inverted, 0.0.
         let clear = [0, 0, 0, 0];
-        assert_eq!(
-            image_to_input(&clear, 1, 1, target(1, 1, 1, false))
-                .unwrap()
-                .data,
-            vec![1.0]
-        );
-        assert_eq!(
-            image_to_input(&clear, 1, 1, target(1, 1, 1, true))
-                .unwrap()
-                .data,
-            vec![0.0]
-        );
+        assert_eq!(image_to_input(&clear, 1, 1, target(1, 1, 1, false)).unwrap().data, vec![1.0]);
+        assert_eq!(image_to_input(&clear, 1, 1, target(1, 1, 1, true)).unwrap().data, vec![0.0]);
         // Black at alpha 51/255 = 0.2: 0.2 * 0 + 0.8 * 1 = 0.8; the preview shows
         // round(0.8 * 255) = 204 in R, G and B, alpha 255.
         let faint = [0, 0, 0, 51];
@@ -407,11 +316,7 @@ mod tests {
         // A 4x2 (wide) RGBA image to 1x1 gray: the crop keeps columns 1 and 2, whose
         // four pixels are gray 0, 51, 102 and 153 (opaque): mean 76.5 / 255 = 0.3.
         let grays = [[200, 0, 51, 200], [200, 102, 153, 200]];
-        let rgba: Vec<u8> = grays
-            .iter()
-            .flatten()
-            .flat_map(|&g| [g, g, g, 255])
-            .collect();
+        let rgba: Vec<u8> = grays.iter().flatten().flat_map(|&g| [g, g, g, 255]).collect();
         let m = image_to_input(&rgba, 4, 2, target(1, 1, 1, false)).unwrap();
         assert!((m.data[0] - 0.3).abs() < 1e-6, "{:?}", m.data);
     }
@@ -421,36 +326,15 @@ mod tests {
         // The same picture as RGBA bytes and as a [0, 1] float tensor resizes to the
         // same numbers (to float rounding).
         let (w, h) = (37, 23);
-        let rgba: Vec<u8> = (0..w * h)
-            .flat_map(|i| {
-                [
-                    (i * 7 % 256) as u8,
-                    (i * 13 % 256) as u8,
-                    (i * 29 % 256) as u8,
-                    255,
-                ]
-            })
-            .collect();
-        let floats: Vec<f32> = rgba
-            .chunks(4)
-            .flat_map(|p| {
-                [
-                    p[0] as f32 / 255.0,
-                    p[1] as f32 / 255.0,
-                    p[2] as f32 / 255.0,
-                ]
-            })
-            .collect();
+        let rgba: Vec<u8> =
+            (0..w * h).flat_map(|i| [(i * 7 % 256) as u8, (i * 13 % 256) as u8, (i * 29 % 256) as u8, 255]).collect();
+        let floats: Vec<f32> =
+            rgba.chunks(4).flat_map(|p| [p[0] as f32 / 255.0, p[1] as f32 / 255.0, p[2] as f32 / 255.0]).collect();
         let x = from_vec(&[1, h, w, 3], floats).unwrap();
         for (th, tw, tc) in [(28, 28, 1), (8, 16, 3), (64, 40, 1)] {
             let a = image_to_input(&rgba, w, h, target(th, tw, tc, false)).unwrap();
             let b = resize_images(&x, th, tw, tc).unwrap();
-            let max = a
-                .data
-                .iter()
-                .zip(b.iter())
-                .map(|(p, q)| (p - q).abs())
-                .fold(0.0f32, f32::max);
+            let max = a.data.iter().zip(b.iter()).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
             assert!(max < 1e-5, "{th}x{tw}x{tc}: {max}");
         }
     }
@@ -460,27 +344,11 @@ mod tests {
         // 30000 x 30000 pixels claimed with a 4-byte buffer: the pixel limit, first.
         let e = image_to_input(&[0; 4], 30_000, 30_000, target(28, 28, 1, false)).unwrap_err();
         assert_eq!(e.code(), "LIMIT", "{e}");
-        assert_eq!(
-            image_to_input(&[0; 4], 1, 1, target(100_000, 100_000, 1, false))
-                .unwrap_err()
-                .code(),
-            "LIMIT"
-        );
-        assert_eq!(
-            image_to_input(&[0; 3], 1, 1, target(1, 1, 1, false))
-                .unwrap_err()
-                .code(),
-            "SHAPE"
-        );
+        assert_eq!(image_to_input(&[0; 4], 1, 1, target(100_000, 100_000, 1, false)).unwrap_err().code(), "LIMIT");
+        assert_eq!(image_to_input(&[0; 3], 1, 1, target(1, 1, 1, false)).unwrap_err().code(), "SHAPE");
         let x = from_vec(&[1, 2, 2, 1], vec![0.0; 4]).unwrap();
-        assert_eq!(
-            resize_images(&x, 30_000, 30_000, 1).unwrap_err().code(),
-            "LIMIT"
-        );
-        assert_eq!(
-            resize_images(&x, usize::MAX, 1, 1).unwrap_err().code(),
-            "LIMIT"
-        );
+        assert_eq!(resize_images(&x, 30_000, 30_000, 1).unwrap_err().code(), "LIMIT");
+        assert_eq!(resize_images(&x, usize::MAX, 1, 1).unwrap_err().code(), "LIMIT");
         assert_eq!(resize_images(&x, 0, 1, 1).unwrap_err().code(), "SHAPE");
     }
 }

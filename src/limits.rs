@@ -69,9 +69,7 @@ pub fn product(dims: &[usize]) -> Option<u64> {
 /// Bytes of a float32 tensor of shape `dims`, saturating at `u64::MAX` (always over
 /// every limit).
 pub fn f32_bytes(dims: &[usize]) -> u64 {
-    product(dims)
-        .and_then(|n| n.checked_mul(4))
-        .unwrap_or(u64::MAX)
+    product(dims).and_then(|n| n.checked_mul(4)).unwrap_or(u64::MAX)
 }
 
 /// `what`'s size as a `usize`, or a limit error where this platform cannot address it
@@ -102,12 +100,7 @@ pub fn try_with_capacity<T>(len: usize, what: &str) -> Result<Vec<T>> {
 /// so before any window arithmetic).
 pub fn check_spec_dims(spec: &LayerSpec) -> Result<()> {
     let dims: Vec<(&str, usize)> = match *spec {
-        LayerSpec::Conv2D {
-            filters,
-            kernel_size,
-            strides,
-            ..
-        } => {
+        LayerSpec::Conv2D { filters, kernel_size, strides, .. } => {
             vec![
                 ("filters", filters),
                 ("kernel_size", kernel_size.0),
@@ -116,28 +109,14 @@ pub fn check_spec_dims(spec: &LayerSpec) -> Result<()> {
                 ("strides", strides.1),
             ]
         }
-        LayerSpec::MaxPooling2D {
-            pool_size, strides, ..
-        }
-        | LayerSpec::AveragePooling2D {
-            pool_size, strides, ..
-        } => {
-            vec![
-                ("pool_size", pool_size.0),
-                ("pool_size", pool_size.1),
-                ("strides", strides.0),
-                ("strides", strides.1),
-            ]
+        LayerSpec::MaxPooling2D { pool_size, strides, .. } | LayerSpec::AveragePooling2D { pool_size, strides, .. } => {
+            vec![("pool_size", pool_size.0), ("pool_size", pool_size.1), ("strides", strides.0), ("strides", strides.1)]
         }
         LayerSpec::Dense { units, .. } => vec![("units", units)],
         _ => vec![],
     };
     for (name, d) in dims {
-        check(
-            || format!("{} {name}", spec.class_name()),
-            d as u64,
-            MAX_DIM,
-        )?;
+        check(|| format!("{} {name}", spec.class_name()), d as u64, MAX_DIM)?;
     }
     Ok(())
 }
@@ -147,32 +126,15 @@ pub fn check_spec_dims(spec: &LayerSpec) -> Result<()> {
 pub fn spec_params(spec: &LayerSpec, input: &[usize]) -> Option<u64> {
     let last = *input.last().unwrap_or(&0) as u128;
     let n: u128 = match *spec {
-        LayerSpec::Conv2D {
-            filters,
-            kernel_size,
-            use_bias,
-            ..
-        } => {
-            let (kh, kw, f) = (
-                kernel_size.0 as u128,
-                kernel_size.1 as u128,
-                filters as u128,
-            );
-            kh.checked_mul(kw)?
-                .checked_mul(last)?
-                .checked_mul(f)?
-                .checked_add(if use_bias { f } else { 0 })?
+        LayerSpec::Conv2D { filters, kernel_size, use_bias, .. } => {
+            let (kh, kw, f) = (kernel_size.0 as u128, kernel_size.1 as u128, filters as u128);
+            kh.checked_mul(kw)?.checked_mul(last)?.checked_mul(f)?.checked_add(if use_bias { f } else { 0 })?
         }
-        LayerSpec::Dense {
-            units, use_bias, ..
-        } => {
+        LayerSpec::Dense { units, use_bias, .. } => {
             let u = units as u128;
-            last.checked_mul(u)?
-                .checked_add(if use_bias { u } else { 0 })?
+            last.checked_mul(u)?.checked_add(if use_bias { u } else { 0 })?
         }
-        LayerSpec::BatchNormalization { center, scale, .. } => {
-            last * (2 + center as u128 + scale as u128)
-        }
+        LayerSpec::BatchNormalization { center, scale, .. } => last * (2 + center as u128 + scale as u128),
         _ => 0,
     };
     u64::try_from(n).ok()
@@ -187,24 +149,12 @@ pub fn check_layer(spec: &LayerSpec, input: &[usize]) -> Result<Vec<usize>> {
     check_spec_dims(spec)?;
     let class = spec.class_name();
     let params = spec_params(spec, input).unwrap_or(u64::MAX);
-    check(
-        || format!("parameters of a {class} layer"),
-        params,
-        MAX_PARAMS,
-    )?;
+    check(|| format!("parameters of a {class} layer"), params, MAX_PARAMS)?;
     let out = spec.output_shape(input)?;
     for &d in &out {
-        check(
-            || format!("a dimension of a {class} layer's output"),
-            d as u64,
-            MAX_DIM,
-        )?;
+        check(|| format!("a dimension of a {class} layer's output"), d as u64, MAX_DIM)?;
     }
-    check(
-        || format!("bytes of one example's output of a {class} layer"),
-        f32_bytes(&out),
-        MAX_BATCH_BYTES,
-    )?;
+    check(|| format!("bytes of one example's output of a {class} layer"), f32_bytes(&out), MAX_BATCH_BYTES)?;
     Ok(out)
 }
 
@@ -212,17 +162,9 @@ pub fn check_layer(spec: &LayerSpec, input: &[usize]) -> Result<Vec<usize>> {
 /// within [`MAX_BATCH_BYTES`].
 pub fn check_input_shape(input: &[usize]) -> Result<()> {
     for &d in input {
-        check(
-            || "a dimension of the input shape".to_string(),
-            d as u64,
-            MAX_DIM,
-        )?;
+        check(|| "a dimension of the input shape".to_string(), d as u64, MAX_DIM)?;
     }
-    check(
-        || "bytes of one input example".to_string(),
-        f32_bytes(input),
-        MAX_BATCH_BYTES,
-    )
+    check(|| "bytes of one input example".to_string(), f32_bytes(input), MAX_BATCH_BYTES)
 }
 
 /// A whole model described by specs (a config being loaded, before any layer is
@@ -237,11 +179,7 @@ pub fn check_specs(input: &[usize], layers: &[(&str, &LayerSpec)]) -> Result<u64
         let at = || format!("layer {i} '{name}' ({})", spec.class_name());
         let out = check_layer(spec, &shape).map_err(|e| e.context(at()))?;
         total = total.saturating_add(spec_params(spec, &shape).unwrap_or(u64::MAX));
-        check(
-            || format!("parameters of the model (up to {})", at()),
-            total,
-            MAX_PARAMS,
-        )?;
+        check(|| format!("parameters of the model (up to {})", at()), total, MAX_PARAMS)?;
         shape = out;
     }
     Ok(total)
@@ -263,23 +201,13 @@ pub fn example_bytes(model: &Sequential) -> u64 {
 /// "predict" its input) and an output larger than [`MAX_INPUT_BYTES`].
 pub fn inference_batch(model: &Sequential, n: usize, requested: usize) -> Result<usize> {
     if model.layers().is_empty() {
-        return Err(Error::Config(
-            "the model has no layers (every layer was popped?); add one first".into(),
-        ));
+        return Err(Error::Config("the model has no layers (every layer was popped?); add one first".into()));
     }
     let per = example_bytes(model).max(1);
-    check(
-        || "bytes of one example's activations".to_string(),
-        per,
-        MAX_BATCH_BYTES,
-    )?;
+    check(|| "bytes of one example's activations".to_string(), per, MAX_BATCH_BYTES)?;
     let mut out_shape = vec![n];
     out_shape.extend(model.output_shape());
-    check(
-        || "bytes of the predictions".to_string(),
-        f32_bytes(&out_shape),
-        MAX_INPUT_BYTES,
-    )?;
+    check(|| "bytes of the predictions".to_string(), f32_bytes(&out_shape), MAX_INPUT_BYTES)?;
     let fits = (MAX_BATCH_BYTES as u64 / per) as usize;
     Ok(requested.clamp(1, fits.max(1)))
 }
@@ -288,16 +216,9 @@ pub fn inference_batch(model: &Sequential, n: usize, requested: usize) -> Result
 /// fewer) and the validation batches (`max(batch_size, 32)` of `n_valid`), each as
 /// [`example_bytes`]. A larger batch is an error, not a silent change: it changes
 /// what training computes.
-pub fn check_fit_batch(
-    model: &Sequential,
-    n: usize,
-    n_valid: usize,
-    batch_size: usize,
-) -> Result<()> {
+pub fn check_fit_batch(model: &Sequential, n: usize, n_valid: usize, batch_size: usize) -> Result<()> {
     if model.layers().is_empty() {
-        return Err(Error::Config(
-            "fit: the model has no layers; add one first".into(),
-        ));
+        return Err(Error::Config("fit: the model has no layers; add one first".into()));
     }
     let per = example_bytes(model);
     let train = batch_size.min(n) as u64;
@@ -325,10 +246,7 @@ mod tests {
         let conv = LayerSpec::conv2d(16, 3, Padding::Same, Activation::Relu);
         assert_eq!(spec_params(&conv, &[28, 28, 1]), Some(160));
         // Dense(64) after 1568 features: 1568*64 + 64 = 100,416.
-        assert_eq!(
-            spec_params(&LayerSpec::dense(64, Activation::Relu), &[1568]),
-            Some(100_416)
-        );
+        assert_eq!(spec_params(&LayerSpec::dense(64, Activation::Relu), &[1568]), Some(100_416));
         // Filters near u64::MAX overflow the count: None, which every check refuses.
         let huge = LayerSpec::Conv2D {
             filters: usize::MAX,
@@ -339,10 +257,7 @@ mod tests {
             use_bias: true,
         };
         assert_eq!(spec_params(&huge, &[28, 28, usize::MAX]), None);
-        assert_eq!(
-            check_layer(&huge, &[28, 28, 1]).unwrap_err().code(),
-            "LIMIT"
-        );
+        assert_eq!(check_layer(&huge, &[28, 28, 1]).unwrap_err().code(), "LIMIT");
     }
 
     #[test]
@@ -356,10 +271,7 @@ mod tests {
         match check_specs(&[28, 28, 1], &named).unwrap_err() {
             Error::Limit { what, value, limit } => {
                 assert!(what.starts_with("layer 5 'dense' (Dense)"), "{what}");
-                assert_eq!(
-                    (value, limit),
-                    (1568.0 * 300_000.0 + 300_000.0, MAX_PARAMS as f64)
-                );
+                assert_eq!((value, limit), (1568.0 * 300_000.0 + 300_000.0, MAX_PARAMS as f64));
             }
             e => panic!("{e}"),
         }
@@ -371,16 +283,10 @@ mod tests {
         // 784 + 12544 + 3136 + 6272 + 1568 + 1568 + 64 + 8 = 25,944 floats per example.
         assert_eq!(example_bytes(&m), 25_944 * 4);
         assert_eq!(inference_batch(&m, 45_000, 256).unwrap(), 256);
-        assert_eq!(
-            inference_batch(&m, 45_000, 1_000_000_000).unwrap(),
-            MAX_BATCH_BYTES / (25_944 * 4)
-        );
+        assert_eq!(inference_batch(&m, 45_000, 1_000_000_000).unwrap(), MAX_BATCH_BYTES / (25_944 * 4));
         assert_eq!(inference_batch(&m, 10, 0).unwrap(), 1);
         assert!(check_fit_batch(&m, 45_000, 0, 1_000_000_000).is_err());
-        assert!(
-            check_fit_batch(&m, 2_000, 500, 1_000_000_000).is_ok(),
-            "a batch larger than the data is the data"
-        );
+        assert!(check_fit_batch(&m, 2_000, 500, 1_000_000_000).is_ok(), "a batch larger than the data is the data");
         let empty = Sequential::new(&[28, 28, 1]);
         assert_eq!(inference_batch(&empty, 1, 1).unwrap_err().code(), "CONFIG");
     }

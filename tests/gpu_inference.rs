@@ -1,5 +1,5 @@
 //! `predict` and `evaluate` on the GPU with the CPU as the fallback
-//! (`backend::gpu::inference`, what the page's `predictAsync` / `evaluateAsync` run),
+//! (`gpu::inference`, what the page's `predictAsync` / `evaluateAsync` run),
 //! against the CPU reference. Run natively, e.g. on Mesa's lavapipe:
 //! `cargo test --release --test gpu_inference -- --nocapture`.
 //!
@@ -17,7 +17,7 @@ use synthetic::bars;
 
 use std::cell::RefCell;
 
-use transfer_playground::backend::gpu::{inference, GpuModel};
+use transfer_playground::gpu::{inference, GpuModel};
 use transfer_playground::tensor::{from_vec, Tensor};
 use transfer_playground::{Activation, Error, FitOptions, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
 

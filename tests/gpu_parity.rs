@@ -20,8 +20,8 @@ use synthetic::bars;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use transfer_playground::backend::cpu::{self, Window};
-use transfer_playground::backend::gpu::{kernels, GpuContext, GpuFitSession, GpuModel};
+use transfer_playground::gpu::{kernels, GpuContext, GpuFitSession, GpuModel};
+use transfer_playground::kernels::{self as cpu, Window};
 use transfer_playground::layers::pool::PoolKind;
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};

@@ -9,7 +9,7 @@
 use transfer_playground::layers::{Activation, Grad, Layer, LayerSpec, Mode, Padding};
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
-use transfer_playground::train::loss::Loss;
+use transfer_playground::loss::Loss;
 
 fn random(shape: &[usize], rng: &mut Rng, scale: f32) -> Tensor {
     let n = shape.iter().product();

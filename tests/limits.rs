@@ -28,10 +28,7 @@ fn manifest_sizes_that_wrap_in_32_bits_are_limits_not_reads() {
     for (what, json) in wrapping_manifests() {
         let (c, m) = code(from_tfjs(&json, WEIGHTS, 0));
         assert_eq!(c, "LIMIT", "{what}: {m}");
-        assert!(
-            m.contains("model.json") && m.contains("33,554,432"),
-            "{what}: {m}"
-        );
+        assert!(m.contains("model.json") && m.contains("33,554,432"), "{what}: {m}");
     }
     // An honest manifest with a short weights file is still a format error.
     let (c, m) = code(from_tfjs(MODEL_JSON, &WEIGHTS[..WEIGHTS.len() - 4], 0));
@@ -53,9 +50,7 @@ fn layer_configs_are_checked_before_any_layer_is_built() {
         );
     }
     // The same configs inside a .keras archive (Keras' config.json).
-    let huge = keras_with_config(|v| {
-        v["config"]["layers"][6]["config"]["units"] = serde_json::json!(300_000)
-    });
+    let huge = keras_with_config(|v| v["config"]["layers"][6]["config"]["units"] = serde_json::json!(300_000));
     let (c, m) = code(load_keras_model(&huge));
     assert_eq!(c, "LIMIT", "{m}");
     assert!(m.contains("dense") && m.contains("470,"), "{m}");
@@ -64,12 +59,7 @@ fn layer_configs_are_checked_before_any_layer_is_built() {
 #[test]
 fn layers_added_in_code_are_checked_before_they_are_built() {
     // Trap: model.add({className: 'Dense', units: 2e8}) built the layer.
-    let mut m = Sequential::from_specs(
-        &[28, 28, 1],
-        &transfer_playground::lecture::model_a_specs(8),
-        1,
-    )
-    .unwrap();
+    let mut m = Sequential::from_specs(&[28, 28, 1], &transfer_playground::lecture::model_a_specs(8), 1).unwrap();
     m.pop();
     let (c, msg) = code(m.add(&LayerSpec::dense(200_000_000, Activation::Linear)));
     assert_eq!(c, "LIMIT", "{msg}");
@@ -79,18 +69,10 @@ fn layers_added_in_code_are_checked_before_they_are_built() {
     assert!(msg.contains("parameters"), "{msg}");
     // A layer whose one-example output is over the batch limit cannot run at all.
     let mut wide = Sequential::new(&[8192, 8192, 1]);
-    let (c, msg) = code(wide.add(&LayerSpec::conv2d(
-        64,
-        3,
-        transfer_playground::Padding::Same,
-        Activation::Relu,
-    )));
+    let (c, msg) = code(wide.add(&LayerSpec::conv2d(64, 3, transfer_playground::Padding::Same, Activation::Relu)));
     assert_eq!(c, "LIMIT", "{msg}");
     assert!(msg.contains("one example"), "{msg}");
-    assert!(
-        m.add(&LayerSpec::dense(8, Activation::Softmax)).is_ok(),
-        "normal sizes still build"
-    );
+    assert!(m.add(&LayerSpec::dense(8, Activation::Softmax)).is_ok(), "normal sizes still build");
 }
 
 #[test]
@@ -100,16 +82,10 @@ fn a_keras_entry_declaring_more_than_the_entry_limit_is_refused_before_allocatin
     let declared = 600 << 20;
     assert!(declared as usize > MAX_ARCHIVE_ENTRY_BYTES);
     let file = keras_declaring(declared);
-    assert!(
-        file.len() * 64 > declared as usize,
-        "under the expansion cap, so the limit is what refuses it"
-    );
+    assert!(file.len() * 64 > declared as usize, "under the expansion cap, so the limit is what refuses it");
     let (c, m) = code(load_keras_model(&file));
     assert_eq!(c, "LIMIT", "{m}");
-    assert!(
-        m.contains("model.weights.h5") && m.contains("629,145,600"),
-        "{m}"
-    );
+    assert!(m.contains("model.weights.h5") && m.contains("629,145,600"), "{m}");
 }
 
 #[test]
@@ -117,22 +93,11 @@ fn large_predict_and_evaluate_run_in_chunks_with_the_same_result() {
     // Trap: predict(45,000 images, batchSize 1e9) put every image in one batch (4.7 GB
     // of activations). It now runs in chunks of what fits MAX_BATCH_BYTES, with the
     // same numbers as small batches.
-    let mut m = Sequential::from_specs(
-        &[28, 28, 1],
-        &transfer_playground::lecture::model_a_specs(8),
-        3,
-    )
-    .unwrap();
+    let mut m = Sequential::from_specs(&[28, 28, 1], &transfer_playground::lecture::model_a_specs(8), 3).unwrap();
     let per = limits::example_bytes(&m) as usize;
     let chunk = MAX_BATCH_BYTES / per;
     let n = chunk + 37; // two chunks, the second short
-    let x = from_vec(
-        &[n, 28, 28, 1],
-        (0..n * 784)
-            .map(|i| ((i * 31) % 255) as f32 / 255.0)
-            .collect(),
-    )
-    .unwrap();
+    let x = from_vec(&[n, 28, 28, 1], (0..n * 784).map(|i| ((i * 31) % 255) as f32 / 255.0).collect()).unwrap();
     let big = m.predict(&x, 1_000_000_000).unwrap();
     let small = m.predict(&x, 256).unwrap();
     assert_eq!(big.shape(), &[n, 8]);
@@ -143,16 +108,11 @@ fn large_predict_and_evaluate_run_in_chunks_with_the_same_result() {
     )
     .unwrap();
     let y = from_vec(&[n], (0..n).map(|i| (i % 8) as f32).collect()).unwrap();
-    let (a, b) = (
-        m.evaluate(&x, &y, 1_000_000_000).unwrap(),
-        m.evaluate(&x, &y, 256).unwrap(),
-    );
-    assert!(
-        (a.loss - b.loss).abs() < 1e-9 && a.accuracy == b.accuracy,
-        "{a:?} {b:?}"
-    );
+    let (a, b) = (m.evaluate(&x, &y, 1_000_000_000).unwrap(), m.evaluate(&x, &y, 256).unwrap());
+    assert!((a.loss - b.loss).abs() < 1e-9 && a.accuracy == b.accuracy, "{a:?} {b:?}");
     // fit refuses such a batch instead (it would change what training computes).
-    let (c, msg) = code(limits::check_fit_batch(&m, n, 0, 1_000_000_000));
+    let huge_batch = transfer_playground::FitOptions { batch_size: 1_000_000_000, ..Default::default() };
+    let (c, msg) = code(m.fit_quiet(&x, &y, huge_batch));
     assert_eq!(c, "LIMIT", "{msg}");
     assert!(msg.contains(&format!("at most {chunk} examples")), "{msg}");
 }
@@ -160,8 +120,7 @@ fn large_predict_and_evaluate_run_in_chunks_with_the_same_result() {
 #[test]
 fn a_model_without_layers_does_not_return_its_input() {
     // Trap (silent): a model with every layer popped "predicted" its input.
-    let mut m =
-        Sequential::from_specs(&[4], &[LayerSpec::dense(2, Activation::Linear)], 1).unwrap();
+    let mut m = Sequential::from_specs(&[4], &[LayerSpec::dense(2, Activation::Linear)], 1).unwrap();
     m.pop();
     let x = from_vec(&[1, 4], vec![1.0; 4]).unwrap();
     let (c, msg) = code(m.predict(&x, 8));
@@ -179,17 +138,9 @@ fn image_sizes_are_checked_first() {
         let (c, msg) = code(resize_images(&x, h, w, 1));
         assert_eq!(c, "LIMIT", "{h}x{w}: {msg}");
     }
-    let t = Target {
-        height: 28,
-        width: 28,
-        channels: 1,
-        invert: false,
-    };
+    let t = Target { height: 28, width: 28, channels: 1, invert: false };
     let (c, msg) = code(image_to_input(&[0; 16], 30_000, 30_000, t));
-    assert_eq!(
-        c, "LIMIT",
-        "the pixel limit comes before the buffer's length: {msg}"
-    );
+    assert_eq!(c, "LIMIT", "the pixel limit comes before the buffer's length: {msg}");
     assert!(msg.contains("67,108,864"), "{msg}");
 }
 
@@ -197,13 +148,7 @@ fn image_sizes_are_checked_first() {
 fn data_set_headers_cannot_claim_more_than_the_file_holds() {
     // A header claiming 2^32 - 1 images of 2^32 - 1 bytes: refused from the header,
     // without reading (or allocating) anything.
-    let e = transfer_playground::data::ImageSet::from_bytes(&tpds_header(
-        u32::MAX,
-        u32::MAX,
-        u32::MAX,
-        1,
-    ))
-    .unwrap_err();
+    let e = transfer_playground::data::ImageSet::from_bytes(&tpds_header(u32::MAX, u32::MAX, u32::MAX, 1)).unwrap_err();
     assert!(e.to_string().contains("TPDS"), "{e}");
 }
 

@@ -18,8 +18,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Float32Array, Object, Promise, Reflect};
-use transfer_playground::backend::cpu;
-use transfer_playground::backend::gpu::{kernels, FitRunner, GpuContext};
+use transfer_playground::gpu::{kernels, FitRunner, GpuContext};
+use transfer_playground::kernels as cpu;
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
 use transfer_playground::web::{init_gpu, simulate_device_loss, JsModel};

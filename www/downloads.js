@@ -2,9 +2,9 @@
 // load — Keras 3 `.keras`, legacy Keras `.h5` (keras.models.load_model reads both) and
 // the TF.js layers format (tf.loadLayersModel). The worker writes the bytes; this
 // module only turns them into files. Buttons: <button data-download="b" data-format="keras">.
-import { errorText } from './i18n.js';
 
-function save(name, blob) {
+/** Saves a Blob as a file the browser downloads. */
+export function saveFile(name, blob) {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = name;
@@ -15,17 +15,15 @@ function save(name, blob) {
 }
 
 export function mountDownloads(ctx) {
-  document.addEventListener('click', async (e) => {
+  document.addEventListener('click', (e) => {
     const btn = e.target.closest('button[data-download]');
     if (!btn) return;
-    try {
+    ctx.guard(async () => {
       const r = await ctx.engine.call('exportModel', { which: btn.dataset.download, format: btn.dataset.format });
       for (const f of r.files) {
-        save(f.name, new Blob([f.bytes ?? f.text], { type: f.bytes ? 'application/octet-stream' : 'application/json' }));
+        saveFile(f.name, new Blob([f.bytes ?? f.text], { type: f.bytes ? 'application/octet-stream' : 'application/json' }));
       }
-      ctx.say(r.files.map((f) => f.name).join(', '));
-    } catch (err) {
-      ctx.say(errorText(err));
-    }
+      ctx.say({ key: 'dl.done', params: { files: r.files.map((f) => f.name).join(', ') } });
+    });
   });
 }

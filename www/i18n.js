@@ -1,40 +1,68 @@
-// English and Korean text: `t(key, vars)` looks a key up in the chosen language
-// (falling back to English) and fills `{name}` placeholders; `apply` fills every
-// element with a data-i18n attribute.
+// English and Korean text. Both tables are loaded once, so switching language is
+// synchronous: `setLanguage` changes `lang`, and the page re-renders from its state and
+// results. `t(key, params)` fills `{name}` placeholders; `apply` fills every element
+// marked data-i18n (text), data-i18n-aria-label or data-i18n-title (attributes);
+// `describe` words a message value `{key, params}` or an error value
+// `{code, params, message}` (see errors.js) in the current language.
+import { toErrorValue } from './errors.js';
 
+export const LANGUAGES = ['en', 'ko'];
 const dicts = {};
-let lang = 'en';
+let current = 'en';
 
-export async function loadLanguage(code) {
-  lang = code === 'ko' ? 'ko' : 'en';
-  for (const l of new Set(['en', lang])) {
+export async function loadDictionaries() {
+  await Promise.all(LANGUAGES.map(async (l) => {
     if (!dicts[l]) dicts[l] = await fetch(new URL(`./i18n/${l}.json`, import.meta.url)).then((r) => r.json());
-  }
-  document.documentElement.lang = lang;
-  return lang;
+  }));
 }
 
-/** The language from the URL state, else the browser's. */
+/** The language to use: the State's choice, else the browser's. */
 export function pickLanguage(stateLang) {
-  if (stateLang) return stateLang;
+  if (LANGUAGES.includes(stateLang)) return stateLang;
   return (navigator.language || 'en').toLowerCase().startsWith('ko') ? 'ko' : 'en';
 }
 
-export function t(key, vars = {}) {
-  const s = dicts[lang]?.[key] ?? dicts.en?.[key] ?? key;
-  return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+export function setLanguage(code) {
+  current = LANGUAGES.includes(code) ? code : 'en';
+  document.documentElement.lang = current;
+  return current;
+}
+
+export const lang = () => current;
+
+export function has(key) {
+  return dicts.en?.[key] !== undefined;
+}
+
+export function t(key, params = {}) {
+  const s = dicts[current]?.[key] ?? dicts.en?.[key] ?? key;
+  return s.replace(/\{(\w+)\}/g, (_, k) => (k in params ? String(params[k]) : `{${k}}`));
 }
 
 export function apply(root = document) {
-  root.querySelectorAll('[data-i18n]').forEach((el) => {
-    const key = el.dataset.i18n;
-    if (dicts.en?.[key] !== undefined || dicts[lang]?.[key] !== undefined) el.textContent = t(key);
-  });
+  root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  root.querySelectorAll('[data-i18n-aria-label]').forEach((el) => el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel)));
+  root.querySelectorAll('[data-i18n-title]').forEach((el) => el.setAttribute('title', t(el.dataset.i18nTitle)));
 }
 
-/** An engine error in the learner's language: a known code, or the engine's own message. */
+/**
+ * An error in the learner's language: the code's translated headline, then the
+ * English detail where the engine gave only free text (`params.detail`, or its message
+ * when the headline has nothing specific to say).
+ */
 export function errorText(err) {
-  const msg = String(err?.message ?? err);
-  const known = dicts.en?.[`err.${msg}`];
-  return known !== undefined ? t(`err.${msg}`) : t('err.prefix', { message: msg });
+  const v = toErrorValue(err);
+  const key = `err.${v.code}`;
+  const known = has(key);
+  const head = known ? t(key, v.params) : t('err.unknown', { code: v.code });
+  const specific = known && /\{\w+\}/.test(dicts.en[key]);
+  const detail = v.params.detail ?? (specific ? null : v.message);
+  return detail && detail !== v.code ? `${head}: ${detail}` : head;
+}
+
+/** A message value `{key, params}` or an error value, as text now. */
+export function describe(m) {
+  if (!m) return '';
+  if (m.key) return t(m.key, m.params);
+  return errorText(m);
 }

@@ -1,148 +1,195 @@
-// Wires the page: State (URL hash) ⇄ controls, language, theme, embed mode, the
-// worker, and the stage modules. Each stage lives in its own file; this file only
-// connects them and keeps the "which stages are done" bookkeeping.
-import { parseHash, createStore, toHash } from './state.js';
-import { loadLanguage, pickLanguage, apply, t, errorText } from './i18n.js';
+// Wires the page: the State (state.js table, URL hash), the results with their
+// provenance, the saved project, the worker, and the views. Every view renders from
+// those (`render()`), so a language switch, a changed setting or a restored project
+// is one re-render; this file only connects them.
+import { parseHash, toHash, envFor, PROJECT_KEYS, SETTING } from './state.js';
+import { createStore } from './store.js';
+import { loadDictionaries, pickLanguage, setLanguage, apply, t, describe } from './i18n.js';
+import { toErrorValue } from './errors.js';
 import { createEngine } from './engine.js';
+import { createResults } from './results.js';
+import { openPersistence } from './persist.js';
+import { adopt, restoreWorker, saveMeta } from './project.js';
+import { ownDataId, splitOwn } from './own-data.js';
+import { createFlow } from './flow.js';
 import { kerasCode } from './keras-code.js';
+import { mountSettings } from './settings-view.js';
+import { mountSession } from './session-view.js';
+import { mountBackend } from './backend.js';
 import { mountStage1 } from './stages/1-load.js';
 import { mountStage2 } from './stages/2-transfer.js';
 import { mountStage3 } from './stages/3-freeze.js';
 import { mountStage4 } from './stages/4-finetune.js';
-import { mountCompare } from './compare.js';
+import { mountCompare } from './stages/5-compare.js';
 import { mountPredict } from './predict.js';
 import { mountUploads } from './uploads.js';
 import { mountDownloads } from './downloads.js';
-import { mountBackend } from './backend.js';
 
 const $ = (s) => document.querySelector(s);
-const store = createStore(parseHash(location.hash));
-const NUMERIC = ['lr3', 'ep3', 'lr4', 'ep4', 'n', 'seed'];
 
-const done = {};
-const stages = {};
-const ctx = {
-  store,
-  engine: createEngine(new URL('./worker.js', import.meta.url)),
-  classNames: ['sandal', 'shirt'],
-  say(msg) { $('#status').textContent = msg; },
-  markDone(n) { done[n] = true; document.querySelector(`[data-stage="${n}"]`)?.setAttribute('data-done', 'true'); },
-  resetFrom(n) { for (let k = n; k <= 4; k++) { done[k] = false; document.querySelector(`[data-stage="${k}"]`)?.removeAttribute('data-done'); } },
-  /** Runs the stages before `n` that have not run yet (a click on stage 4 runs 1-3 first). */
-  async ensure(n) {
-    for (let k = 1; k <= n; k++) {
-      if (done[k]) continue;
-      const ok = await stages[k].run();
-      if (ok === false) throw new Error('STOPPED');
-    }
-  },
-  guard(f) { return Promise.resolve().then(f).catch((err) => ctx.say(errorText(err))); },
-};
+/** The shared context every view gets: state, results, project, engine, and helpers. */
+function createContext(store, persist) {
+  const views = [];
+  let scheduled = false;
+  let ownId = 'own:none';
+  let ownCount = null; // training images in the learner's set (null: none)
+  const ctx = {
+    store, persist, results: createResults(), views,
+    project: { aSource: 'builtin', aName: null, ownA: null, images: [], classes: [{ builtin: 'sandal' }, { builtin: 'shirt' }] },
+    modelBytes: {}, have: {}, a: null, counts: null,
+    invalid: new Map(), running: new Set(),
+    status: { key: 'loading' }, restoredAt: null, storageError: null, engineEvent: null, linkErrors: [],
+    available: () => ({ builtin: ctx.counts?.builtin?.train ?? SETTING.n.default, own: ownCount }),
+    inputs: () => ({ aId: ctx.a?.fingerprint ?? null, dataId: store.get().scenario === 'own' ? ownId : 'builtin' }),
+    now: () => ({ state: store.get(), inputs: ctx.inputs(), results: ctx.results }),
+    className: (i) => ctx.project.classes[i]?.name ?? t(`class.${ctx.project.classes[i]?.builtin}`),
+    say(m) { ctx.status = m; ctx.statusSeq += 1; ctx.render(); },
+    statusSeq: 0,
+    guard: (f) => Promise.resolve().then(f).catch((err) => ctx.say(toErrorValue(err))),
+    /** Re-renders every view once, after the current task's changes. */
+    render() {
+      if (scheduled) return;
+      scheduled = true;
+      queueMicrotask(() => { scheduled = false; renderAll(ctx); });
+    },
+    /** Switching data sets trains on all of the new set's images. */
+    setScenario(scenario) { store.set({ scenario, n: ctx.available()[scenario] ?? store.get().n }); },
+    /** The learner's images changed: a new data id, and `n` kept within what there is. */
+    imagesChanged({ keepN = false } = {}) {
+      const s = store.get();
+      const wasAll = s.n === ctx.available().own; // available() still counts the old set here
+      ownId = ownDataId(ctx.project.images);
+      ownCount = splitOwn(ctx.project.images).train.length || null;
+      // "All my images" stays all of them; a smaller choice stays, within the new count.
+      if (!keepN && s.scenario === 'own' && ownCount && (wasAll || s.n > ownCount)) store.set({ n: ownCount });
+      ctx.render();
+    },
+  };
+  return ctx;
+}
 
-function applyTheme(s) {
+function renderAll(ctx) {
+  const s = ctx.store.get();
+  for (const k of [1, 2, 3, 4, 5]) $(`#code-${k}`).textContent = kerasCode(k, s);
+  const st = $('#status');
+  st.textContent = describe(ctx.status);
+  st.dataset.key = ctx.status?.key ?? '';
+  st.dataset.code = ctx.status?.code ?? '';
+  st.dataset.seq = String(ctx.statusSeq); // tests wait for a new message by this count
+  ctx.views.forEach((v) => v.render());
+}
+
+function applyLook(s) {
   const dark = s.theme ? s.theme === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;
   document.documentElement.dataset.theme = dark ? 'dark' : 'light';
   $('#theme').setAttribute('aria-pressed', String(dark));
-}
-
-function renderCode(s) {
-  for (const k of [1, 2, 3, 4, 5]) $(`#code-${k}`).textContent = kerasCode(k, s);
-}
-
-function applyHidden(s) {
-  document.querySelectorAll('[data-hidden-by-state]').forEach((el) => { el.hidden = false; el.removeAttribute('data-hidden-by-state'); });
-  for (const id of s.hide) {
-    const el = document.querySelector(`[data-control="${CSS.escape(id)}"]`) || document.getElementById(id);
-    if (el) { el.hidden = true; el.dataset.hiddenByState = ''; }
-  }
-}
-
-function applyEmbed(s) {
   document.body.classList.toggle('embed', s.embed);
-  document.querySelectorAll('section.stage').forEach((sec) => {
-    sec.hidden = s.embed && Number(sec.dataset.stage) !== s.stage;
-  });
-}
-
-function syncControls(s) {
-  for (const k of NUMERIC) if (document.activeElement !== $(`#${k}`)) $(`#${k}`).value = String(s[k]);
-  $('#lang').value = document.documentElement.lang;
-}
-
-function embedSnippet() {
-  const s = { ...store.get(), embed: true };
-  const url = `${location.origin}${location.pathname}${toHash(s)}`;
-  return `<iframe src="${url}" width="960" height="540" style="border:0" title="${t('title')}" loading="lazy"></iframe>`;
+  document.querySelectorAll('section.stage').forEach((sec) => { sec.hidden = s.embed && sec.dataset.view !== s.stage; });
+  document.querySelectorAll('[data-hidden-by-state]').forEach((el) => { el.hidden = false; delete el.dataset.hiddenByState; });
+  for (const id of s.hide) {
+    document.querySelectorAll(`[data-control="${CSS.escape(id)}"]`).forEach((el) => { el.hidden = true; el.dataset.hiddenByState = ''; });
+  }
 }
 
 async function main() {
-  const s0 = store.get();
-  await loadLanguage(pickLanguage(s0.lang));
-  apply();
-  applyTheme(s0);
-  applyEmbed(s0);
-  applyHidden(s0);
-  renderCode(s0);
-  syncControls(s0);
-
-  const s1 = mountStage1(ctx);
-  stages[1] = s1;
-  stages[2] = mountStage2(ctx);
-  const v3 = mountStage3(ctx);
-  stages[3] = v3;
-  const v4 = mountStage4(ctx);
-  stages[4] = v4;
-  const cmp = mountCompare(ctx);
-  mountDownloads(ctx);
-  mountPredict(ctx);
-  mountUploads(ctx);
-
-  for (const k of NUMERIC) {
-    $(`#${k}`).addEventListener('change', (e) => {
-      const v = Number(e.target.value);
-      if (!Number.isFinite(v) || v <= 0 && k !== 'seed') { e.target.setAttribute('aria-invalid', 'true'); ctx.say(t('err.badNumber', { name: k })); return; }
-      e.target.removeAttribute('aria-invalid');
-      store.set({ [k]: ['ep3', 'ep4', 'n', 'seed'].includes(k) ? Math.round(v) : v });
-    });
+  await loadDictionaries();
+  const first = parseHash(location.hash).state;
+  let storageError = null;
+  let later = null; // the context, once it exists
+  // Embeds keep nothing: several on one slide deck would overwrite each other's work.
+  const persist = await openPersistence({ enabled: !first.embed, onError: (e) => { storageError = e; if (later) { later.storageError = e; later.render(); } } });
+  const saved = await persist.load();
+  const ownCount = saved ? splitOwn(saved.images || []).train.length || null : null;
+  const parsed = parseHash(location.hash, (st) => envFor(st.scenario, { builtin: SETTING.n.default, own: ownCount }));
+  const store = createStore(parsed.state);
+  const ctx = createContext(store, persist);
+  later = ctx;
+  ctx.storageError = storageError;
+  ctx.linkErrors = parsed.errors;
+  if (saved) {
+    const linkSets = PROJECT_KEYS.some((k) => parsed.given.has(k));
+    ctx.linkErrors.push(...adopt(ctx, saved, { keepSettings: linkSets }));
+    const work = saved.results.length || saved.images.length || saved.models.a;
+    if (work) ctx.restoredAt = saved.meta?.savedAt ?? new Date().toISOString();
   }
-  $('#lang').addEventListener('change', async (e) => {
-    store.set({ lang: e.target.value });
-    await loadLanguage(e.target.value);
-    apply();
-    [v3.view, v4.view].forEach((v) => { v.labels(); v.draw(); });
-    cmp.redraw();
+  ctx.imagesChanged({ keepN: true });
+  setLanguage(pickLanguage(store.get().lang));
+  apply();
+  applyLook(store.get());
+
+  const engine = createEngine(new URL('./worker.js', import.meta.url), {
+    // On every worker this session starts: the engine, then the saved project.
+    start: async (call) => {
+      const r = await call('init', { base: new URL('./', import.meta.url).href, backend: store.get().be });
+      ctx.counts = r.counts;
+      ctx.a = r.a;
+      ctx.have = {};
+      backend.show(r.backend);
+      $('#version').textContent = `v${r.version}`;
+      const p = ctx.project;
+      if (p.aSource === 'own' || p.images.length || Object.values(ctx.modelBytes).some(Boolean)) {
+        // A saved project that cannot be put back (damaged bytes) must not stop the page:
+        // say so and go on with the built-in model A and without the saved models.
+        try {
+          await restoreWorker(call, ctx);
+        } catch (err) {
+          if (err.fatal) throw err;
+          ctx.say(toErrorValue(err));
+          ctx.modelBytes = {};
+          p.aSource = 'builtin';
+          ctx.a = (await call('restore', { a: null, models: {} })).a;
+          ctx.have = {};
+        }
+      }
+      return r;
+    },
   });
-  $('#theme').addEventListener('click', () => {
-    store.set({ theme: document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark' });
-    [v3.view, v4.view].forEach((v) => v.draw());
-    cmp.redraw();
-  });
-  $('#copy-embed').addEventListener('click', async () => {
-    const code = embedSnippet();
-    $('#embed-code').textContent = code;
-    try { await navigator.clipboard.writeText(code); ctx.say(t('copied')); } catch { ctx.say(t('copyManually')); }
-  });
+  ctx.engine = engine;
+  engine.onEngine((ev) => { ctx.engineEvent = ev; ctx.render(); });
+  const flow = createFlow(ctx);
+  const backend = mountBackend(ctx);
+  const settings = mountSettings(ctx);
+  ctx.views.push(settings, mountSession(ctx), backend, mountStage1(ctx, flow), mountStage2(ctx, flow), mountStage3(ctx, flow),
+    mountStage4(ctx, flow), mountCompare(ctx, flow), mountPredict(ctx), mountUploads(ctx));
+  mountDownloads(ctx);
+  applyLook(store.get()); // again: the views have added their parts (data-control) now
+  ctx.results.subscribe(() => ctx.render());
+
+  let saveTimer = null;
   store.subscribe((s, patch) => {
-    renderCode(s);
-    syncControls(s);
-    if ('theme' in patch) applyTheme(s);
-    if ('embed' in patch || 'stage' in patch) applyEmbed(s);
-    if ('hide' in patch) applyHidden(s);
+    if ('lang' in patch) { setLanguage(pickLanguage(s.lang)); apply(); }
+    if (['theme', 'embed', 'stage', 'hide'].some((k) => k in patch)) applyLook(s);
+    if (PROJECT_KEYS.some((k) => k in patch)) { clearTimeout(saveTimer); saveTimer = setTimeout(() => saveMeta(ctx), 300); }
+    ctx.render();
   });
-  window.addEventListener('hashchange', () => store.set(parseHash(location.hash)));
+  window.addEventListener('hashchange', () => {
+    const p = parseHash(location.hash, (st) => envFor(st.scenario, ctx.available()));
+    ctx.linkErrors = p.errors;
+    settings.revalidate();
+    store.set(p.state);
+    ctx.render();
+  });
+  $('#theme').addEventListener('click', () => store.set({ theme: document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark' }));
+  $('#copy-embed').addEventListener('click', async () => {
+    const url = `${location.origin}${location.pathname}${toHash({ ...store.get(), embed: true })}`;
+    const code = `<iframe src="${url}" width="960" height="540" style="border:0" title="${t('title')}" loading="lazy"></iframe>`;
+    $('#embed-code').textContent = code;
+    try { await navigator.clipboard.writeText(code); ctx.say({ key: 'copied' }); } catch { ctx.say({ key: 'copyManually' }); }
+  });
+  // Test hooks (tests/e2e): lose the GPU device, or make the wasm instance trap.
+  window.__playground = {
+    simulateDeviceLoss: () => engine.call('simulateDeviceLoss'),
+    simulateTrap: () => engine.call('simulateTrap').catch((e) => e.code),
+  };
+  ctx.render();
 
   try {
-    const r = await ctx.engine.call('init', { base: new URL('./', import.meta.url).href, backend: s0.be });
-    mountBackend(ctx, r.backend);
-    // Test hook for tests/e2e/gpu.test.mjs: lose the GPU device in the worker.
-    window.__playground = { simulateDeviceLoss: () => ctx.engine.call('simulateDeviceLoss') };
-    $('#version').textContent = `v${r.version}`;
-    s1.showA(r.a);
+    const r = await engine.boot();
     document.body.dataset.ready = 'true';
-    ctx.say(t('ready', r.counts));
-    if (s0.embed && s0.stage > 1) ctx.guard(() => ctx.ensure(Math.min(s0.stage - 1, 2)));
+    if (!ctx.status?.code) ctx.say({ key: 'ready', params: r.counts.builtin });
+    if (store.get().embed && ['3', '4'].includes(store.get().stage)) ctx.guard(() => flow.ensure('stage2'));
   } catch (err) {
-    ctx.say(errorText(err));
+    ctx.say(toErrorValue(err));
   }
 }
 

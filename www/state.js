@@ -1,89 +1,152 @@
-// The one State object and its URL-hash form. Every control reads from and writes to
-// this object; the hash is the serialised copy, so a link (or an embed iframe)
-// reproduces the same scenario, stage, hyper-parameters, seed and language.
+// The state schema: every setting of the page in one table (key, type, range, default,
+// label, and the results that depend on it), and the three things made from it — the
+// URL hash (a link reproduces a run), validation (what an input accepts is exactly
+// what a link accepts), and the defaults. Plain data and pure functions: no DOM, so
+// the worker, the tests (under Node) and every view read the same rules.
 //
 // Keys are short because they end up in slide decks: `#stage=3&lr3=0.01&ep3=4&n=200`.
 
-/** Defaults are the lecture's (Hands-On ML ch. 11). */
-export const DEFAULTS = Object.freeze({
-  scenario: 'builtin', // 'builtin' (Fashion-MNIST task B) | 'own' (the learner's uploads)
-  stage: 1,            // the stage an embed shows (1..4) or the page scrolls to
-  lr3: 1e-2,           // stage 3: SGD learning rate with the base frozen
-  ep3: 4,              // stage 3: epochs
-  lr4: 1e-4,           // stage 4: SGD learning rate after unfreezing
-  ep4: 16,             // stage 4: epochs
-  n: 200,              // training images used (of the 200 built-in)
-  bs: 32,              // batch size (Keras' default)
-  seed: 42,            // shuffling and fresh-weight seed: same seed, same run
-  be: 'auto',          // compute backend: 'auto' (WebGPU if there is an adapter) | 'webgpu' | 'cpu'
-  lang: '',            // '' = from navigator.language
-  theme: '',           // '' = from prefers-color-scheme | 'light' | 'dark'
-  embed: false,        // compact single-stage view
-  hide: [],            // control ids to hide, e.g. ['lr3', 'n']
-});
+/** What each result kind is: `stage1`..`stage4`, `scratch` (the comparison run). */
+export const RESULT_KINDS = ['stage1', 'stage2', 'stage3', 'stage4', 'scratch'];
 
-const NUMBER_LIMITS = {
-  stage: [1, 4], lr3: [1e-6, 1], ep3: [1, 200], lr4: [1e-7, 1], ep4: [1, 200], n: [1, 100000], bs: [1, 1024], seed: [0, 2 ** 31],
-};
-const INTEGER = new Set(['stage', 'ep3', 'ep4', 'n', 'bs', 'seed']);
+const TRAINED = ['stage3', 'stage4', 'scratch'];
 
-/** Parses `#a=1&b=2` into a full state; unknown keys and bad values fall back to defaults. */
-export function parseHash(hash) {
-  const state = structuredClone(DEFAULTS);
-  const params = new URLSearchParams(String(hash || '').replace(/^#/, ''));
-  for (const [key, raw] of params) {
-    if (!(key in DEFAULTS)) continue;
-    if (key in NUMBER_LIMITS) {
-      const v = Number(raw);
-      const [lo, hi] = NUMBER_LIMITS[key];
-      if (Number.isFinite(v) && v >= lo && v <= hi) state[key] = INTEGER.has(key) ? Math.round(v) : v;
-    } else if (key === 'embed') {
-      state.embed = raw === '1' || raw === 'true';
-    } else if (key === 'hide') {
-      state.hide = raw.split(',').map((s) => s.trim()).filter(Boolean);
-    } else if (key === 'scenario') {
-      if (raw === 'builtin' || raw === 'own') state.scenario = raw;
-    } else if (key === 'be') {
-      if (raw === 'auto' || raw === 'webgpu' || raw === 'cpu') state.be = raw;
-    } else if (key === 'lang') {
-      if (raw === 'en' || raw === 'ko') state.lang = raw;
-    } else if (key === 'theme') {
-      if (raw === 'light' || raw === 'dark') state.theme = raw;
+/**
+ * The settings. `label` is an i18n key (the name a learner sees, used in every
+ * message about the setting); `affects` lists the results computed from it, so a
+ * change marks them out of date. `max` may be a function of the environment
+ * (`{available}`: how many training images the current scenario has).
+ * Defaults are the lecture's (Hands-On ML ch. 11).
+ */
+export const SETTINGS = Object.freeze([
+  // Which training images: the built-in Fashion-MNIST task B, or the learner's uploads.
+  { key: 'scenario', type: 'enum', values: ['builtin', 'own'], default: 'builtin', label: 'set.scenario', affects: TRAINED },
+  { key: 'lr3', type: 'float', min: 1e-6, max: 1, default: 1e-2, label: 'set.lr3', affects: TRAINED },
+  { key: 'ep3', type: 'int', min: 1, max: 200, default: 4, label: 'set.ep3', affects: TRAINED },
+  { key: 'lr4', type: 'float', min: 1e-7, max: 1, default: 1e-4, label: 'set.lr4', affects: ['stage4'] },
+  // The from-scratch run trains for ep3 + ep4 epochs: the same budget as transfer.
+  { key: 'ep4', type: 'int', min: 1, max: 200, default: 16, label: 'set.ep4', affects: ['stage4', 'scratch'] },
+  // Capped by the images the scenario has (200 built-in, or the learner's training split).
+  { key: 'n', type: 'int', min: 1, max: (env) => env.available, default: 200, label: 'set.n', affects: TRAINED },
+  { key: 'bs', type: 'int', min: 1, max: 1024, default: 32, label: 'set.bs', affects: TRAINED },
+  // Fresh weights (clone_model, the new head, from-scratch B) and shuffling: same seed, same run.
+  { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 42, label: 'set.seed', affects: ['stage1', 'stage2', ...TRAINED] },
+  // Where training runs; results record it, but a backend computes the same run.
+  { key: 'be', type: 'enum', values: ['auto', 'webgpu', 'cpu'], default: 'auto', label: 'set.be', affects: [] },
+  { key: 'lang', type: 'enum', values: ['', 'en', 'ko'], default: '', label: 'set.lang', affects: [] }, // '' = the browser's
+  { key: 'theme', type: 'enum', values: ['', 'light', 'dark'], default: '', label: 'set.theme', affects: [] }, // '' = the system's
+  // The section an embed shows (and the page scrolls to): a stage or a view.
+  { key: 'stage', type: 'enum', values: ['1', '2', '3', '4', 'compare', 'predict', 'own'], default: '1', label: 'set.stage', affects: [] },
+  { key: 'embed', type: 'bool', default: false, label: 'set.embed', affects: [] },
+  // Parts to hide (their `data-control` names), e.g. `hide=seed,n`.
+  { key: 'hide', type: 'list', pattern: /^[a-z0-9-]{1,32}$/, default: [], label: 'set.hide', affects: [] },
+]);
+
+export const SETTING = Object.freeze(Object.fromEntries(SETTINGS.map((s) => [s.key, s])));
+
+/** The settings a result kind depends on, from the table's `affects` columns. */
+export function dependsOn(kind) {
+  return SETTINGS.filter((s) => s.affects.includes(kind)).map((s) => s.key);
+}
+
+export const DEFAULTS = Object.freeze(Object.fromEntries(SETTINGS.map((s) => [s.key, s.default])));
+
+/** A fresh full state with the defaults. */
+export function defaults() {
+  return structuredClone(DEFAULTS);
+}
+
+/** The environment validation needs: images available in the scenario `state.scenario`. */
+export function envFor(scenario, available) {
+  return { available: scenario === 'own' ? available.own : available.builtin };
+}
+
+// A decimal number as people and `String(number)` write it: 0.01, 1e-4, 5, 2.5.
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * Checks one raw value (a string from an input or a link, or a value) against the
+ * table. Returns `{ok: true, value}` or `{ok: false, code, params}` where `code` is
+ * one of NOT_A_NUMBER, NOT_INTEGER, TOO_SMALL {min}, TOO_LARGE {max}, NOT_ONE_OF
+ * {values}, BAD_LIST; the page words it with the setting's label.
+ */
+export function validate(key, raw, env = { available: 200 }) {
+  const s = SETTING[key];
+  if (!s) return { ok: false, code: 'UNKNOWN_SETTING', params: { key } };
+  const text = typeof raw === 'string' ? raw.trim() : raw;
+  switch (s.type) {
+    case 'int':
+    case 'float': {
+      const v = typeof text === 'number' ? text : NUMBER.test(text) ? Number(text) : NaN;
+      if (!Number.isFinite(v)) return { ok: false, code: 'NOT_A_NUMBER', params: {} };
+      if (s.type === 'int' && !Number.isInteger(v)) return { ok: false, code: 'NOT_INTEGER', params: {} };
+      const max = typeof s.max === 'function' ? s.max(env) : s.max;
+      if (v < s.min) return { ok: false, code: 'TOO_SMALL', params: { min: s.min } };
+      if (max !== undefined && max !== null && v > max) {
+        return { ok: false, code: typeof s.max === 'function' ? 'TOO_MANY_IMAGES' : 'TOO_LARGE', params: { max } };
+      }
+      return { ok: true, value: v };
     }
+    case 'enum': {
+      const v = String(text);
+      return s.values.includes(v) ? { ok: true, value: v } : { ok: false, code: 'NOT_ONE_OF', params: { values: s.values.filter(Boolean).join(', ') } };
+    }
+    case 'bool': {
+      if (text === true || text === '1' || text === 'true') return { ok: true, value: true };
+      if (text === false || text === '0' || text === 'false') return { ok: true, value: false };
+      return { ok: false, code: 'NOT_ONE_OF', params: { values: '0, 1' } };
+    }
+    case 'list': {
+      const items = Array.isArray(text) ? text : String(text).split(',').map((x) => x.trim()).filter(Boolean);
+      return items.every((x) => s.pattern.test(x)) ? { ok: true, value: [...new Set(items)] } : { ok: false, code: 'BAD_LIST', params: {} };
+    }
+    default:
+      return { ok: false, code: 'UNKNOWN_SETTING', params: { key } };
   }
-  return state;
+}
+
+/** A value as it is written in a link and shown in an input (the inverse of `validate`). */
+export function format(key, v) {
+  const s = SETTING[key];
+  if (s.type === 'bool') return v ? '1' : '0';
+  if (s.type === 'list') return v.join(',');
+  return String(v);
+}
+
+/**
+ * Parses `#a=1&b=2` into a full state. A value the table refuses is not silently
+ * replaced: it is listed in `errors` ({key, raw, code, params}) and the default is
+ * used, so the page can say which part of the link it could not use. Unknown keys
+ * are listed too (code UNKNOWN_SETTING).
+ */
+export function parseHash(hash, env = { available: 200 }) {
+  const state = defaults();
+  const errors = [];
+  const params = new URLSearchParams(String(hash || '').replace(/^#/, ''));
+  const given = new Set();
+  // The scenario first: the image count's range depends on it.
+  const order = [...params].sort(([a], [b]) => (a === 'scenario' ? -1 : b === 'scenario' ? 1 : 0));
+  for (const [key, raw] of order) {
+    if (!(key in SETTING)) { errors.push({ key, raw, code: 'UNKNOWN_SETTING', params: { key } }); continue; }
+    given.add(key);
+    const r = validate(key, raw, typeof env === 'function' ? env(state) : env);
+    if (r.ok) state[key] = r.value;
+    else errors.push({ key, raw, code: r.code, params: r.params });
+  }
+  return { state, errors, given };
 }
 
 /** The hash for a state, listing only what differs from the defaults (short links). */
 export function toHash(state) {
   const params = new URLSearchParams();
-  for (const key of Object.keys(DEFAULTS)) {
-    const v = state[key];
-    const d = DEFAULTS[key];
-    if (key === 'hide') {
-      if (v.length) params.set('hide', v.join(','));
-    } else if (key === 'embed') {
-      if (v) params.set('embed', '1');
-    } else if (v !== d) {
-      params.set(key, String(v));
-    }
+  for (const s of SETTINGS) {
+    const v = state[s.key];
+    const same = s.type === 'list' ? v.join(',') === s.default.join(',') : v === s.default;
+    if (!same) params.set(s.key, format(s.key, v));
   }
-  const s = params.toString();
-  return s ? `#${s}` : '';
+  const text = params.toString();
+  return text ? `#${text}` : '';
 }
 
-/** A tiny observable store: `set` merges, writes the hash, and tells listeners. */
-export function createStore(initial) {
-  let state = initial;
-  const listeners = new Set();
-  return {
-    get: () => state,
-    set(patch) {
-      state = { ...state, ...patch };
-      const hash = toHash(state);
-      if (location.hash !== hash) history.replaceState(null, '', hash || location.pathname + location.search);
-      listeners.forEach((f) => f(state, patch));
-    },
-    subscribe(f) { listeners.add(f); return () => listeners.delete(f); },
-  };
-}
+/** The settings that belong to the learner's work (saved and exported with it). */
+export const PROJECT_KEYS = Object.freeze(SETTINGS.filter((s) => s.affects.length).map((s) => s.key));

@@ -16,7 +16,7 @@ pub mod reshape;
 
 use crate::error::{fmt_shape, Error, Result};
 use crate::rng::Rng;
-use crate::tensor::Tensor;
+use crate::tensor::{data, data_mut, shaped, standard, Tensor};
 
 pub use activation::Activation;
 
@@ -182,8 +182,8 @@ impl LayerSpec {
             }
         };
         let window = |h: usize, w: usize, k: (usize, usize), s: (usize, usize), p: Padding| -> Result<(usize, usize)> {
-            let (oh, _) = crate::backend::cpu::conv_geometry(h, k.0, s.0, p == Padding::Same);
-            let (ow, _) = crate::backend::cpu::conv_geometry(w, k.1, s.1, p == Padding::Same);
+            let (oh, _) = crate::kernels::conv_geometry(h, k.0, s.0, p == Padding::Same);
+            let (ow, _) = crate::kernels::conv_geometry(w, k.1, s.1, p == Padding::Same);
             if oh == 0 || ow == 0 {
                 return Err(Error::Shape(format!(
                     "{}: a {}x{} window with 'valid' padding does not fit the {}x{} input",
@@ -259,9 +259,9 @@ pub mod activation_layer {
 
         pub fn forward(&mut self, x: Tensor, mode: Mode) -> Tensor {
             let last = *x.shape().last().unwrap_or(&1);
-            let mut x = x.as_standard_layout().into_owned();
+            let mut x = standard(x);
             self.logits = matches!(self.activation, Activation::Sigmoid | Activation::Softmax).then(|| x.clone());
-            self.activation.forward(x.as_slice_mut().expect("standard layout"), last);
+            self.activation.forward(data_mut(&mut x), last);
             self.y = (mode == Mode::Train).then(|| x.clone());
             x
         }
@@ -272,7 +272,7 @@ pub mod activation_layer {
                 Grad::Output(mut dy) => {
                     let y = self.y.as_ref().ok_or_else(|| Error::Config("Activation: backward without a training forward pass".into()))?;
                     let last = *y.shape().last().unwrap_or(&1);
-                    self.activation.backward(y.as_slice().unwrap(), dy.as_slice_mut().unwrap(), last);
+                    self.activation.backward(data(y), data_mut(&mut dy), last);
                     Ok(dy)
                 }
             }
@@ -291,16 +291,16 @@ pub mod activation_layer {
         }
 
         pub fn forward(&mut self, x: Tensor, mode: Mode) -> Tensor {
-            let mut x = x.as_standard_layout().into_owned();
+            let mut x = standard(x);
             self.x = (mode == Mode::Train).then(|| x.clone());
-            activation::leaky_relu_forward(x.as_slice_mut().unwrap(), self.negative_slope);
+            activation::leaky_relu_forward(data_mut(&mut x), self.negative_slope);
             x
         }
 
         pub fn backward(&mut self, g: Grad) -> Result<Tensor> {
             let (Grad::Output(mut dy) | Grad::PreActivation(mut dy)) = g;
             let x = self.x.as_ref().ok_or_else(|| Error::Config("LeakyReLU: backward without a training forward pass".into()))?;
-            activation::leaky_relu_backward(x.as_slice().unwrap(), dy.as_slice_mut().unwrap(), self.negative_slope);
+            activation::leaky_relu_backward(data(x), data_mut(&mut dy), self.negative_slope);
             Ok(dy)
         }
     }
@@ -447,7 +447,7 @@ pub(crate) fn glorot_uniform(shape: &[usize], fan_in: usize, fan_out: usize, rng
     let limit = (6.0 / (fan_in + fan_out) as f32).sqrt();
     let n: usize = shape.iter().product();
     let data: Vec<f32> = (0..n).map(|_| rng.uniform(-limit, limit)).collect();
-    Tensor::from_shape_vec(ndarray::IxDyn(shape), data).expect("sizes agree")
+    shaped(shape, data)
 }
 
 /// Reads `[N, d1, .., dk]` as `[N * d1 * .. * d(k-1), dk]` for layers that act on the last axis.

@@ -12,7 +12,8 @@
 
 use super::{rows_and_last, Grad, LayerSpec, Mode, Param};
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{data, data_mut, shaped, standard, Tensor};
+use ndarray::IxDyn;
 
 #[derive(Debug, Clone)]
 pub struct BatchNormalization {
@@ -36,8 +37,8 @@ struct Cache {
 
 impl BatchNormalization {
     pub fn new(channels: usize, momentum: f32, epsilon: f32, center: bool, scale: bool) -> Self {
-        let ones = Tensor::from_elem(ndarray::IxDyn(&[channels]), 1.0);
-        let zeros = Tensor::zeros(ndarray::IxDyn(&[channels]));
+        let ones = Tensor::from_elem(IxDyn(&[channels]), 1.0);
+        let zeros = Tensor::zeros(IxDyn(&[channels]));
         let mut params = Vec::new();
         if scale {
             params.push(Param::new("gamma", ones.clone(), true));
@@ -73,9 +74,9 @@ impl BatchNormalization {
             return Err(Error::Shape(format!("BatchNormalization expects input [batch, .., {c}], got {:?}", x.shape())));
         }
         let shape = x.shape().to_vec();
-        let mut x = x.as_standard_layout().into_owned();
+        let mut x = standard(x);
         let (rows, _) = rows_and_last(&shape);
-        let xs = x.as_slice_mut().unwrap();
+        let xs = data_mut(&mut x);
         let (mean, var) = if batch_stats {
             // Two passes in f64 for the statistics: stable for large batches.
             let mut mean = vec![0.0f64; c];
@@ -120,8 +121,8 @@ impl BatchNormalization {
         let (Grad::Output(dy) | Grad::PreActivation(dy)) = g;
         let cache = self.cache.as_ref().ok_or_else(|| Error::Config("BatchNormalization: backward without a training forward pass".into()))?;
         let c = self.channels;
-        let dy = dy.as_standard_layout();
-        let g = dy.as_slice().unwrap();
+        let dy = standard(dy);
+        let g = data(&dy);
         let (rows, _) = rows_and_last(&cache.shape);
         let mut sum_dy = vec![0.0f32; c];
         let mut sum_dy_xhat = vec![0.0f32; c];
@@ -133,10 +134,10 @@ impl BatchNormalization {
         }
         if param_grads {
             if let Some(i) = self.idx("gamma") {
-                self.params[i].grad = Some(Tensor::from_shape_vec(ndarray::IxDyn(&[c]), sum_dy_xhat.clone()).unwrap());
+                self.params[i].grad = Some(shaped(&[c], sum_dy_xhat.clone()));
             }
             if let Some(i) = self.idx("beta") {
-                self.params[i].grad = Some(Tensor::from_shape_vec(ndarray::IxDyn(&[c]), sum_dy.clone()).unwrap());
+                self.params[i].grad = Some(shaped(&[c], sum_dy.clone()));
             }
         }
         if !need_dx {
@@ -160,7 +161,7 @@ impl BatchNormalization {
                 }
             }
         }
-        Ok(Some(Tensor::from_shape_vec(ndarray::IxDyn(&cache.shape), dx).unwrap()))
+        Ok(Some(shaped(&cache.shape, dx)))
     }
 
     pub fn clear_cache(&mut self) {

@@ -3,8 +3,10 @@
 
 pub mod io;
 pub mod keras_json;
+pub mod layer_outputs;
 pub mod sequential;
 pub mod summary;
+pub mod weight_movement;
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::collections::HashMap;

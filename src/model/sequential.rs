@@ -1,21 +1,22 @@
 //! `Sequential`: a chain of shared layer handles with Keras' API — `add`, `layers`,
-//! `pop`, `get_weights`/`set_weights`, `clone_model`, `compile`, `fit`, `evaluate`,
-//! `predict`.
+//! `pop`, `get_weights`/`set_weights`, `clone_model`, `compile`, `evaluate`, `predict`
+//! (`fit` and the training step live in [`crate::train`]).
 //!
 //! # Freezing
 //! `compile` snapshots which layers are trainable and hands optimizer slots to their
-//! trainable parameters only. `fit` then skips weight-gradient work for frozen layers,
-//! stops back-propagation below the first trainable layer, and warns when a
-//! `trainable` flag changed since `compile` (the change waits for the next compile).
+//! trainable parameters only. The training step ([`crate::train::step`]) then skips
+//! weight-gradient work for frozen layers and stops back-propagation below the first
+//! trainable layer; `fit` warns when a `trainable` flag changed since `compile` (the
+//! change waits for the next compile).
 
 use super::{global_rng_fork, unique_name, LayerRef};
 use crate::error::{fmt_shape, Error, Result};
-use crate::layers::{Grad, LayerSpec, Mode};
+use crate::layers::{LayerSpec, Mode};
 use crate::rng::Rng;
-use crate::tensor::{check_example_shape, check_finite, contiguous, Tensor};
-use crate::train::loss::Loss;
-use crate::train::metrics;
-use crate::train::optim::{Optimizer, OptimizerConfig};
+use crate::tensor::{check_example_shape, check_finite, contiguous, row_range, Tensor};
+use crate::loss::Loss;
+use crate::metrics;
+use crate::optim::{Optimizer, OptimizerConfig};
 
 pub struct Sequential {
     pub name: String,
@@ -50,14 +51,6 @@ pub(crate) struct Compiled {
 pub struct Evaluation {
     pub loss: f64,
     pub accuracy: f64,
-}
-
-/// What one training step measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepResult {
-    pub loss_sum: f64,
-    pub correct: usize,
-    pub counted: usize,
 }
 
 impl Sequential {
@@ -157,7 +150,8 @@ impl Sequential {
         self.layers.iter().for_each(|l| l.set_trainable(value));
     }
 
-    fn at_layer(&self, i: usize, e: Error) -> Error {
+    /// `e` with the layer's index and name in front (shape and config errors).
+    pub(crate) fn at_layer(&self, i: usize, e: Error) -> Error {
         let name = self.layers.get(i).map(|l| format!(" '{}'", l.name())).unwrap_or_default();
         match e {
             Error::Shape(m) => Error::Shape(format!("layer {i}{name}: {m}")),
@@ -259,6 +253,10 @@ impl Sequential {
         self.compiled.as_ref().ok_or_else(|| Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into()))
     }
 
+    pub(crate) fn compiled_mut(&mut self) -> Result<&mut Compiled> {
+        self.compiled.as_mut().ok_or_else(|| Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into()))
+    }
+
     pub fn is_compiled(&self) -> bool {
         self.compiled.is_some()
     }
@@ -313,8 +311,7 @@ impl Sequential {
         let mut start = 0;
         while start < n {
             let end = (start + batch_size.max(1)).min(n);
-            let rows: Vec<usize> = (start..end).collect();
-            let mut h = crate::tensor::gather_rows(x, &rows);
+            let mut h = row_range(x, start..end);
             for (i, l) in self.layers.iter().enumerate().take(to).skip(from) {
                 let mut node = l.borrow_mut();
                 h = node.layer.forward(h, Mode::Infer, true).map_err(|e| self.at_layer(i, e))?;
@@ -364,9 +361,8 @@ impl Sequential {
         let mut start = 0;
         while start < n {
             let end = (start + batch_size.max(1)).min(n);
-            let rows: Vec<usize> = (start..end).collect();
-            let p = self.forward_from(from, crate::tensor::gather_rows(x, &rows), Mode::Infer)?;
-            let yb = crate::tensor::gather_rows(y, &rows);
+            let p = self.forward_from(from, row_range(x, start..end), Mode::Infer)?;
+            let yb = row_range(y, start..end);
             let ys = contiguous(&yb);
             let ps = contiguous(&p);
             let last_layer = self.layers.last().unwrap().borrow();
@@ -381,73 +377,6 @@ impl Sequential {
             l.borrow_mut().layer.clear_cache();
         }
         Ok(Evaluation { loss: loss_sum / n as f64, accuracy: correct as f64 / counted.max(1) as f64 })
-    }
-
-    /// One training step on a batch whose features enter at layer `from`: forward,
-    /// loss, backward down to the first trainable layer, optimizer update. Nothing is
-    /// applied when the loss or a gradient is not finite.
-    pub(crate) fn train_step(&mut self, from: usize, xb: Tensor, yb: &Tensor) -> Result<StepResult> {
-        let c = self.compiled.as_ref().ok_or_else(|| Error::NotCompiled("call compile before fit".into()))?;
-        let (loss, first_trainable) = (c.loss, c.first_trainable);
-        let frozen: Vec<bool> = c.trainable.iter().map(|t| !t).collect();
-        let batch = xb.shape()[0];
-        let out_last = self.output_shape().last().copied().unwrap_or(1);
-        // Forward. Layers below the first trainable one need nothing kept for backward.
-        let mut h = xb;
-        for (i, layer) in self.layers.iter().enumerate().skip(from) {
-            let keep = first_trainable.is_some_and(|f| i >= f);
-            let mut node = layer.borrow_mut();
-            let mode = if keep || node.layer.is_stochastic() { Mode::Train } else { Mode::Infer };
-            h = node.layer.forward(h, mode, frozen[i]).map_err(|e| self.at_layer(i, e))?;
-        }
-        let ys = contiguous(yb);
-        let ps = contiguous(&h);
-        let last_node = self.layers.last().unwrap().borrow();
-        let fused = loss.fuses_with(last_node.layer.final_activation());
-        let logits = if fused { last_node.layer.logits().map(contiguous) } else { None };
-        let (loss_sum, grad) = loss.loss_and_grad(&ps, logits.as_deref(), &ys, out_last, batch);
-        let correct = metrics::correct(loss, &ps, &ys, out_last);
-        let counted = metrics::count(loss, ps.len(), out_last);
-        drop(last_node);
-        let result = StepResult { loss_sum, correct, counted };
-        if !loss_sum.is_finite() {
-            return Err(Error::Diverged(format!(
-                "the loss became {} (NaN or infinite); the last update was not applied. Try a smaller learning rate.",
-                loss_sum
-            )));
-        }
-        let Some(first) = first_trainable else { return Ok(result) };
-        // Backward.
-        let mut g = if fused { Grad::PreActivation(crate::tensor::from_vec(h.shape(), grad)?) } else { Grad::Output(crate::tensor::from_vec(h.shape(), grad)?) };
-        for i in (first.max(from)..self.layers.len()).rev() {
-            let need_dx = i > first;
-            let mut node = self.layers[i].borrow_mut();
-            let param_grads = !frozen[i];
-            match node.layer.backward(g, need_dx, param_grads).map_err(|e| self.at_layer(i, e))? {
-                Some(dx) => g = Grad::Output(dx),
-                None => break,
-            }
-        }
-        // All gradients finite before anything changes.
-        let c = self.compiled.as_mut().unwrap();
-        for &(li, pi) in &c.slots {
-            let node = self.layers[li].borrow();
-            let ok = node.layer.params()[pi].grad.as_ref().is_some_and(|g| g.iter().all(|v| v.is_finite()));
-            if !ok {
-                return Err(Error::Diverged(format!(
-                    "a gradient of layer {li} '{}' became NaN or infinite; the update was not applied. Try a smaller learning rate.",
-                    node.name
-                )));
-            }
-        }
-        c.optimizer.begin_step();
-        for (slot, &(li, pi)) in c.slots.iter().enumerate() {
-            let mut node = self.layers[li].borrow_mut();
-            let p = &mut node.layer.params_mut()[pi];
-            let grad = p.grad.take().unwrap();
-            c.optimizer.update(slot, p.value.as_slice_mut().unwrap(), grad.as_slice().unwrap());
-        }
-        Ok(result)
     }
 
     /// Index of the first layer with trainable parameters at compile time.

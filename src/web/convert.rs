@@ -62,11 +62,7 @@ pub(crate) fn describe(v: &JsValue) -> String {
     if v.is_function() {
         return "a function".into();
     }
-    if let Some(name) = v
-        .dyn_ref::<Object>()
-        .map(|o| o.constructor().name())
-        .and_then(|n| n.as_string())
-    {
+    if let Some(name) = v.dyn_ref::<Object>().map(|o| o.constructor().name()).and_then(|n| n.as_string()) {
         if name != "Object" {
             return format!("a {name}");
         }
@@ -81,9 +77,9 @@ pub(crate) fn tensor_from_js(v: &JsValue, what: &str) -> Result<Tensor> {
         return Err(Error::bad_option(what, expected, describe(v)));
     }
     let data = get(v, "data");
-    let data = data.dyn_ref::<Float32Array>().ok_or_else(|| {
-        Error::bad_option(format!("{what}.data"), "a Float32Array", describe(&data))
-    })?;
+    let data = data
+        .dyn_ref::<Float32Array>()
+        .ok_or_else(|| Error::bad_option(format!("{what}.data"), "a Float32Array", describe(&data)))?;
     let shape_v = get(v, "shape");
     if !Array::is_array(&shape_v) {
         return Err(Error::bad_option(
@@ -95,24 +91,14 @@ pub(crate) fn tensor_from_js(v: &JsValue, what: &str) -> Result<Tensor> {
     let mut shape = Vec::new();
     for d in Array::from(&shape_v).iter() {
         let size = whole_number(&d, &format!("{what}.shape"), 0)?;
-        limits::check(
-            || format!("{what}: a dimension of the shape"),
-            size,
-            MAX_DIM,
-        )?;
+        limits::check(|| format!("{what}: a dimension of the shape"), size, MAX_DIM)?;
         shape.push(size as usize);
     }
     let len = data.length() as usize;
-    limits::check(
-        || format!("{what}: bytes of the tensor"),
-        len as u64 * 4,
-        MAX_INPUT_BYTES,
-    )?;
+    limits::check(|| format!("{what}: bytes of the tensor"), len as u64 * 4, MAX_INPUT_BYTES)?;
     let needed = limits::product(&shape).unwrap_or(u64::MAX);
     if needed != len as u64 {
-        return Err(Error::Shape(format!(
-            "{what}: a tensor of shape {shape:?} needs {needed} values, got {len}"
-        )));
+        return Err(Error::Shape(format!("{what}: a tensor of shape {shape:?} needs {needed} values, got {len}")));
     }
     let mut values = limits::try_filled(len, 0.0f32, what)?;
     data.copy_to(&mut values);
@@ -147,9 +133,7 @@ pub(crate) fn bytes_from_js(v: &JsValue, what: &str, limit: usize) -> Result<Vec
 
 /// A JS string of at most `limit` UTF-16 code units.
 pub(crate) fn string_from_js(v: &JsValue, what: &str, limit: usize) -> Result<String> {
-    let s = v
-        .dyn_ref::<js_sys::JsString>()
-        .ok_or_else(|| Error::bad_option(what, "a string", describe(v)))?;
+    let s = v.dyn_ref::<js_sys::JsString>().ok_or_else(|| Error::bad_option(what, "a string", describe(v)))?;
     limits::check(|| format!("{what}: characters"), s.length() as u64, limit)?;
     Ok(String::from(s))
 }

@@ -23,12 +23,7 @@ pub(crate) fn engine_error(e: &Error, extra: &[(&str, Param)]) -> JsValue {
     let js = js_sys::Error::new(&e.to_string());
     js.set_name("EngineError");
     let params = Object::new();
-    for (k, v) in e
-        .params()
-        .iter()
-        .map(|(k, v)| (*k, v))
-        .chain(extra.iter().map(|(k, v)| (*k, v)))
-    {
+    for (k, v) in e.params().iter().map(|(k, v)| (*k, v)).chain(extra.iter().map(|(k, v)| (*k, v))) {
         let v = match v {
             Param::Str(s) => JsValue::from_str(s),
             Param::Num(n) => JsValue::from_f64(*n),

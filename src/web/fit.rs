@@ -23,8 +23,8 @@ use super::convert::{set, to_plain};
 use super::errors::engine_error;
 use super::models::{with_state, SharedModel};
 use super::panic::enter;
-use crate::backend::gpu::FitRunner;
 use crate::error::{Error, Param, Result};
+use crate::gpu::FitRunner;
 use crate::train::fit::Event;
 
 /// A `fit` in progress. Each `step()` runs one batch or one epoch end and returns
@@ -96,9 +96,9 @@ async fn runner_step(
     next: Rc<Cell<(usize, usize)>>,
 ) -> Result<Object, JsValue> {
     enter()?;
-    let mut r = runner.try_borrow_mut().map_err(|_| {
-        Error::busy("the previous step() of this fit has not finished; await it first")
-    })?;
+    let mut r = runner
+        .try_borrow_mut()
+        .map_err(|_| Error::busy("the previous step() of this fit has not finished; await it first"))?;
     let newest = with_state(&model, |s| s.newest_fit);
     if newest != number && !r.is_done() {
         return Err(Error::FitInterleaved(format!(
@@ -112,10 +112,7 @@ async fn runner_step(
             let (epoch, batch) = next.get();
             return Err(engine_error(
                 &e,
-                &[
-                    ("epoch", Param::Num(epoch as f64 + 1.0)),
-                    ("batch", Param::Num(batch as f64 + 1.0)),
-                ],
+                &[("epoch", Param::Num(epoch as f64 + 1.0)), ("batch", Param::Num(batch as f64 + 1.0))],
             ));
         }
         Err(e) => return Err(e.into()),
@@ -132,9 +129,7 @@ async fn runner_step(
 impl FitRun {
     fn runner(&self) -> Result<std::cell::Ref<'_, FitRunner>> {
         enter()?;
-        self.runner
-            .try_borrow()
-            .map_err(|_| Error::busy("a step() of this fit is running; await it first"))
+        self.runner.try_borrow().map_err(|_| Error::busy("a step() of this fit is running; await it first"))
     }
 }
 
@@ -142,27 +137,18 @@ impl FitRun {
 impl FitRun {
     /// The next step: an object (CPU runs) or a Promise of one (runs started on the GPU).
     pub fn step(&mut self) -> Result<JsValue, JsValue> {
-        let fut = runner_step(
-            self.runner.clone(),
-            self.model.clone(),
-            self.number,
-            self.next.clone(),
-        );
+        let fut = runner_step(self.runner.clone(), self.model.clone(), self.number, self.next.clone());
         if self.promises {
-            return Ok(wasm_bindgen_futures::future_to_promise(async move {
-                fut.await.map(JsValue::from)
-            })
-            .into());
+            return Ok(wasm_bindgen_futures::future_to_promise(async move { fut.await.map(JsValue::from) }).into());
         }
         // A CPU step never awaits: drive the future to its (immediate) end here.
         let waker = std::task::Waker::noop();
         let mut cx = std::task::Context::from_waker(waker);
         match std::pin::pin!(fut).poll(&mut cx) {
             std::task::Poll::Ready(r) => r.map(JsValue::from),
-            std::task::Poll::Pending => Err(Error::Config(
-                "internal error: a CPU step did not finish at once".into(),
-            )
-            .into()),
+            std::task::Poll::Pending => {
+                Err(Error::Config("internal error: a CPU step did not finish at once".into()).into())
+            }
         }
     }
 
@@ -191,12 +177,7 @@ impl FitRun {
     /// Where the run trains now: `'webgpu'` or `'cpu'` (after a fallback, `'cpu'`).
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> Result<String> {
-        Ok(if self.runner()?.on_gpu() {
-            "webgpu"
-        } else {
-            "cpu"
-        }
-        .into())
+        Ok(if self.runner()?.on_gpu() { "webgpu" } else { "cpu" }.into())
     }
 
     /// Why the run left the GPU (`undefined` if it did not).
@@ -212,9 +193,8 @@ impl FitRun {
         let (runner, model) = (self.runner.clone(), self.model.clone());
         wasm_bindgen_futures::future_to_promise(async move {
             enter()?;
-            let mut r = runner
-                .try_borrow_mut()
-                .map_err(|_| Error::busy("a step() of this fit is running; await it first"))?;
+            let mut r =
+                runner.try_borrow_mut().map_err(|_| Error::busy("a step() of this fit is running; await it first"))?;
             r.sync(&model).await?;
             Ok(JsValue::UNDEFINED)
         })

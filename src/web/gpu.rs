@@ -16,10 +16,10 @@ use super::model::{read, JsModel};
 use super::models::{with_state, SharedModel};
 use super::options::inference_options;
 use super::panic::enter;
-use crate::backend::gpu::fallback::is_gpu_failure;
-use crate::backend::gpu::{inference, Computed, GpuContext};
 use crate::device::{self, Choice, Gpu};
 use crate::error::{Error, Result};
+use crate::gpu::is_gpu_failure;
+use crate::gpu::{inference, Computed, GpuContext};
 use crate::limits;
 
 #[derive(Default)]
@@ -90,11 +90,7 @@ fn adapter_to_js(ctx: &GpuContext) -> Object {
     let o = Object::new();
     set(&o, "ok", true);
     set(&o, "name", info.name.as_str());
-    set(
-        &o,
-        "isFallbackAdapter",
-        info.device_type == wgpu::DeviceType::Cpu,
-    );
+    set(&o, "isFallbackAdapter", info.device_type == wgpu::DeviceType::Cpu);
     set(&o, "deviceType", format!("{:?}", info.device_type));
     set(&o, "backend", format!("{:?}", info.backend));
     o
@@ -102,10 +98,7 @@ fn adapter_to_js(ctx: &GpuContext) -> Object {
 
 fn has_webgpu() -> bool {
     let nav = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
-    nav.is_object()
-        && Reflect::get(&nav, &"gpu".into())
-            .map(|g| !g.is_undefined() && !g.is_null())
-            .unwrap_or(false)
+    nav.is_object() && Reflect::get(&nav, &"gpu".into()).map(|g| !g.is_undefined() && !g.is_null()).unwrap_or(false)
 }
 
 /// Which backends this environment has: `{cpu: true, webgpu: bool, gpuReady: bool,
@@ -148,11 +141,7 @@ pub fn backend_for(choice: &str) -> Result<Object> {
     }
     if let Some(c) = ctx.filter(|_| choice != Choice::Cpu) {
         set(&o, "adapter", c.adapter_info.name.as_str());
-        set(
-            &o,
-            "isFallbackAdapter",
-            c.adapter_info.device_type == wgpu::DeviceType::Cpu,
-        );
+        set(&o, "isFallbackAdapter", c.adapter_info.device_type == wgpu::DeviceType::Cpu);
     }
     Ok(o)
 }
@@ -235,9 +224,7 @@ impl JsModel {
                 let info = init_gpu().await?;
                 if choice == Choice::WebGpu && !get(&info, "ok").as_bool().unwrap_or(false) {
                     let reason = get(&info, "reason").as_string().unwrap_or_default();
-                    return Err(
-                        Error::GpuUnavailable(format!("toBackend('webgpu'): {reason}")).into(),
-                    );
+                    return Err(Error::GpuUnavailable(format!("toBackend('webgpu'): {reason}")).into());
                 }
             }
             // Bring the latest GPU state back into the model.
@@ -248,11 +235,7 @@ impl JsModel {
                 r.sync(&model).await?;
             }
             with_state(&model, |m| m.backend = choice);
-            let now = if resolve(choice)?.is_some() {
-                "webgpu"
-            } else {
-                "cpu"
-            };
+            let now = if resolve(choice)?.is_some() { "webgpu" } else { "cpu" };
             Ok(JsValue::from_str(now))
         })
     }
@@ -262,20 +245,12 @@ impl JsModel {
     #[wasm_bindgen(js_name = predictAsync)]
     pub fn predict_async(&self, x: &JsValue, opts: &JsValue) -> js_sys::Promise {
         let model = self.inner.clone();
-        let args = enter().and_then(|_| {
-            Ok((
-                inference_options(opts, "predictAsync", true)?,
-                tensor_from_js(x, "predictAsync: x")?,
-            ))
-        });
+        let args = enter()
+            .and_then(|_| Ok((inference_options(opts, "predictAsync", true)?, tensor_from_js(x, "predictAsync: x")?)));
         wasm_bindgen_futures::future_to_promise(async move {
             let ((batch, choice), x) = args?;
             // As the CPU's predict: no model without layers, chunks within the limits.
-            let batch = limits::inference_batch(
-                &*read(&model)?,
-                x.shape().first().copied().unwrap_or(0),
-                batch,
-            )?;
+            let batch = limits::inference_batch(&*read(&model)?, x.shape().first().copied().unwrap_or(0), batch)?;
             let choice = choice.unwrap_or_else(|| model_backend(&model));
             let (ctx, note) = prepare_inference(&model, choice, "predictAsync").await?;
             let c = inference::predict(ctx, &model, &x, batch).await?;
@@ -299,11 +274,7 @@ impl JsModel {
         });
         wasm_bindgen_futures::future_to_promise(async move {
             let ((batch, choice), x, y) = args?;
-            let batch = limits::inference_batch(
-                &*read(&model)?,
-                x.shape().first().copied().unwrap_or(0),
-                batch,
-            )?;
+            let batch = limits::inference_batch(&*read(&model)?, x.shape().first().copied().unwrap_or(0), batch)?;
             let choice = choice.unwrap_or_else(|| model_backend(&model));
             let (ctx, note) = prepare_inference(&model, choice, "evaluateAsync").await?;
             let c = inference::evaluate(ctx, &model, &x, &y, batch).await?;
@@ -331,9 +302,8 @@ async fn prepare_inference(
     if let Some(run) = with_state(model, |m| m.gpu_run.upgrade()) {
         let ctx = live_gpu();
         // Borrowed across the read-back on purpose: a `step()` meanwhile is refused.
-        let mut r = run
-            .try_borrow_mut()
-            .map_err(|_| Error::busy(format!("{what}: a fit step is running; await it first")))?;
+        let mut r =
+            run.try_borrow_mut().map_err(|_| Error::busy(format!("{what}: a fit step is running; await it first")))?;
         match r.sync(model).await {
             Ok(()) => {}
             Err(e) if ctx.as_ref().is_some_and(|c| is_gpu_failure(&e, c)) => {

@@ -25,33 +25,17 @@ fn size(v: &JsValue, what: &str) -> Result<usize> {
 /// canvas' `ImageData.data`) as the model's input (centre crop, area averaging, BT.601
 /// luma, alpha on white, optional inversion) and, as RGBA, what the model sees.
 #[wasm_bindgen(js_name = imageToInput)]
-pub fn image_to_input(
-    rgba: &JsValue,
-    width: &JsValue,
-    height: &JsValue,
-    target: &JsValue,
-) -> Result<Object> {
+pub fn image_to_input(rgba: &JsValue, width: &JsValue, height: &JsValue, target: &JsValue) -> Result<Object> {
     enter()?;
     let what = "imageToInput";
-    let (w, h) = (
-        whole_number(width, &format!("{what}: width"), 1)?,
-        whole_number(height, &format!("{what}: height"), 1)?,
-    );
+    let (w, h) =
+        (whole_number(width, &format!("{what}: width"), 1)?, whole_number(height, &format!("{what}: height"), 1)?);
     // The pixel limit first, before the pixels are copied in.
-    limits::check(
-        || format!("{what}: pixels of the image"),
-        w.saturating_mul(h),
-        MAX_IMAGE_PIXELS,
-    )?;
+    limits::check(|| format!("{what}: pixels of the image"), w.saturating_mul(h), MAX_IMAGE_PIXELS)?;
     let o = Options::new(target, what, &["height", "width", "channels", "invert"])?;
     let need = |key: &str| {
-        o.whole(key, 1, MAX_DIM as u64)?.ok_or_else(|| {
-            Error::bad_option(
-                format!("{what}: {key}"),
-                "a whole number from 1",
-                "undefined",
-            )
-        })
+        o.whole(key, 1, MAX_DIM as u64)?
+            .ok_or_else(|| Error::bad_option(format!("{what}: {key}"), "a whole number from 1", "undefined"))
     };
     let t = Target {
         height: need("height")? as usize,
@@ -64,28 +48,16 @@ pub fn image_to_input(
     let out = Object::new();
     set(&out, "data", Float32Array::from(m.data.as_slice()));
     set(&out, "shape", shape_array(&m.shape));
-    set(
-        &out,
-        "preview",
-        Uint8ClampedArray::from(m.preview.as_slice()),
-    );
+    set(&out, "preview", Uint8ClampedArray::from(m.preview.as_slice()));
     Ok(out)
 }
 
 /// Resizes images `{data, shape: [n, h, w, c]}` to `[n, height, width, channels]`
 /// through the same policy as `imageToInput` (without alpha or inversion).
 #[wasm_bindgen(js_name = resizeImages)]
-pub fn resize_images(
-    x: &JsValue,
-    height: &JsValue,
-    width: &JsValue,
-    channels: &JsValue,
-) -> Result<Object> {
+pub fn resize_images(x: &JsValue, height: &JsValue, width: &JsValue, channels: &JsValue) -> Result<Object> {
     enter()?;
-    let (h, w) = (
-        size(height, "resizeImages: height")?,
-        size(width, "resizeImages: width")?,
-    );
+    let (h, w) = (size(height, "resizeImages: height")?, size(width, "resizeImages: width")?);
     let c = size(channels, "resizeImages: channels")?;
     limits::check(
         || "resizeImages: pixels of the target image".to_string(),

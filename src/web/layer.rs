@@ -34,12 +34,7 @@ pub struct JsLayer {
 
 impl JsLayer {
     pub(crate) fn new(inner: LayerRef) -> JsLayer {
-        LIVE_LAYERS.with(|m| {
-            m.borrow_mut()
-                .entry(inner.id())
-                .or_insert_with(|| (inner.clone(), 0))
-                .1 += 1
-        });
+        LIVE_LAYERS.with(|m| m.borrow_mut().entry(inner.id()).or_insert_with(|| (inner.clone(), 0)).1 += 1);
         JsLayer { inner }
     }
 }
@@ -96,13 +91,7 @@ pub(crate) fn layer_spec_from_js(config: &JsValue) -> Result<LayerSpec> {
         .get("className")
         .or_else(|| obj.get("class_name"))
         .and_then(Value::as_str)
-        .ok_or_else(|| {
-            Error::bad_option(
-                "add: className",
-                "a layer class name, e.g. 'Dense'",
-                "undefined",
-            )
-        })?
+        .ok_or_else(|| Error::bad_option("add: className", "a layer class name, e.g. 'Dense'", "undefined"))?
         .to_string();
     let mut config = Map::new();
     for (k, v) in obj {
@@ -162,9 +151,8 @@ impl JsLayer {
     #[wasm_bindgen(setter)]
     pub fn set_trainable(&self, value: JsValue) -> Result<()> {
         enter()?;
-        let value = value.as_bool().ok_or_else(|| {
-            Error::bad_option("layer.trainable", "true or false", describe(&value))
-        })?;
+        let value =
+            value.as_bool().ok_or_else(|| Error::bad_option("layer.trainable", "true or false", describe(&value)))?;
         self.inner.set_trainable(value);
         Ok(())
     }
@@ -186,13 +174,6 @@ impl JsLayer {
     #[wasm_bindgen(js_name = getWeights)]
     pub fn get_weights(&self) -> Result<Array> {
         enter()?;
-        Ok(self
-            .inner
-            .borrow()
-            .layer
-            .params()
-            .iter()
-            .map(|p| JsValue::from(tensor_to_js(&p.value)))
-            .collect())
+        Ok(self.inner.borrow().layer.params().iter().map(|p| JsValue::from(tensor_to_js(&p.value))).collect())
     }
 }

@@ -73,11 +73,7 @@ pub fn set_random_seed(seed: &JsValue) -> Result<()> {
     panic::enter()?;
     let seed = convert::whole_number(seed, "setRandomSeed: seed", 0)?;
     if seed > 1 << 53 {
-        return Err(crate::Error::bad_option(
-            "setRandomSeed: seed",
-            "a whole number from 0 to 2^53",
-            seed.to_string(),
-        ));
+        return Err(crate::Error::bad_option("setRandomSeed: seed", "a whole number from 0 to 2^53", seed.to_string()));
     }
     crate::set_random_seed(seed);
     Ok(())

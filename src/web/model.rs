@@ -27,9 +27,7 @@ pub struct JsModel {
 
 impl JsModel {
     pub(crate) fn wrap(m: Sequential) -> JsModel {
-        JsModel {
-            inner: Rc::new(RefCell::new(m)),
-        }
+        JsModel { inner: Rc::new(RefCell::new(m)) }
     }
 
     /// Borrow for reading; `BUSY` (instead of a panic) while a fit step holds it.
@@ -71,16 +69,10 @@ pub fn clone_model(model: &JsModel) -> Result<JsModel> {
 #[wasm_bindgen]
 pub fn sequential(layers: &JsValue) -> Result<JsModel> {
     enter()?;
-    let items = layers.dyn_ref::<Array>().ok_or_else(|| {
-        Error::bad_option(
-            "sequential: layers",
-            "an array of Layer handles",
-            describe(layers),
-        )
-    })?;
-    Ok(JsModel::wrap(Sequential::from_layers(
-        &layers_from_handles(items)?,
-    )?))
+    let items = layers
+        .dyn_ref::<Array>()
+        .ok_or_else(|| Error::bad_option("sequential: layers", "an array of Layer handles", describe(layers)))?;
+    Ok(JsModel::wrap(Sequential::from_layers(&layers_from_handles(items)?)?))
 }
 
 #[wasm_bindgen(js_class = Model)]
@@ -108,13 +100,7 @@ impl JsModel {
     #[wasm_bindgen(getter)]
     pub fn layers(&self) -> Result<Vec<JsLayer>> {
         enter()?;
-        Ok(self
-            .read()?
-            .layers()
-            .iter()
-            .cloned()
-            .map(JsLayer::new)
-            .collect())
+        Ok(self.read()?.layers().iter().cloned().map(JsLayer::new).collect())
     }
 
     /// Keras' text summary.
@@ -150,35 +136,23 @@ impl JsModel {
     pub fn count_params(&self) -> Result<Array> {
         enter()?;
         let (t, tr, n) = self.read()?.count_params();
-        Ok([t, tr, n]
-            .iter()
-            .map(|&x| JsValue::from_f64(x as f64))
-            .collect())
+        Ok([t, tr, n].iter().map(|&x| JsValue::from_f64(x as f64)).collect())
     }
 
     /// `model.getWeights()`: `[{shape, data: Float32Array}, ...]` in Keras' order.
     #[wasm_bindgen(js_name = getWeights)]
     pub fn get_weights(&self) -> Result<Array> {
         enter()?;
-        Ok(self
-            .read()?
-            .get_weights()
-            .iter()
-            .map(|w| JsValue::from(tensor_to_js(w)))
-            .collect())
+        Ok(self.read()?.get_weights().iter().map(|w| JsValue::from(tensor_to_js(w))).collect())
     }
 
     /// `model.setWeights(weights)`: checks the count and every shape first.
     #[wasm_bindgen(js_name = setWeights)]
     pub fn set_weights(&self, weights: &JsValue) -> Result<()> {
         enter()?;
-        let items = weights.dyn_ref::<Array>().ok_or_else(|| {
-            Error::bad_option(
-                "setWeights: weights",
-                "an array of {data, shape}",
-                describe(weights),
-            )
-        })?;
+        let items = weights
+            .dyn_ref::<Array>()
+            .ok_or_else(|| Error::bad_option("setWeights: weights", "an array of {data, shape}", describe(weights)))?;
         let mut ws = Vec::new();
         for (i, w) in items.iter().enumerate() {
             ws.push(tensor_from_js(&w, &format!("setWeights: weights[{i}]"))?);
@@ -194,17 +168,10 @@ impl JsModel {
         let mut m = self.write()?;
         let at = m.layers().len();
         let out = m.output_shape();
-        limits::check_layer(&spec, &out)
-            .map_err(|e| e.context(format!("add: layer {at} ({})", spec.class_name())))?;
-        let total =
-            m.count_params().0 as u64 + limits::spec_params(&spec, &out).unwrap_or(u64::MAX);
+        limits::check_layer(&spec, &out).map_err(|e| e.context(format!("add: layer {at} ({})", spec.class_name())))?;
+        let total = m.count_params().0 as u64 + limits::spec_params(&spec, &out).unwrap_or(u64::MAX);
         limits::check(
-            || {
-                format!(
-                    "add: parameters of the model with layer {at} ({})",
-                    spec.class_name()
-                )
-            },
+            || format!("add: parameters of the model with layer {at} ({})", spec.class_name()),
             total,
             MAX_PARAMS,
         )?;
@@ -215,10 +182,7 @@ impl JsModel {
     /// without layers (as in Keras).
     pub fn pop(&self) -> Result<JsLayer> {
         enter()?;
-        self.write()?
-            .pop()
-            .map(JsLayer::new)
-            .ok_or_else(|| Error::Config("pop: the model has no layers left".into()))
+        self.write()?.pop().map(JsLayer::new).ok_or_else(|| Error::Config("pop: the model has no layers left".into()))
     }
 
     /// `model.compile({optimizer: 'sgd'|'adam', learningRate, momentum?, nesterov?, loss,

@@ -9,8 +9,8 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use crate::backend::gpu::FitRunner;
 use crate::device::Choice;
+use crate::gpu::FitRunner;
 use crate::Sequential;
 
 pub(crate) type SharedModel = Rc<RefCell<Sequential>>;
@@ -35,10 +35,7 @@ pub(crate) fn with_state<T>(model: &SharedModel, f: impl FnOnce(&mut ModelState)
     MODELS.with(|all| {
         let mut all = all.borrow_mut();
         all.retain(|m| m.model.strong_count() > 0);
-        let i = match all
-            .iter()
-            .position(|m| std::ptr::eq(m.model.as_ptr(), Rc::as_ptr(model)))
-        {
+        let i = match all.iter().position(|m| std::ptr::eq(m.model.as_ptr(), Rc::as_ptr(model))) {
             Some(i) => i,
             None => {
                 all.push(ModelState {

@@ -15,8 +15,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::convert::{describe, get, tensor_from_js, whole_number};
 use crate::device::Choice;
 use crate::error::{Error, Result};
+use crate::loss::{self, Loss};
 use crate::tensor::Tensor;
-use crate::train::loss::{self, Loss};
 use crate::OptimizerConfig;
 
 /// An options object: `undefined`/`null` (no options) or a plain object whose keys are
@@ -29,17 +29,10 @@ pub(crate) struct Options {
 impl Options {
     pub(crate) fn new(v: &JsValue, call: &'static str, known: &[&str]) -> Result<Options> {
         if v.is_undefined() || v.is_null() {
-            return Ok(Options {
-                obj: JsValue::UNDEFINED,
-                call,
-            });
+            return Ok(Options { obj: JsValue::UNDEFINED, call });
         }
         if !v.is_object() || Array::is_array(v) || v.is_function() {
-            return Err(Error::bad_option(
-                format!("{call}: options"),
-                "an options object {...}",
-                describe(v),
-            ));
+            return Err(Error::bad_option(format!("{call}: options"), "an options object {...}", describe(v)));
         }
         for key in Object::keys(v.unchecked_ref::<Object>()).iter() {
             let key = key.as_string().unwrap_or_default();
@@ -51,10 +44,7 @@ impl Options {
                 ));
             }
         }
-        Ok(Options {
-            obj: v.clone(),
-            call,
-        })
+        Ok(Options { obj: v.clone(), call })
     }
 
     fn raw(&self, key: &str) -> Option<JsValue> {
@@ -71,9 +61,7 @@ impl Options {
         let Some(v) = self.raw(key) else {
             return Ok(None);
         };
-        serde_wasm_bindgen::from_value::<T>(v.clone())
-            .map(Some)
-            .map_err(|_| self.bad(key, expected, &v))
+        serde_wasm_bindgen::from_value::<T>(v.clone()).map(Some).map_err(|_| self.bad(key, expected, &v))
     }
 
     pub(crate) fn whole(&self, key: &str, min: u64, max: u64) -> Result<Option<u64>> {
@@ -82,19 +70,12 @@ impl Options {
         };
         match whole_number(&v, key, min) {
             Ok(n) if n <= max => Ok(Some(n)),
-            _ if max == u64::MAX || max >= 1 << 53 => {
-                Err(self.bad(key, format!("a whole number from {min}"), &v))
-            }
+            _ if max == u64::MAX || max >= 1 << 53 => Err(self.bad(key, format!("a whole number from {min}"), &v)),
             _ => Err(self.bad(key, format!("a whole number from {min} to {max}"), &v)),
         }
     }
 
-    pub(crate) fn number(
-        &self,
-        key: &str,
-        ok: impl Fn(f64) -> bool,
-        expected: &str,
-    ) -> Result<Option<f64>> {
+    pub(crate) fn number(&self, key: &str, ok: impl Fn(f64) -> bool, expected: &str) -> Result<Option<f64>> {
         let Some(v) = self.raw(key) else {
             return Ok(None);
         };
@@ -120,41 +101,17 @@ impl Options {
     pub(crate) fn backend(&self) -> Result<Option<Choice>> {
         match self.string("backend", "'webgpu', 'cpu' or 'auto'")? {
             None => Ok(None),
-            Some(name) => Choice::parse(&name)
-                .map(Some)
-                .map_err(|e| e.context(self.call)),
+            Some(name) => Choice::parse(&name).map(Some).map_err(|e| e.context(self.call)),
         }
     }
 }
 
 /// `compile({optimizer: 'sgd'|'adam', learningRate, momentum, nesterov, loss, metrics})`.
 pub(crate) fn compile_options(v: &JsValue) -> Result<(Loss, OptimizerConfig)> {
-    let o = Options::new(
-        v,
-        "compile",
-        &[
-            "optimizer",
-            "learningRate",
-            "momentum",
-            "nesterov",
-            "loss",
-            "metrics",
-        ],
-    )?;
-    let optimizer = o
-        .string("optimizer", "'sgd' or 'adam'")?
-        .unwrap_or_else(|| "sgd".into())
-        .to_lowercase();
-    let lr = o.number(
-        "learningRate",
-        |x| x.is_finite() && x > 0.0,
-        "a positive number",
-    )?;
-    let momentum = o.number(
-        "momentum",
-        |x| (0.0..1.0).contains(&x),
-        "a number in [0, 1)",
-    )?;
+    let o = Options::new(v, "compile", &["optimizer", "learningRate", "momentum", "nesterov", "loss", "metrics"])?;
+    let optimizer = o.string("optimizer", "'sgd' or 'adam'")?.unwrap_or_else(|| "sgd".into()).to_lowercase();
+    let lr = o.number("learningRate", |x| x.is_finite() && x > 0.0, "a positive number")?;
+    let momentum = o.number("momentum", |x| (0.0..1.0).contains(&x), "a number in [0, 1)")?;
     let nesterov = o.bool("nesterov")?;
     let config = match optimizer.as_str() {
         "sgd" => OptimizerConfig::Sgd {
@@ -163,13 +120,8 @@ pub(crate) fn compile_options(v: &JsValue) -> Result<(Loss, OptimizerConfig)> {
             nesterov: nesterov.unwrap_or(false),
         },
         "adam" => {
-            if let Some(key) = [
-                ("momentum", momentum.is_some()),
-                ("nesterov", nesterov.is_some()),
-            ]
-            .iter()
-            .find(|k| k.1)
-            .map(|k| k.0)
+            if let Some(key) =
+                [("momentum", momentum.is_some()), ("nesterov", nesterov.is_some())].iter().find(|k| k.1).map(|k| k.0)
             {
                 return Err(Error::bad_option(
                     format!("compile: {key}"),
@@ -178,12 +130,7 @@ pub(crate) fn compile_options(v: &JsValue) -> Result<(Loss, OptimizerConfig)> {
                 ));
             }
             match OptimizerConfig::adam() {
-                OptimizerConfig::Adam {
-                    beta_1,
-                    beta_2,
-                    epsilon,
-                    learning_rate,
-                } => OptimizerConfig::Adam {
+                OptimizerConfig::Adam { beta_1, beta_2, epsilon, learning_rate } => OptimizerConfig::Adam {
                     learning_rate: lr.map_or(learning_rate, |x| x as f32),
                     beta_1,
                     beta_2,
@@ -192,12 +139,7 @@ pub(crate) fn compile_options(v: &JsValue) -> Result<(Loss, OptimizerConfig)> {
                 other => other,
             }
         }
-        other => {
-            return Err(Error::unsupported(
-                format!("compile: optimizer '{other}'"),
-                "'sgd', 'adam'",
-            ))
-        }
+        other => return Err(Error::unsupported(format!("compile: optimizer '{other}'"), "'sgd', 'adam'")),
     };
     // `learningRate: 1e-50` is positive but 0 in float32.
     if config.learning_rate() <= 0.0 || !config.learning_rate().is_finite() {
@@ -209,31 +151,15 @@ pub(crate) fn compile_options(v: &JsValue) -> Result<(Loss, OptimizerConfig)> {
     }
     let name = o
         .string("loss", "a loss name such as 'binaryCrossentropy'")?
-        .ok_or_else(|| {
-            Error::bad_option(
-                "compile: loss",
-                "a loss name such as 'binaryCrossentropy'",
-                "undefined",
-            )
-        })?;
-    let loss = Loss::from_name(&name)
-        .map_err(|_| Error::unsupported(format!("compile: loss '{name}'"), loss::SUPPORTED))?;
+        .ok_or_else(|| Error::bad_option("compile: loss", "a loss name such as 'binaryCrossentropy'", "undefined"))?;
+    let loss =
+        Loss::from_name(&name).map_err(|_| Error::unsupported(format!("compile: loss '{name}'"), loss::SUPPORTED))?;
     if let Some(m) = o.value("metrics") {
         let names: Vec<String> = serde_wasm_bindgen::from_value(m.clone()).map_err(|_| {
-            Error::bad_option(
-                "compile: metrics",
-                "an array of metric names, e.g. ['accuracy']",
-                describe(&m),
-            )
+            Error::bad_option("compile: metrics", "an array of metric names, e.g. ['accuracy']", describe(&m))
         })?;
-        if let Some(bad) = names
-            .iter()
-            .find(|n| !matches!(n.as_str(), "accuracy" | "acc"))
-        {
-            return Err(Error::unsupported(
-                format!("compile: metric '{bad}'"),
-                "'accuracy' (always reported)",
-            ));
+        if let Some(bad) = names.iter().find(|n| !matches!(n.as_str(), "accuracy" | "acc")) {
+            return Err(Error::unsupported(format!("compile: metric '{bad}'"), "'accuracy' (always reported)"));
         }
     }
     Ok((loss, config))
@@ -256,16 +182,7 @@ pub(crate) fn fit_options(v: &JsValue) -> Result<FitArgs> {
     let o = Options::new(
         v,
         "fit",
-        &[
-            "epochs",
-            "batchSize",
-            "shuffle",
-            "seed",
-            "validationData",
-            "backend",
-            "checkpointEvery",
-            "verbose",
-        ],
+        &["epochs", "batchSize", "shuffle", "seed", "validationData", "backend", "checkpointEvery", "verbose"],
     )?;
     let max32 = u32::MAX as u64;
     let validation = match o.value("validationData") {
@@ -274,9 +191,7 @@ pub(crate) fn fit_options(v: &JsValue) -> Result<FitArgs> {
             let pair = v
                 .dyn_ref::<Array>()
                 .filter(|a| a.length() == 2)
-                .ok_or_else(|| {
-                    Error::bad_option("fit: validationData", "[xValid, yValid]", describe(&v))
-                })?;
+                .ok_or_else(|| Error::bad_option("fit: validationData", "[xValid, yValid]", describe(&v)))?;
             Some((
                 tensor_from_js(&pair.get(0), "fit: validationData[0]")?,
                 tensor_from_js(&pair.get(1), "fit: validationData[1]")?,
@@ -308,14 +223,8 @@ pub(crate) fn inference_options(
         let n = whole_number(v, &format!("{call}: batchSize"), 1)?;
         return Ok((n.min(u32::MAX as u64) as usize, None));
     }
-    let known: &[&str] = if with_backend {
-        &["batchSize", "backend"]
-    } else {
-        &["batchSize"]
-    };
+    let known: &[&str] = if with_backend { &["batchSize", "backend"] } else { &["batchSize"] };
     let o = Options::new(v, call, known)?;
-    let batch = o
-        .whole("batchSize", 1, u64::MAX)?
-        .map_or(256, |n| n.min(u32::MAX as u64) as usize);
+    let batch = o.whole("batchSize", 1, u64::MAX)?.map_or(256, |n| n.min(u32::MAX as u64) as usize);
     Ok((batch, if with_backend { o.backend()? } else { None }))
 }

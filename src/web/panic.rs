@@ -39,9 +39,7 @@ pub(crate) fn enter() -> Result<()> {
                     p.get_or_insert(message.clone());
                 }
             });
-            console_error(&format!(
-                "transfer-playground engine panicked (this instance is now unusable): {message}"
-            ));
+            console_error(&format!("transfer-playground engine panicked (this instance is now unusable): {message}"));
             previous(info);
         }));
     });
@@ -54,9 +52,7 @@ pub(crate) fn enter() -> Result<()> {
 /// The message of the panic that poisoned this instance, or `null`.
 #[wasm_bindgen(js_name = panicMessage)]
 pub fn panic_message() -> JsValue {
-    PANIC
-        .with(|p| p.try_borrow().ok().and_then(|p| p.clone()))
-        .map_or(JsValue::NULL, JsValue::from)
+    PANIC.with(|p| p.try_borrow().ok().and_then(|p| p.clone())).map_or(JsValue::NULL, JsValue::from)
 }
 
 /// Test hook: panics inside Rust, as a bug would (the call traps with a

@@ -17,8 +17,8 @@ use super::model::JsModel;
 use super::models::{start_fit, with_state};
 use super::options::{fit_options, inference_options};
 use super::panic::enter;
-use crate::backend::gpu::FitRunner;
 use crate::error::Result;
+use crate::gpu::FitRunner;
 use crate::train::fit::FitOptions;
 
 #[wasm_bindgen(js_class = Model)]
@@ -31,21 +31,8 @@ impl JsModel {
         enter()?;
         let x = tensor_from_js(x, "fit: x")?;
         let y = tensor_from_js(y, "fit: y")?;
+        // Batch sizes are checked against the limits by the fit itself (train::fit::check_fit).
         let args = fit_options(opts)?;
-        {
-            let m = self.read()?;
-            let n_valid = args
-                .validation
-                .as_ref()
-                .map_or(0, |(vx, _)| vx.shape().first().copied().unwrap_or(0));
-            crate::limits::check_fit_batch(
-                &m,
-                x.shape().first().copied().unwrap_or(0),
-                n_valid,
-                args.batch_size,
-            )
-            .map_err(|e| e.context("fit"))?;
-        }
         let fo = FitOptions {
             epochs: args.epochs,
             batch_size: args.batch_size,

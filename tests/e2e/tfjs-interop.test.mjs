@@ -5,13 +5,10 @@
 // page, which loads TF.js from node_modules, with no benchmark selected.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
-
-const BASE = (process.env.E2E_BASE_URL || 'http://127.0.0.1:8137').replace(/\/$/, '');
-const ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
+import { BASE, launch } from './helpers.mjs';
 
 test('tf.loadLayersModel reads our exports and predicts what we predict', { timeout: 180_000 }, async () => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: ARGS }); // launch() uses a fresh temporary profile
+  const browser = await launch();
   const page = await browser.newPage();
   await page.goto(`${BASE}/www/bench.html?only=none`);
   await page.waitForFunction(() => window.benchDone === true, null, { timeout: 60_000 });

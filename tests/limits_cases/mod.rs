@@ -22,13 +22,7 @@ pub fn model_json(edit: impl FnOnce(&mut Value)) -> String {
 
 /// Model A's `model.json` with `edit` applied to its layer configs.
 pub fn model_json_layers(edit: impl FnOnce(&mut Vec<Value>)) -> String {
-    model_json(|d| {
-        edit(
-            d["modelTopology"]["model_config"]["config"]["layers"]
-                .as_array_mut()
-                .unwrap(),
-        )
-    })
+    model_json(|d| edit(d["modelTopology"]["model_config"]["config"]["layers"].as_array_mut().unwrap()))
 }
 
 /// Manifests whose sizes add up past 2^32 bytes while the total *wraps* to the real
@@ -39,17 +33,12 @@ pub fn wrapping_manifests() -> Vec<(&'static str, String)> {
         // 65536 * 65536 values: the count itself wraps to 0 in 32 bits.
         (
             "a [65536, 65536] kernel",
-            model_json(|d| {
-                d["weightsManifest"][0]["weights"][0]["shape"] = serde_json::json!([65536, 65536])
-            }),
+            model_json(|d| d["weightsManifest"][0]["weights"][0]["shape"] = serde_json::json!([65536, 65536])),
         ),
         // 2^30 + 144 values = 2^32 + 576 bytes, which wraps to the kernel's real 576.
         (
             "a kernel of 2^30 + 144 values",
-            model_json(|d| {
-                d["weightsManifest"][0]["weights"][0]["shape"] =
-                    serde_json::json!([1073741824u64 + 144])
-            }),
+            model_json(|d| d["weightsManifest"][0]["weights"][0]["shape"] = serde_json::json!([1073741824u64 + 144])),
         ),
         // Two extra entries of 2^29 values (2^31 bytes each): the total wraps to the
         // real length, and the first slice reaches 2 GiB past the buffer.
@@ -57,14 +46,8 @@ pub fn wrapping_manifests() -> Vec<(&'static str, String)> {
             "two extra 2^29-value weights",
             model_json(|d| {
                 let w = d["weightsManifest"][0]["weights"].as_array_mut().unwrap();
-                w.insert(
-                    0,
-                    serde_json::json!({"name": "x/a", "shape": [536870912u64], "dtype": "float32"}),
-                );
-                w.insert(
-                    0,
-                    serde_json::json!({"name": "x/b", "shape": [536870912u64], "dtype": "float32"}),
-                );
+                w.insert(0, serde_json::json!({"name": "x/a", "shape": [536870912u64], "dtype": "float32"}));
+                w.insert(0, serde_json::json!({"name": "x/b", "shape": [536870912u64], "dtype": "float32"}));
             }),
         ),
     ]
@@ -74,33 +57,22 @@ pub fn wrapping_manifests() -> Vec<(&'static str, String)> {
 /// gigabytes (or wrap a size and trap) while building layers, before any check.
 pub fn huge_layer_configs() -> Vec<(&'static str, String)> {
     vec![
-        (
-            "Dense(units=1e9)",
-            model_json_layers(|ls| ls[5]["config"]["units"] = serde_json::json!(1_000_000_000u64)),
-        ),
+        ("Dense(units=1e9)", model_json_layers(|ls| ls[5]["config"]["units"] = serde_json::json!(1_000_000_000u64))),
         // Under every per-setting limit, 470 million parameters: 1.9 GB.
-        (
-            "Dense(units=3e5)",
-            model_json_layers(|ls| ls[5]["config"]["units"] = serde_json::json!(300_000u64)),
-        ),
+        ("Dense(units=3e5)", model_json_layers(|ls| ls[5]["config"]["units"] = serde_json::json!(300_000u64))),
         (
             "Conv2D(filters=1e12)",
-            model_json_layers(|ls| {
-                ls[0]["config"]["filters"] = serde_json::json!(1_000_000_000_000u64)
-            }),
+            model_json_layers(|ls| ls[0]["config"]["filters"] = serde_json::json!(1_000_000_000_000u64)),
         ),
         // 2^32 + 16 filters: `as usize` on wasm32 made that a 16-filter layer.
         (
             "Conv2D(filters=2^32+16)",
-            model_json_layers(|ls| {
-                ls[0]["config"]["filters"] = serde_json::json!(4_294_967_312u64)
-            }),
+            model_json_layers(|ls| ls[0]["config"]["filters"] = serde_json::json!(4_294_967_312u64)),
         ),
         (
             "an input of 1e6 x 1e6 pixels",
             model_json_layers(|ls| {
-                ls[0]["config"]["batch_input_shape"] =
-                    serde_json::json!([null, 1_000_000, 1_000_000, 1])
+                ls[0]["config"]["batch_input_shape"] = serde_json::json!([null, 1_000_000, 1_000_000, 1])
             }),
         ),
     ]
@@ -123,16 +95,8 @@ pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 pub fn zip_of(entries: &[(String, Vec<u8>, bool)]) -> Vec<u8> {
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data, deflate) in entries {
-        let method = if *deflate {
-            zip::CompressionMethod::Deflated
-        } else {
-            zip::CompressionMethod::Stored
-        };
-        out.start_file(
-            name.as_str(),
-            zip::write::SimpleFileOptions::default().compression_method(method),
-        )
-        .unwrap();
+        let method = if *deflate { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
+        out.start_file(name.as_str(), zip::write::SimpleFileOptions::default().compression_method(method)).unwrap();
         out.write_all(data).unwrap();
     }
     out.finish().unwrap().into_inner()
@@ -168,11 +132,7 @@ pub fn keras_declaring(declared: u32) -> Vec<u8> {
             (n, d, deflate)
         })
         .collect();
-    entries.push((
-        "assets/padding.bin".into(),
-        vec![7u8; declared as usize / 64 + 1024],
-        false,
-    ));
+    entries.push(("assets/padding.bin".into(), vec![7u8; declared as usize / 64 + 1024], false));
     let mut z = zip_of(&entries);
     // The sizes of `name`: in its local header (uncompressed size at +22 of the header,
     // the name at +30) and in the central directory (+24, name at +46).

@@ -1,18 +1,23 @@
 // Stage 2: B = Sequential(clone.layers[:-1]) + Dense(1, sigmoid), shown layer by layer.
 import { t } from '../i18n.js';
 import { layersTable } from '../layers-table.js';
+import { renderFreshness } from '../freshness.js';
 
-export function mountStage2(ctx) {
+export function mountStage2(ctx, flow) {
   const $ = (s) => document.querySelector(s);
-  async function run() {
-    await ctx.ensure(1);
-    const r = await ctx.engine.call('stage2');
-    const removed = ctx.a.rows[ctx.a.rows.length - 1];
-    const notes = r.sharedIds.map((shared) => (shared ? t('s2.shared') : t('s2.new')));
-    $('#b-layers').replaceChildren(layersTable(r.rows, { notes, caption: t('s2.caption') }));
-    $('#result-2').textContent = t('s2.result', { removed: `${removed.name} (${removed.className}, ${removed.outputShape.join('×')})`, shared: r.sharedIds.filter(Boolean).length });
-    ctx.markDone(2);
-  }
-  $('#run-2').addEventListener('click', () => ctx.guard(run));
-  return { run };
+  const section = $('#stage-2');
+  $('#run-2').addEventListener('click', () => ctx.guard(() => flow.run('stage2')));
+
+  return {
+    render() {
+      renderFreshness(ctx, section, 'stage2');
+      const rec = ctx.results.get('stage2');
+      if (!rec) { $('#b-layers').replaceChildren(); $('#result-2').textContent = ''; return; }
+      const r = rec.value;
+      const notes = r.sharedIds.map((shared) => (shared ? t('s2.shared') : t('s2.new')));
+      $('#b-layers').replaceChildren(layersTable(r.rows, { notes, caption: t('s2.caption') }));
+      const removed = r.removed;
+      $('#result-2').textContent = t('s2.result', { removed: `${removed.name} (${removed.className}, ${removed.outputShape.join('×')})`, shared: r.sharedIds.filter(Boolean).length });
+    },
+  };
 }

@@ -1,32 +1,42 @@
-// Stage 3: freeze the reused layers, compile with SGD(lr3), fit ep3 epochs.
+// Stage 3: freeze the reused layers, compile with SGD(lr3), fit ep3 epochs; the frozen
+// layers' fingerprints before and after show that they did not move.
 import { t } from '../i18n.js';
 import { createTrainView } from '../train-view.js';
-import { wireTraining } from '../training.js';
 import { layersTable } from '../layers-table.js';
+import { renderFreshness } from '../freshness.js';
 
-export function mountStage3(ctx) {
+export function mountStage3(ctx, flow) {
+  const section = document.querySelector('#stage-3');
   const root = document.querySelector('#view-3');
   const view = createTrainView(root, { id: 3, runLabel: 's3.run' });
   const fp = document.createElement('p');
   fp.id = 'frozen-fp';
-  fp.className = 'small mono';
+  fp.className = 'small mono figures';
+  fp.dataset.control = 'fingerprints-3';
   const table = document.createElement('div');
   table.className = 'table-wrap';
+  table.dataset.control = 'layers-3';
   root.append(fp, table);
+  let liveRows = null;
   ctx.engine.onProgress((job, ev) => {
-    if (job === 'stage3' && ev.type === 'start') table.replaceChildren(layersTable(ev.rows, { caption: t('s3.caption') }));
+    if (job === 'stage3' && ev.type === 'start') { liveRows = ev.rows; render(); }
   });
-  const { run } = wireTraining(ctx, view, 'stage3', {
-    params: () => { const s = ctx.store.get(); return { lr: s.lr3, epochs: s.ep3, n: s.n, batchSize: s.bs, seed: s.seed }; },
-    before: () => ctx.ensure(2),
-    after: (r) => {
-      ctx.history3 = r.history;
-      fp.dataset.before = r.frozenBefore;
-      fp.dataset.after = r.frozenAfter;
-      fp.dataset.same = String(r.frozenBefore === r.frozenAfter);
-      fp.textContent = t('s3.fp', { before: r.frozenBefore, after: r.frozenAfter, verdict: r.frozenBefore === r.frozenAfter ? t('s3.unchanged') : t('s3.changed'), hb: r.headBefore, ha: r.headAfter });
-      ctx.markDone(3);
-    },
-  });
-  return { run, view };
+  flow.view('stage3', view);
+
+  function render() {
+    renderFreshness(ctx, section, 'stage3', { running: ctx.running.has('stage3') });
+    const rec = ctx.results.get('stage3');
+    view.show(rec?.value ?? null);
+    const running = view.isLive();
+    const rows = running ? liveRows : rec?.value.rows;
+    table.replaceChildren(...(rows ? [layersTable(rows, { caption: t('s3.caption') })] : []));
+    const r = running ? null : rec?.value;
+    if (!r) { fp.textContent = ''; delete fp.dataset.same; return; }
+    const same = r.frozenBefore === r.frozenAfter;
+    fp.dataset.before = r.frozenBefore;
+    fp.dataset.after = r.frozenAfter;
+    fp.dataset.same = String(same);
+    fp.textContent = t('s3.fp', { before: r.frozenBefore, after: r.frozenAfter, verdict: same ? t('s3.unchanged') : t('s3.changed'), hb: r.headBefore, ha: r.headAfter });
+  }
+  return { render, view };
 }

@@ -8,6 +8,7 @@ mod prepare;
 mod pretrain;
 mod serve;
 mod stages;
+mod sweep;
 
 use std::path::PathBuf;
 
@@ -26,8 +27,12 @@ const COMMANDS: &[(&str, &str)] = &[
         "run the lecture's four stages on the built-in data (--json, --seeds 1,2,3)",
     ),
     (
+        "sweep",
+        "transfer vs scratch at several training-set sizes (--sizes 10,20,..,1000 --seeds 1,2,3 --target 0.95 --json)",
+    ),
+    (
         "serve",
-        "serve the repository root at http://127.0.0.1:PORT (--port N, default 8080)",
+        "serve the site (index.html, www/) at http://127.0.0.1:PORT (--port N, --isolate, --help)",
     ),
 ];
 
@@ -37,6 +42,7 @@ fn dispatch(command: &str, args: &[String]) -> Result<(), String> {
         "pretrain" => pretrain::run(args),
         "serve" => serve::run(args),
         "stages" => stages::run(args),
+        "sweep" => sweep::run(args),
         "help" | "-h" | "--help" => {
             println!("{}", usage());
             Ok(())

@@ -4,6 +4,8 @@
 //! `scripts/setup.sh`). Outputs:
 //! - `data/fashion-train.tpds`, `data/fashion-test.tpds` (gitignored, 10 classes, 28x28x1),
 //! - `www/assets/task-b/{train,valid,test}.tpds` + `meta.json` (committed: shirt vs sandal),
+//!   and `train-pool.tpds`: 1,000 training images whose first 200 are `train.tpds`, for
+//!   the "how much data does transfer save" sweep (`cargo xtask sweep`),
 //! - `www/assets/data-split.json`: the manifest saying exactly how all of it was made.
 //!
 //! Why a fixed, seeded split that we publish: the package does not mark the original
@@ -55,6 +57,9 @@ pub const TASK_B_NAMES: [&str; 2] = ["sandal", "shirt"];
 /// As in the book: 200 training images for task B (a deliberately tiny set).
 pub const TASK_B_TRAIN: usize = 200;
 pub const TASK_B_VALID: usize = 1000;
+/// The training pool for the data-size sweep (sizes up to 1,000); its first
+/// `TASK_B_TRAIN` images are the training set itself.
+pub const TASK_B_POOL: usize = 1000;
 const PACKAGE: &str = "fashion-mnist";
 
 const ALGORITHM: &str = "Per class c = 0..9 (file src/clothes/c.json): parse every record; skip \
@@ -65,7 +70,9 @@ Fisher-Yates (Durstenfeld, j = high 64 bits of next_u64 * (i+1)) shuffle of the 
 images in file order, the first test_per_class to test, the rest to train; one shuffle of the train \
 list; one shuffle of the test list. Task B: the train split filtered to classes 5 (sandal -> 0) and \
 6 (shirt -> 1), order preserved, shuffled once more with the same stream; the first 200 are \
-task-b/train, the next 1000 task-b/valid; task-b/test is every test-split image of those classes.";
+task-b/train, the next 1000 task-b/valid; task-b/train-pool is task-b/train followed by the 800 \
+images after the validation block (1000 images, none of them in valid or test; train and valid are \
+what they would be without it); task-b/test is every test-split image of those classes.";
 
 /// Where to read from and write to.
 #[derive(Debug, Clone)]
@@ -189,7 +196,14 @@ pub fn prepare(source: &Source, seed: u64) -> Result<Prepared, String> {
         report.train = train_counts[report.id];
         report.test = test_counts[report.id];
     }
-    let task_b = split::task_b(&split, &TASK_B_MAP, TASK_B_TRAIN, TASK_B_VALID, &mut rng)?;
+    let task_b = split::task_b(
+        &split,
+        &TASK_B_MAP,
+        TASK_B_TRAIN,
+        TASK_B_VALID,
+        TASK_B_POOL,
+        &mut rng,
+    )?;
     Ok(Prepared {
         classes: reports,
         split,
@@ -235,6 +249,7 @@ pub fn outputs(prepared: &Prepared) -> Result<Vec<(FileRecord, Vec<u8>)>, String
         (&b.train, "www/assets/task-b/train.tpds"),
         (&b.valid, "www/assets/task-b/valid.tpds"),
         (&b.test, "www/assets/task-b/test.tpds"),
+        (&b.train_pool, "www/assets/task-b/train-pool.tpds"),
     ]
     .into_iter()
     .map(|(set, path)| encode(set, path.to_string()))
@@ -292,6 +307,7 @@ struct TaskBInfo {
     train: usize,
     valid: usize,
     test: usize,
+    train_pool: usize,
 }
 
 #[derive(Serialize)]
@@ -310,6 +326,7 @@ struct TaskBCounts {
     train: Vec<usize>,
     valid: Vec<usize>,
     test: Vec<usize>,
+    train_pool: Vec<usize>,
 }
 
 fn task_b_info() -> TaskBInfo {
@@ -320,6 +337,7 @@ fn task_b_info() -> TaskBInfo {
         train: TASK_B_TRAIN,
         valid: TASK_B_VALID,
         test: 2 * TEST_PER_CLASS,
+        train_pool: TASK_B_POOL,
     }
 }
 
@@ -374,10 +392,11 @@ pub fn manifests(
             train: b.train.class_counts(),
             valid: b.valid.class_counts(),
             test: b.test.class_counts(),
+            train_pool: b.train_pool.class_counts(),
         },
         source: format!(
-            "{PACKAGE}@{version}; train/valid from the train split, test = the test split; \
-             see ../data-split.json"
+            "{PACKAGE}@{version}; train/valid/train-pool from the train split (train-pool = \
+             train + 800 more), test = the test split; see ../data-split.json"
         ),
         seed: SEED,
         files: files
@@ -498,7 +517,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    /// Synthetic package: class c has 1700 distinct images, plus one malformed record
+    /// Synthetic package: class c has 2100 distinct images, plus one malformed record
     /// and one within-class duplicate; one image is shared by classes 5 and 6.
     fn synthetic_source() -> Source {
         let image = |c: usize, i: usize| -> Value {
@@ -509,7 +528,7 @@ mod tests {
             serde_json::json!(px)
         };
         let mut classes: Vec<Vec<Value>> = (0..10)
-            .map(|c| (0..1700).map(|i| image(c, i)).collect())
+            .map(|c| (0..2100).map(|i| image(c, i)).collect())
             .collect();
         for (c, records) in classes.iter_mut().enumerate() {
             records.push(serde_json::json!([]));
@@ -535,11 +554,12 @@ mod tests {
                 c5.duplicates_dropped,
                 c5.cross_class_dropped
             ),
-            (1702, 1, 1, 1)
+            (2102, 1, 1, 1)
         );
-        assert_eq!((c5.train, c5.test), (699, 1000));
+        assert_eq!((c5.train, c5.test), (1099, 1000));
         assert_eq!(a.classes[6].cross_class_dropped, 1);
         assert_eq!(a.task_b.test.len(), 2000);
+        assert_eq!(a.task_b.train_pool.len(), TASK_B_POOL);
         let hashes = |p: &Prepared| {
             outputs(p)
                 .unwrap()

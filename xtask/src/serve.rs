@@ -1,27 +1,92 @@
-//! `cargo xtask serve --port N`: a tiny static HTTP/1.1 server for the repository root.
+//! `cargo xtask serve`: the development server for the site (the playground, `www/`,
+//! and TF.js for the benchmark page), at http://127.0.0.1:PORT/.
 //!
-//! Why not `python -m http.server`: browsers refuse to compile wasm streamed with the
-//! wrong MIME type (`application/wasm` is required) and cache stale builds; this server
-//! gets both right, needs nothing beyond std, and binds to 127.0.0.1 only.
-//! One thread per connection; each response closes its connection (simple and plenty
-//! for a single learner's tab and the end-to-end tests).
+//! Why not `python -m http.server`: browsers refuse to compile wasm served with the wrong
+//! MIME type (`application/wasm` is required) and cache stale builds; the playground
+//! wants its CSP as a header (its worker has no other), and the repository root holds
+//! much that must not be served (`target/`, `.git/`).
+//!
+//! HTTP is `hyper` (the HTTP/1.1 of most Rust servers) on `tokio`; files are streamed by
+//! `tower-http`'s `ServeFile` (HEAD, ranges, `Last-Modified`/304). What is ours: which
+//! paths are the site and their types ([`site`]), the headers checked and sent
+//! ([`headers`]), and the limits below. Each request is logged as one line on stdout.
 
-use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Component, Path, PathBuf};
-use std::time::Duration;
+mod headers;
+mod site;
 
-const USAGE: &str = "usage: cargo xtask serve [--port N] [--root DIR]
-  --port  TCP port on 127.0.0.1 (default 8080)
-  --root  folder to serve (default: the repository root)";
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Longest request head we read; anything bigger is not a browser asking for a file.
-const MAX_HEAD_BYTES: usize = 16 * 1024;
+use http_body_util::{Either, Empty, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE, LOCATION};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tower_http::services::fs::{ServeFile, ServeFileSystemResponseBody};
+
+use self::headers::BadHost;
+use self::site::Rejected;
+
+const USAGE: &str = "usage: cargo xtask serve [--port N] [--root DIR] [--isolate]
+  --port             TCP port on 127.0.0.1 (default 8080; 0 picks a free one)
+  --root             folder holding the site (default: the repository root)
+  --isolate          add COOP/COEP headers (cross-origin isolation, for SharedArrayBuffer)
+  --timeout SECS     time a client gets to send a request head, and the longest a
+                     response may wait for the client to read (default 10)
+  --max-connections  connections served at once; more wait to be accepted (default 64)";
+
+/// Largest request head (request line and headers); hyper answers 431 beyond it and
+/// never buffers more than this while a head is incomplete. Browsers send about 1 KiB;
+/// localhost cookies from other dev servers can add some.
+const MAX_HEAD_BYTES: usize = 32 * 1024;
+
+/// Most header fields in a request (hyper's default, said here); 431 beyond it.
+const MAX_HEADERS: usize = 100;
+
+/// Longest a connection lives. A client reading one byte per `--timeout` never trips
+/// the write timeout; this bounds it. A browser reconnects and retries idempotent GETs.
+const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
+
+/// Threads that open and read files (`tokio::fs`), on top of the 2 that run connections.
+const FILE_THREADS: usize = 8;
+
+/// The knobs `--timeout` and `--max-connections` set.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Deadline for each request head, counted from when the server starts waiting for
+    /// it (so an idle keep-alive connection, or one that sends nothing, is closed too),
+    /// and the longest a response write may make no progress (a client that stops
+    /// reading). Slowloris gets one timeout per connection slot, not forever.
+    timeout: Duration,
+    /// Connections served at once; further ones wait in the listen backlog.
+    connections: usize,
+}
+
+/// What every request handler needs.
+struct Site {
+    /// The folder holding the site (canonical).
+    root: PathBuf,
+    /// The bound port, for the `Host` check.
+    port: u16,
+    /// `--isolate`: send COOP/COEP.
+    isolate: bool,
+}
+
+type Body = Either<ServeFileSystemResponseBody, Full<Bytes>>;
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut port: u16 = 8080;
     let mut root = crate::repo_root();
+    let mut isolate = false;
+    let mut limits = Limits {
+        timeout: Duration::from_secs(10),
+        connections: 64,
+    };
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         let mut value = || {
@@ -33,9 +98,27 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 let text = value()?;
                 port = text
                     .parse()
-                    .map_err(|_| format!("--port {text:?} is not a port number (1-65535)"))?;
+                    .map_err(|_| format!("--port {text:?} is not a port number (0-65535)"))?;
             }
             "--root" => root = PathBuf::from(value()?),
+            "--isolate" => isolate = true,
+            "--timeout" => {
+                let text = value()?;
+                limits.timeout = text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.1 && *s <= 3600.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| format!("--timeout {text:?} is not 0.1 to 3600 seconds"))?;
+            }
+            "--max-connections" => {
+                let text = value()?;
+                limits.connections = text
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or_else(|| format!("--max-connections {text:?} is not 1 to 10000"))?;
+            }
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown option {other:?}\n{USAGE}")),
         }
@@ -43,270 +126,262 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let root = root
         .canonicalize()
         .map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
-    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+    // Bound here, before the runtime, so a busy port is a plain error.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
         format!("cannot listen on 127.0.0.1:{port}: {e} (is another server running?)")
     })?;
-    println!(
-        "serving {} at http://127.0.0.1:{port}/  (Ctrl-C to stop)",
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let isolation = if isolate {
+        ", cross-origin isolated"
+    } else {
+        ""
+    };
+    log(format_args!(
+        "serving the site in {} at http://127.0.0.1:{port}/{isolation}  (Ctrl-C to stop)",
         root.display()
-    );
-    for stream in listener.incoming() {
-        match stream {
-            Ok(stream) => {
-                let root = root.clone();
-                std::thread::spawn(move || {
-                    if let Err(e) = handle(stream, &root) {
-                        eprintln!("connection error: {e}");
-                    }
-                });
-            }
-            Err(e) => eprintln!("accept failed: {e}"),
-        }
-    }
-    Ok(())
+    ));
+    let site = Arc::new(Site {
+        root,
+        port,
+        isolate,
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(FILE_THREADS)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the server's threads: {e}"))?;
+    runtime.block_on(accept_connections(listener, site, limits))
 }
 
-/// Why a request path was refused.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Rejected {
-    /// Not an absolute path, or not valid percent-encoded UTF-8.
-    Malformed,
-    /// Tries to leave the root (`..`), or uses a backslash, NUL or drive prefix.
-    Traversal,
-    /// Names a hidden file or folder (`.git`, `.cargo`): never part of the site.
-    Hidden,
+/// One line on stdout. Errors are ignored: a closed stdout must not stop the server.
+fn log(line: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
-/// Maps a request target (`/a/b.js?x=1`) to a path under `root`, without touching the
-/// file system. Rejects anything that could step outside `root`, even percent-encoded.
-pub fn resolve(root: &Path, target: &str) -> Result<PathBuf, Rejected> {
-    let path = target.split(['?', '#']).next().unwrap_or("");
-    if !path.starts_with('/') {
-        return Err(Rejected::Malformed);
-    }
-    let decoded = percent_decode(path).ok_or(Rejected::Malformed)?;
-    if decoded.contains(['\\', '\0']) {
-        return Err(Rejected::Traversal);
-    }
-    let mut resolved = root.to_path_buf();
-    for segment in decoded.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => return Err(Rejected::Traversal),
-            hidden if hidden.starts_with('.') => return Err(Rejected::Hidden),
-            _ => {
-                // A segment must be a plain name (no `C:` prefix or root on any platform).
-                let mut parts = Path::new(segment).components();
-                match (parts.next(), parts.next()) {
-                    (Some(Component::Normal(_)), None) => resolved.push(segment),
-                    _ => return Err(Rejected::Traversal),
-                }
-            }
-        }
-    }
-    Ok(resolved)
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// The Content-Type for a file name; unknown types are served as bytes.
-pub fn mime_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "wasm" => "application/wasm",
-        "json" => "application/json",
-        "css" => "text/css; charset=utf-8",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "ico" => "image/x-icon",
-        "txt" | "md" => "text/plain; charset=utf-8",
-        "wgsl" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream", // .bin, .tpds, .h5, ...
-    }
-}
-
-fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // Drain the headers; we need none of them.
-    let mut head_bytes = request_line.len();
+async fn accept_connections(
+    listener: std::net::TcpListener,
+    site: Arc<Site>,
+    limits: Limits,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.connections));
     loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line)?;
-        head_bytes += n;
-        if n == 0 || line == "\r\n" || line == "\n" {
-            break;
-        }
-        if head_bytes > MAX_HEAD_BYTES {
-            return respond(
-                stream,
-                431,
-                "Request Header Fields Too Large",
-                "text/plain",
-                b"headers too large\n",
-                true,
-            );
-        }
+        // Take a slot before accepting: past the cap, clients wait in the backlog.
+        let slot = Arc::clone(&slots)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, or a connection reset while queued: go on.
+                log(format_args!("accept failed: {e}"));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let site = Arc::clone(&site);
+        tokio::spawn(async move {
+            serve_connection(stream, peer, site, limits).await;
+            drop(slot);
+        });
     }
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let with_body = method != "HEAD";
-    if method != "GET" && method != "HEAD" {
-        return respond(
-            stream,
-            405,
-            "Method Not Allowed",
-            "text/plain",
-            b"only GET and HEAD\n",
-            with_body,
-        );
-    }
-    let mut path = match resolve(root, target) {
-        Ok(path) => path,
-        Err(Rejected::Traversal | Rejected::Hidden) => {
-            return respond(
-                stream,
-                403,
-                "Forbidden",
-                "text/plain",
-                b"path outside the served folder or hidden\n",
-                with_body,
-            )
-        }
-        Err(Rejected::Malformed) => {
-            return respond(
-                stream,
-                400,
-                "Bad Request",
-                "text/plain",
-                b"malformed path\n",
-                with_body,
-            )
-        }
-    };
-    if path.is_dir() {
-        path.push("index.html");
-    }
-    let status = match fs::read(&path) {
-        Ok(body) => respond(stream, 200, "OK", mime_type(&path), &body, with_body),
-        Err(_) => respond(
-            stream,
-            404,
-            "Not Found",
-            "text/plain",
-            format!("not found: {target}\n").as_bytes(),
-            with_body,
-        ),
-    };
-    println!("{method} {target}");
-    status
 }
 
-fn respond(
-    mut stream: TcpStream,
-    code: u16,
-    reason: &str,
-    content_type: &str,
-    body: &[u8],
-    with_body: bool,
-) -> std::io::Result<()> {
-    let head = format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-        body.len()
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    site: Arc<Site>,
+    limits: Limits,
+) {
+    let _ = stream.set_nodelay(true);
+    // Only a write timeout on the socket: hyper polls reads while it writes a response
+    // (to notice a client that hangs up), so a read timeout would cut long downloads.
+    // Reads are bounded by hyper's header timeout instead.
+    let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+    stream.set_write_timeout(Some(limits.timeout));
+    let io = TokioIo::new(Box::pin(stream));
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&served);
+    let service = hyper::service::service_fn(move |request| {
+        let site = Arc::clone(&site);
+        counter.fetch_add(1, Ordering::Relaxed);
+        async move { Ok::<_, Infallible>(respond(request, &site, peer).await) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS)
+        .serve_connection(io, service);
+    match tokio::time::timeout(MAX_CONNECTION_LIFETIME, connection).await {
+        Ok(Ok(())) => {}
+        // A browser's idle keep-alive connection ends this way every time: not news.
+        Ok(Err(e)) if e.is_timeout() && served.load(Ordering::Relaxed) > 0 => {}
+        Ok(Err(e)) => log(format_args!("{peer} connection closed: {e}")),
+        Err(_) => log(format_args!(
+            "{peer} connection closed after its {} s lifetime",
+            MAX_CONNECTION_LIFETIME.as_secs()
+        )),
+    }
+}
+
+/// Answers one request and logs it: `PEER METHOD PATH STATUS TIME`.
+async fn respond(request: Request<Incoming>, site: &Site, peer: SocketAddr) -> Response<Body> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    // hyper has checked that the target is visible ASCII; cut it to keep the log readable.
+    let target: String = request.uri().to_string().chars().take(200).collect();
+    let policy = site::request_segments(request.uri().path())
+        .map(|segments| headers::policy_for(&segments))
+        .unwrap_or(headers::CONTENT_SECURITY_POLICY);
+    let mut response = route(request, site).await;
+    headers::add_site_headers(response.headers_mut(), policy, site.isolate);
+    log(format_args!(
+        "{peer} {method} {target} {} {:.1}ms",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1e3
+    ));
+    response
+}
+
+async fn route(request: Request<Incoming>, site: &Site) -> Response<Body> {
+    match headers::check_host(request.headers(), site.port) {
+        Ok(()) => {}
+        Err(BadHost::Missing) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "exactly one Host header is needed\n",
+            )
+        }
+        Err(BadHost::Other) => {
+            return text(
+                StatusCode::MISDIRECTED_REQUEST,
+                "this server answers to 127.0.0.1, localhost and [::1] on its port only\n",
+            )
+        }
+    }
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    // Origin-form only (`/path?query`): an absolute URI would name its own host.
+    if request.uri().scheme().is_some() || request.uri().authority().is_some() {
+        return text(StatusCode::BAD_REQUEST, "use a path, not a full URL\n");
+    }
+    let path = request.uri().path();
+    let segments = match site::request_segments(path) {
+        Ok(segments) => segments,
+        Err(Rejected::Malformed | Rejected::Traversal) => {
+            return text(StatusCode::BAD_REQUEST, "malformed path\n")
+        }
+        Err(Rejected::Hidden | Rejected::NotSite) => return not_found(),
+    };
+    let file = match locate(site, &segments, path.ends_with('/')).await {
+        Located::File(file) => file,
+        Located::Folder => {
+            let mut response = text(StatusCode::PERMANENT_REDIRECT, "");
+            if let Ok(url) = HeaderValue::from_str(&site::folder_url(&segments)) {
+                response.headers_mut().insert(LOCATION, url);
+            }
+            return response;
+        }
+        Located::Nothing => return not_found(),
+    };
+    // The file service reads only the method and the conditional and range headers.
+    let (parts, _body) = request.into_parts();
+    let request = Request::from_parts(parts, Empty::<Bytes>::new());
+    match ServeFile::new(&file).try_call(request).await {
+        Ok(response) => {
+            let mut response = response.map(Either::Left);
+            if response.status().is_success() {
+                let mime = HeaderValue::from_static(site::mime_type(&file));
+                response.headers_mut().insert(CONTENT_TYPE, mime);
+            }
+            response
+        }
+        Err(e) => {
+            log(format_args!("reading {}: {e}", file.display()));
+            text(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the file\n")
+        }
+    }
+}
+
+/// Where a site path leads on disk.
+enum Located {
+    /// A regular file in the site (canonical path).
+    File(PathBuf),
+    /// A folder asked for without its trailing slash: redirect, so relative links work.
+    Folder,
+    /// Missing, or resolves (through a symlink) to somewhere outside the site.
+    Nothing,
+}
+
+/// Resolves checked segments to a file: folders give their `index.html` (no listings),
+/// and the file, symlinks followed, must lie inside the site folder the path is in.
+async fn locate(site: &Site, segments: &[String], trailing_slash: bool) -> Located {
+    let Some(prefix) = site::site_prefix(segments) else {
+        return Located::Nothing;
+    };
+    let in_root = |segments: &[&str]| {
+        let mut path = site.root.clone();
+        path.extend(segments);
+        path
+    };
+    let Ok(base) = tokio::fs::canonicalize(in_root(prefix)).await else {
+        return Located::Nothing;
+    };
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let Some((mut file, mut metadata)) = site_file(&base, &in_root(&segments)).await else {
+        return Located::Nothing;
+    };
+    if metadata.is_dir() {
+        if !trailing_slash {
+            return Located::Folder;
+        }
+        match site_file(&base, &file.join("index.html")).await {
+            Some(index) => (file, metadata) = index,
+            None => return Located::Nothing,
+        }
+    }
+    if metadata.is_file() {
+        Located::File(file)
+    } else {
+        Located::Nothing
+    }
+}
+
+/// The canonical path and metadata of `path` if it exists and lies inside `base`.
+async fn site_file(base: &Path, path: &Path) -> Option<(PathBuf, std::fs::Metadata)> {
+    let canonical = tokio::fs::canonicalize(path).await.ok()?;
+    if !site::inside(base, &canonical) {
+        return None;
+    }
+    let metadata = tokio::fs::metadata(&canonical).await.ok()?;
+    Some((canonical, metadata))
+}
+
+fn not_found() -> Response<Body> {
+    text(
+        StatusCode::NOT_FOUND,
+        "not found (or not part of the site)\n",
+    )
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut response = Response::new(Either::Right(Full::new(Bytes::from_static(
+        body.as_bytes(),
+    ))));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    stream.write_all(head.as_bytes())?;
-    if with_body {
-        stream.write_all(body)?;
-    }
-    stream.flush()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolves_plain_paths_under_the_root() {
-        let root = Path::new("/srv/site");
-        assert_eq!(resolve(root, "/"), Ok(PathBuf::from("/srv/site")));
-        assert_eq!(
-            resolve(root, "/www/pkg/a.wasm"),
-            Ok(PathBuf::from("/srv/site/www/pkg/a.wasm"))
-        );
-        assert_eq!(
-            resolve(root, "/a%20b.js?v=1#x"),
-            Ok(PathBuf::from("/srv/site/a b.js"))
-        );
-        assert_eq!(resolve(root, "/./x//y"), Ok(PathBuf::from("/srv/site/x/y")));
-    }
-
-    #[test]
-    fn rejects_traversal_in_every_spelling() {
-        let root = Path::new("/srv/site");
-        for target in [
-            "/..",
-            "/../etc/passwd",
-            "/www/../../etc/passwd",
-            "/%2e%2e/etc/passwd",
-            "/%2E%2E%2Fetc",
-            "/a/..%2f..%2fetc",
-            "/..\\etc",
-            "/%5c..%5cetc",
-            "/a%00.js",
-        ] {
-            assert_eq!(resolve(root, target), Err(Rejected::Traversal), "{target}");
-        }
-    }
-
-    #[test]
-    fn hides_dotfiles() {
-        let root = Path::new("/srv/site");
-        assert_eq!(resolve(root, "/.git/config"), Err(Rejected::Hidden));
-        assert_eq!(resolve(root, "/www/%2Ecargo/x"), Err(Rejected::Hidden));
-    }
-
-    #[test]
-    fn rejects_malformed_targets() {
-        let root = Path::new("/srv/site");
-        for target in ["", "etc/passwd", "http://x/", "/%zz", "/%4", "/%ff%fe"] {
-            assert_eq!(resolve(root, target), Err(Rejected::Malformed), "{target}");
-        }
-    }
-
-    #[test]
-    fn mime_types_browsers_insist_on() {
-        assert_eq!(mime_type(Path::new("a.wasm")), "application/wasm");
-        assert!(mime_type(Path::new("a.mjs")).starts_with("text/javascript"));
-        assert!(mime_type(Path::new("a.JS")).starts_with("text/javascript"));
-        assert_eq!(mime_type(Path::new("a.json")), "application/json");
-        assert_eq!(mime_type(Path::new("a.svg")), "image/svg+xml");
-        assert_eq!(mime_type(Path::new("a.bin")), "application/octet-stream");
-        assert_eq!(mime_type(Path::new("x.tpds")), "application/octet-stream");
-    }
+    response
 }

@@ -1,0 +1,187 @@
+// Nothing is lost on reload, and a project travels as one file: the learner's images,
+// model A, the trained models (checked by predicting the same probability and by
+// re-running stage 4 to the same accuracy) and the results with their provenance come
+// back after a reload, and after export -> start over -> import. Storage that fails
+// (no IndexedDB, a full quota) is told to the learner and breaks nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { unzip } from '../../www/zip.js';
+import { useBrowser, openPage, newContext, shot, waitReady, waitResult, testAccuracy } from './helpers.mjs';
+
+const browser = useBrowser();
+
+/** `count` small PNGs drawn by the browser, different from each other. */
+async function pngs(page, count) {
+  const list = await page.evaluate(async (n) => {
+    const out = [];
+    for (let k = 0; k < n; k++) {
+      const c = new OffscreenCanvas(24 + k, 28);
+      const g = c.getContext('2d');
+      g.fillStyle = '#000'; g.fillRect(0, 0, c.width, c.height);
+      g.fillStyle = '#fff';
+      if (k < n / 2) g.fillRect(4, 18, 18, 6); else g.fillRect(8, 2 + (k % 3), 8, 22);
+      const b = await c.convertToBlob({ type: 'image/png' });
+      out.push(btoa(String.fromCharCode(...new Uint8Array(await b.arrayBuffer()))));
+    }
+    return out;
+  }, count);
+  return list.map((b64, i) => ({ name: `photo-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(b64, 'base64') }));
+}
+
+async function uploadTen(page) {
+  const files = await pngs(page, 10);
+  await page.setInputFiles('#files-0', files.slice(0, 5));
+  await page.waitForFunction(() => document.querySelectorAll('#thumbs-0 .thumb').length === 5);
+  await page.setInputFiles('#files-1', files.slice(5));
+  await page.waitForFunction(() => document.querySelectorAll('#thumbs-1 .thumb').length === 5);
+  await page.click('#own-use');
+}
+
+/** What the project looks like on the page: images, results, model A, a prediction. */
+async function snapshot(page, kinds) {
+  await page.click('#pred-run');
+  await page.waitForSelector('#pred-out[data-p]');
+  const out = await page.evaluate((ks) => ({
+    images: [...document.querySelectorAll('.thumb')].map((f) => f.dataset.imageId),
+    pixels: [...document.querySelectorAll('.thumb canvas')].map((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join()).join('|').length,
+    a: document.querySelector('#a-info').dataset.fingerprint,
+    source: document.querySelector('#a-info').dataset.source,
+    results: ks.map((k) => document.querySelector(`[data-result="${k}"]`)).map((s) => [s.dataset.state, s.dataset.resultId]),
+    p: document.querySelector('#pred-out').dataset.p,
+    scenario: document.querySelector('#own-scenario').dataset.scenario,
+  }), kinds);
+  out.acc = {};
+  for (const [k, n] of [['stage3', 3], ['stage4', 4], ['scratch', 5]]) if (kinds.includes(k)) out.acc[k] = await testAccuracy(page, n);
+  return out;
+}
+
+test('upload -> train -> reload: the same images, models and accuracies are back', { timeout: 600_000 }, async () => {
+  const context = await newContext(browser.get());
+  const { page, errors } = await openPage(context, '#ep3=2&ep4=1&lr4=0.05&seed=2&be=cpu');
+  await uploadTen(page);
+  await page.click('#run-4');
+  await waitResult(page, 'stage4');
+  await page.click('#run-5');
+  await waitResult(page, 'scratch');
+  const kinds = ['stage1', 'stage2', 'stage3', 'stage4', 'scratch'];
+  const before = await snapshot(page, kinds);
+  assert.equal(before.images.length, 10);
+  assert.ok(before.results.every(([s]) => s === 'fresh'));
+
+  await page.reload();
+  await waitReady(page);
+  assert.ok(await page.isVisible('#restored'));
+  assert.deepEqual(await snapshot(page, kinds), before);
+  await shot(page, 'restored');
+  // The post-stage-3 snapshot came back too: stage 4 again gives the same accuracy.
+  await page.click('#run-4');
+  await page.waitForSelector('#view-4[data-status="running"]');
+  await waitResult(page, 'stage4');
+  assert.equal(await testAccuracy(page, 4), before.acc.stage4);
+
+  // Without a link, the saved settings are used: the same results are current.
+  const plain = await openPage(context, '');
+  const again = await snapshot(plain.page, ['stage3', 'scratch']);
+  assert.deepEqual(again.results.map(([s]) => s), ['fresh', 'fresh']);
+  assert.equal(again.acc.stage3, before.acc.stage3);
+  assert.match(await plain.page.evaluate(() => location.hash), /ep3=2/);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(plain.errors, []);
+  await context.close();
+});
+
+test('export -> start over -> import restores the project, the learner\'s model A included', { timeout: 600_000 }, async () => {
+  const context = await newContext(browser.get());
+  const { page, errors } = await openPage(context, '#ep3=1&seed=9&be=cpu');
+  await page.setInputFiles('#model-files', { name: 'my_model_A.h5', mimeType: 'application/octet-stream', buffer: readFileSync('tests/fixtures/keras/my_model_A.tf_keras.h5') });
+  await page.waitForSelector('#a-info[data-source="own"]');
+  await uploadTen(page);
+  await page.click('#run-3');
+  await waitResult(page, 'stage3');
+  const kinds = ['stage1', 'stage2', 'stage3'];
+  const before = await snapshot(page, kinds);
+  assert.equal(before.source, 'own');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  assert.equal(download.suggestedFilename(), 'transfer-playground-project.zip');
+  const bytes = readFileSync(await download.path());
+  const names = (await unzip(new Uint8Array(bytes))).map((e) => e.name).sort();
+  for (const n of ['project.json', 'models/model_A.keras', 'models/model_B_on_A.keras', 'models/model_B_after_stage3.keras', 'images/0/0001.png', 'images/1/0005.png', 'images/inputs.f32', 'images/labels.csv']) {
+    assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  }
+
+  // Start over (two clicks): the page comes back empty.
+  await page.click('#start-over');
+  assert.equal(await page.getAttribute('#start-over', 'data-armed'), 'true');
+  await Promise.all([page.waitForEvent('load'), page.click('#start-over')]);
+  await waitReady(page);
+  assert.ok(await page.isHidden('#restored'));
+  assert.equal(await page.locator('.thumb').count(), 0);
+  assert.equal(await page.getAttribute('#stage-3', 'data-state'), 'none');
+  assert.equal(await page.getAttribute('#a-info', 'data-source'), 'builtin');
+  assert.equal(await page.evaluate(() => location.hash), '');
+
+  const seq = Number(await page.getAttribute('#status', 'data-seq'));
+  await page.setInputFiles('#import', { name: 'project.zip', mimeType: 'application/zip', buffer: bytes });
+  await page.waitForFunction((n) => Number(document.querySelector('#status').dataset.seq) > n, seq, { timeout: 60_000 });
+  assert.equal(await page.getAttribute('#status', 'data-key'), 'session.imported');
+  const after = await snapshot(page, kinds);
+  assert.deepEqual({ ...after, images: after.images.length }, { ...before, images: before.images.length });
+  await shot(page, 'imported');
+  // And it is saved: a reload shows it again.
+  await page.reload();
+  await waitReady(page);
+  assert.equal((await snapshot(page, kinds)).acc.stage3, before.acc.stage3);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('storage that fails is told to the learner and breaks nothing', { timeout: 120_000 }, async () => {
+  // No IndexedDB at all (as in some private modes).
+  const none = await openPage(browser.get(), '#be=cpu', { init: () => { Object.defineProperty(window, 'indexedDB', { value: undefined }); } });
+  assert.ok(await none.page.isVisible('#storage-note'));
+  assert.equal(await none.page.getAttribute('#storage-note', 'data-code'), 'STORAGE_UNAVAILABLE');
+  await none.page.click('#run-1');
+  await waitResult(none.page, 'stage1');
+  assert.deepEqual(none.errors, []);
+  // A full quota: every write fails as a full disk does.
+  const full = await openPage(browser.get(), '#be=cpu', {
+    init: () => { IDBObjectStore.prototype.put = function put() { throw new DOMException('the quota has been exceeded', 'QuotaExceededError'); }; },
+  });
+  await full.page.click('#run-1');
+  await waitResult(full.page, 'stage1');
+  await full.page.waitForSelector('#storage-note:not([hidden])');
+  assert.equal(await full.page.getAttribute('#storage-note', 'data-code'), 'STORAGE_QUOTA');
+  await full.page.click('#run-2');
+  await waitResult(full.page, 'stage2');
+  await shot(full.page, 'storage-full', 'header');
+  assert.deepEqual(full.errors, []);
+});
+
+test('a damaged saved model does not stop the page: it says so and goes on', { timeout: 120_000 }, async () => {
+  const context = await newContext(browser.get());
+  const { page } = await openPage(context, '#ep3=1&n=30&be=cpu');
+  await page.click('#run-3');
+  await waitResult(page, 'stage3');
+  // Damage the saved B in IndexedDB, as a disk error or a half-written save would.
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('transfer-playground');
+    r.onsuccess = () => {
+      const t = r.result.transaction('models', 'readwrite');
+      t.objectStore('models').put({ bytes: new Uint8Array([1, 2, 3]) }, 'b');
+      t.oncomplete = resolve;
+      t.onerror = () => reject(t.error);
+    };
+  }));
+  await page.reload();
+  await waitReady(page);
+  const code = await page.getAttribute('#status', 'data-code');
+  assert.ok(['ENGINE', 'FORMAT'].includes(code), `${code}: ${await page.textContent('#status')}`);
+  assert.equal(await page.getAttribute('#a-info', 'data-source'), 'builtin');
+  // The page works: stage 3 runs again.
+  await page.click('#run-3');
+  await page.waitForSelector('#view-3[data-status="running"]');
+  await waitResult(page, 'stage3');
+  await context.close();
+});

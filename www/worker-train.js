@@ -1,0 +1,108 @@
+// Training jobs in the worker: stage 3 (a fresh B from the seed, base frozen), stage 4
+// (B restored to the snapshot taken at the end of stage 3, everything trainable) and B
+// from scratch. Each is a resumable wasm FitRun: one batch per step, then a yield to
+// the event loop, so a 'stop' message is seen between batches and 'resume' goes on
+// with the same run. On WebGPU a step returns a Promise; if the device is lost the run
+// goes on on the CPU and its step says so (`fallback`).
+import { S, post, fingerprint, take, setsFor } from './worker-session.js';
+import { buildB } from './worker-models.js';
+import { checkpointEvery, evaluateOn, gpuActive, noteLost } from './worker-gpu.js';
+import { pageError } from './errors.js';
+
+function baseWeights(model) {
+  return model.layers.slice(0, -1).flatMap((l) => l.getWeights());
+}
+
+/** The model a job trains, set up as its stage defines it. */
+function prepare({ job, seed, from }) {
+  if (job === 'stage3') {
+    // Stage 3 starts from a fresh B (clone of A + a new head drawn from the seed), so a
+    // re-run with other settings is a new experiment and a link reproduces the run.
+    S.b = buildB(seed).b;
+    S.snap3 = null;
+    delete S.jobs.stage4; // a stopped stage 4 continued the previous B: it cannot resume
+
+    S.b.layers.slice(0, -1).forEach((l) => { l.trainable = false; });
+    return S.b;
+  }
+  if (job === 'stage4') {
+    // Stage 4 starts where stage 3 ended, every time: B's weights from the snapshot of
+    // the stage-3 run the page names, so a re-run does what the code shown says.
+    if (!S.b || !S.snap3 || S.snap3.id !== from) throw pageError('SNAPSHOT_MISSING');
+    S.b.setWeights(S.snap3.weights);
+    S.b.layers.forEach((l) => { l.trainable = true; });
+    return S.b;
+  }
+  // From scratch: B's architecture (clone_model) with fresh weights from the seed.
+  const arch = buildB(seed).b;
+  S.tp.setRandomSeed(seed);
+  S.scratch = S.tp.cloneModel(arch);
+  S.scratch.layers.forEach((l) => { l.trainable = true; });
+  return S.scratch;
+}
+
+/** Runs a job's FitRun step by step until done or stopped, posting every event. */
+async function drive(job) {
+  const j = S.jobs[job];
+  for (;;) {
+    if (j.stop) {
+      await j.run.sync(); // the model holds the GPU's latest state while stopped
+      post({ type: 'progress', job, event: { type: 'stopped' } });
+      return { stopped: true };
+    }
+    const ev = await j.run.step(); // a Promise on the GPU, an object on the CPU
+    if (ev.fallback) {
+      noteLost(ev.fallback);
+      post({ type: 'progress', job, event: { type: 'fallback', message: ev.fallback } });
+    }
+    if (ev.type === 'done') break;
+    post({ type: 'progress', job, event: ev });
+    // Yield so 'stop' (and the page's paint) get their turn between batches.
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  const base = j.model.layers.length - 1;
+  const test = await evaluateOn(j.model, j.sets.test);
+  if (job === 'stage3') S.snap3 = { id: j.id, weights: j.model.getWeights(), bytes: j.model.toKeras() };
+  delete S.jobs[job];
+  return {
+    stopped: false, history: j.run.history, test, backend: j.run.backend, fallback: j.run.fallback, rows: j.model.summaryRows(),
+    frozenBefore: j.frozenBefore, frozenAfter: fingerprint(baseWeights(j.model)),
+    headBefore: j.headBefore, headAfter: fingerprint(j.model.layers[base].getWeights()),
+  };
+}
+
+export const trainCommands = {
+  /**
+   * Stages 3 and 4 and the from-scratch run: set trainable flags, compile, start a fit
+   * on the scenario's images. `id` names the result (stage 3's snapshot keeps it);
+   * stage 4 gives `from`, the stage-3 result it continues. Answers when the fit ends
+   * or is stopped.
+   */
+  async train({ job, id, from, scenario, lr, epochs, n, batchSize, seed }) {
+    const sets = setsFor(scenario);
+    const model = prepare({ job, seed, from });
+    model.compile({ optimizer: 'sgd', learningRate: lr, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    const train = take(sets.train, n);
+    // 'webgpu' trains on the GPU when initGpu() opened one; 'auto' too, unless it is a
+    // software adapter; else the CPU.
+    const backend = gpuActive() ? 'webgpu' : 'cpu';
+    const run = model.fit(train.x, train.y, { epochs, batchSize, seed, validationData: [sets.valid.x, sets.valid.y], backend, checkpointEvery: checkpointEvery() });
+    const base = model.layers.length - 1;
+    S.jobs[job] = { id, run, model, sets, stop: false, frozenBefore: fingerprint(baseWeights(model)), headBefore: fingerprint(model.layers[base].getWeights()) };
+    const [total, trainable, frozen] = model.countParams();
+    post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: model.summaryRows(), params: { total, trainable, frozen }, warnings: run.history.warnings, backend: run.backend } });
+    return drive(job);
+  },
+
+  stop({ job }) {
+    if (S.jobs[job]) S.jobs[job].stop = true;
+    return true;
+  },
+
+  resume({ job }) {
+    const j = S.jobs[job];
+    if (!j || j.run.isDone) throw pageError('NOTHING_TO_RESUME');
+    j.stop = false;
+    return drive(job);
+  },
+};
