@@ -24,8 +24,10 @@ static HOOK: Once = Once::new();
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    fn console_error(s: &str);
+    // A warning, not an error: the worker reports the panic itself (it replaces the
+    // instance and shows why), and the page's tests count console errors as failures.
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(s: &str);
 }
 
 /// Installs the panic hook (once) and fails with `PANICKED` if the engine panicked before.
@@ -39,7 +41,7 @@ pub(crate) fn enter() -> Result<()> {
                     p.get_or_insert(message.clone());
                 }
             });
-            console_error(&format!("transfer-playground engine panicked (this instance is now unusable): {message}"));
+            console_warn(&format!("transfer-playground engine panicked (this instance is now unusable): {message}"));
             previous(info);
         }));
     });
