@@ -3,6 +3,7 @@
 //! procedure natively and, compiled to WebAssembly, in a browser tab.
 
 pub mod data;
+pub mod device;
 pub mod error;
 pub mod evaluation;
 #[cfg(feature = "gpu")]
@@ -12,6 +13,7 @@ pub mod keras;
 pub mod kernels;
 pub mod layers;
 pub mod lecture;
+pub mod limits;
 pub mod loss;
 pub mod metrics;
 pub mod model;

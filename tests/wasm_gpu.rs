@@ -50,7 +50,7 @@ fn web_sys_log(msg: &str) {
 
 /// The JS API's `initGpu()` result, or `None` after a loud SKIP with its reason.
 async fn js_gpu_or_skip() -> Option<Object> {
-    let info = init_gpu().await;
+    let info = init_gpu().await.map_err(JsValue::from).unwrap();
     if get(&info, "ok").as_bool().unwrap_or(false) {
         return Some(info);
     }
@@ -173,9 +173,9 @@ async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     for step in 0.. {
         if step == 5 {
             // Epoch 2, after its first batch.
-            assert!(simulate_device_loss());
+            assert!(simulate_device_loss().map_err(JsValue::from).unwrap());
         }
-        let p = run.step().map_err(JsValue::from).unwrap();
+        let p = run.step().unwrap();
         let p: Promise = p.dyn_into().expect("a GPU run's step() returns a Promise");
         let ev = JsFuture::from(p).await.unwrap();
         if let Some(f) = get(&ev, "fallback").as_string() {
@@ -199,9 +199,9 @@ async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     let loss: Vec<f64> = js_sys::Array::from(&get(&h, "loss")).iter().map(|v| v.as_f64().unwrap()).collect();
     assert_eq!(loss.len(), 3);
     assert!(loss.iter().all(|l| l.is_finite()));
-    assert!(model.predict(&js_tensor(&x), None).is_ok());
+    assert!(model.predict(&js_tensor(&x), &JsValue::UNDEFINED).is_ok());
     // A new device can be opened after the loss.
-    assert!(get(&init_gpu().await, "ok").as_bool().unwrap());
+    assert!(get(&init_gpu().await.map_err(JsValue::from).unwrap(), "ok").as_bool().unwrap());
 }
 
 fn js_opts(pairs: &[(&str, JsValue)]) -> JsValue {
@@ -242,12 +242,12 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
     let on_gpu = js_opts(&[("backend", "webgpu".into())]);
 
     // Before any fit: WebGPU equals the CPU, and says where it ran.
-    let cpu_p = js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into());
+    let cpu_p = js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into());
     let p = settle(model.predict_async(&jx, &on_gpu)).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "webgpu");
     assert!(get(&p, "fallback").is_undefined());
     assert_close("predictAsync before fit", &js_data(&p), &cpu_p);
-    let cpu_e = model.evaluate(&jx, &jy, None).map_err(JsValue::from).unwrap();
+    let cpu_e = model.evaluate(&jx, &jy, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
     let e = settle(model.evaluate_async(&jx, &jy, &on_gpu)).await;
     assert_eq!(get(&e, "backend").as_string().unwrap(), "webgpu");
     let (loss, want_loss) = (get(&e, "loss").as_f64().unwrap(), get(&cpu_e, "loss").as_f64().unwrap());
@@ -263,30 +263,30 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
     let fit_opts = js_opts(&[("epochs", 2.into()), ("batchSize", 4.into()), ("seed", 1.into()), ("backend", "webgpu".into())]);
     let mut run = model.fit(&jx, &jy, &fit_opts).map_err(JsValue::from).unwrap();
     for _ in 0..4 {
-        settle(run.step().map_err(JsValue::from).unwrap().dyn_into().unwrap()).await;
+        settle(run.step().unwrap().dyn_into().unwrap()).await;
     }
-    let at_checkpoint = js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into());
+    let at_checkpoint = js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into());
     assert!(max_change(&at_checkpoint, &cpu_p) > 1e-4, "epoch 1 did not change the predictions");
-    let ev = settle(run.step().map_err(JsValue::from).unwrap().dyn_into().unwrap()).await;
+    let ev = settle(run.step().unwrap().dyn_into().unwrap()).await;
     assert_eq!(get(&ev, "type").as_string().unwrap(), "batch");
     let p = settle(model.predict_async(&jx, &on_gpu)).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "webgpu");
     let newest = js_data(&p);
     assert!(max_change(&newest, &at_checkpoint) > 1e-4, "predictAsync used the epoch-1 checkpoint, not the newest weights");
     // It read that state back first: the CPU now predicts the same.
-    assert_close("predictAsync after a stopped GPU fit", &newest, &js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into()));
+    assert_close("predictAsync after a stopped GPU fit", &newest, &js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into()));
 
     // The device lost: the CPU computes, and the result says why.
-    assert!(simulate_device_loss());
+    assert!(simulate_device_loss().map_err(JsValue::from).unwrap());
     let p = settle(model.predict_async(&jx, &on_gpu)).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "cpu");
     let why = get(&p, "fallback").as_string().expect("a fallback reason");
     assert!(why.contains("lost"), "{why}");
-    assert_eq!(js_data(&p), js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into()));
+    assert_eq!(js_data(&p), js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into()));
     let e = settle(model.evaluate_async(&jx, &jy, &on_gpu)).await;
     assert_eq!(get(&e, "backend").as_string().unwrap(), "cpu");
     assert!(get(&e, "fallback").as_string().is_some());
     console_log!("after the device loss: {why}");
     // A new device for whatever runs next.
-    assert!(get(&init_gpu().await, "ok").as_bool().unwrap());
+    assert!(get(&init_gpu().await.map_err(JsValue::from).unwrap(), "ok").as_bool().unwrap());
 }

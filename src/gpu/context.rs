@@ -29,13 +29,13 @@ pub struct GpuContext {
 }
 
 pub(crate) fn gpu_err(what: impl std::fmt::Display) -> Error {
-    Error::Config(format!("GPU: {what}"))
+    Error::GpuLost(what.to_string())
 }
 
 /// A failure of the GPU itself (as opposed to the data or the maths): what the callers
 /// that fall back to the CPU look for.
 pub fn is_gpu_failure(e: &Error, ctx: &GpuContext) -> bool {
-    ctx.is_lost() || matches!(e, Error::Config(m) if m.starts_with("GPU:"))
+    ctx.is_lost() || matches!(e, Error::GpuLost(_))
 }
 
 impl GpuContext {
@@ -50,7 +50,7 @@ impl GpuContext {
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() })
             .await
-            .map_err(|e| gpu_err(format!("no GPU adapter ({e})")))?;
+            .map_err(|e| Error::GpuUnavailable(format!("no GPU adapter ({e})")))?;
         let adapter_info = adapter.get_info();
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
@@ -60,7 +60,7 @@ impl GpuContext {
                 ..Default::default()
             })
             .await
-            .map_err(|e| gpu_err(format!("could not open the GPU device ({e})")))?;
+            .map_err(|e| Error::GpuUnavailable(format!("could not open the GPU device ({e})")))?;
         let lost = Arc::new(AtomicBool::new(false));
         let flag = lost.clone();
         // A lost device (driver reset, tab in the background too long) cannot be

@@ -88,7 +88,7 @@ impl FitRunner {
     pub async fn step(&mut self, model: &RefCell<Sequential>) -> Result<RunnerStep> {
         let gpu = match &mut self.session {
             Session::Cpu(s) => {
-                let mut m = model.try_borrow_mut().map_err(|_| Error::Config("the model is busy (another call is using it)".into()))?;
+                let mut m = model.try_borrow_mut().map_err(|_| Error::busy("another call is using it"))?;
                 return Ok(RunnerStep { event: s.step(&mut m)?, fell_back: None });
             }
             Session::Gpu(g) => g,
@@ -109,11 +109,11 @@ impl FitRunner {
             at.batch
         );
         let history = gpu.history().clone();
-        let cpu = FitSession::resume_at(&*model.try_borrow().map_err(|_| Error::Config("the model is busy".into()))?, &self.x, &self.y, self.opts.clone(), at, history)?;
+        let cpu = FitSession::resume_at(&*model.try_borrow().map_err(|_| Error::busy("another call is using it"))?, &self.x, &self.y, self.opts.clone(), at, history)?;
         self.session = Session::Cpu(cpu);
         self.fallback = Some(msg.clone());
         let Session::Cpu(s) = &mut self.session else { unreachable!() };
-        let mut m = model.try_borrow_mut().map_err(|_| Error::Config("the model is busy".into()))?;
+        let mut m = model.try_borrow_mut().map_err(|_| Error::busy("another call is using it"))?;
         Ok(RunnerStep { event: s.step(&mut m)?, fell_back: Some(msg) })
     }
 

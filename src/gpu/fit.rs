@@ -16,7 +16,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::context::{gpu_err, GpuContext};
+use super::context::GpuContext;
 use super::model::GpuModel;
 use crate::error::{Error, Result};
 use crate::model::Sequential;
@@ -40,7 +40,7 @@ pub struct GpuFitSession {
 }
 
 fn borrow_mut(model: &RefCell<Sequential>) -> Result<std::cell::RefMut<'_, Sequential>> {
-    model.try_borrow_mut().map_err(|_| Error::Config("the model is busy (another call is using it)".into()))
+    model.try_borrow_mut().map_err(|_| Error::busy("another call is using it"))
 }
 
 impl GpuFitSession {
@@ -99,7 +99,7 @@ impl GpuFitSession {
         if self.is_done() {
             return Ok(Event::Done);
         }
-        if model.try_borrow().map_err(|_| gpu_err("the model is busy"))?.generation() != self.generation {
+        if model.try_borrow().map_err(|_| Error::busy("another call is using it"))?.generation() != self.generation {
             return Err(Error::Config("the model was recompiled during fit; start a new fit".into()));
         }
         if !self.prepared {

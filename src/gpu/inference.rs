@@ -38,7 +38,7 @@ pub async fn evaluate(ctx: Option<Rc<GpuContext>>, model: &RefCell<Sequential>, 
 }
 
 fn borrow(model: &RefCell<Sequential>) -> Result<std::cell::Ref<'_, Sequential>> {
-    model.try_borrow().map_err(|_| Error::Config("the model is busy (another call is using it)".into()))
+    model.try_borrow().map_err(|_| Error::busy("another call is using it"))
 }
 
 async fn on_gpu_or_cpu<T>(

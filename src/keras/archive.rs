@@ -3,8 +3,10 @@
 //! goes to [`super::h5`].
 //!
 //! Every entry is read through a reader capped at what the input could honestly hold
-//! ([`MAX_EXPANSION`] times its length), so a zip header that lies about sizes ends in an
-//! error, not an allocation.
+//! ([`MAX_EXPANSION`] times its length) and at `limits::MAX_ARCHIVE_ENTRY_BYTES`, so a
+//! zip header that lies about sizes ends in an error, not an allocation; the first
+//! allocation is fallible too (a 42 MB archive may honestly declare 2 GiB, which wasm32
+//! cannot have).
 
 use std::io::{Cursor, Read, Write};
 
@@ -13,6 +15,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use super::{config_layers, h5, KerasFileError, KerasFormat, KerasModelFile, MAX_EXPANSION};
+use crate::limits::MAX_ARCHIVE_ENTRY_BYTES;
 
 pub(super) fn read_keras_archive(bytes: &[u8]) -> Result<KerasModelFile, KerasFileError> {
     let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
@@ -87,12 +90,30 @@ fn read_entry(
             input_bytes: limit / MAX_EXPANSION,
         });
     }
-    // The declared size only sizes the first allocation; the cap is what bounds memory.
-    let mut out = Vec::with_capacity(declared as usize);
+    let entry_limit = MAX_ARCHIVE_ENTRY_BYTES.min(limit);
+    let over_limit = |value: u64| KerasFileError::Limit {
+        what: format!("bytes of archive entry {name}"),
+        value,
+        limit: MAX_ARCHIVE_ENTRY_BYTES as u64,
+    };
+    if declared > MAX_ARCHIVE_ENTRY_BYTES as u64 {
+        return Err(over_limit(declared));
+    }
+    // The declared size only sizes the first allocation (fallibly); the cap is what
+    // bounds memory.
+    let mut out = Vec::new();
+    out.try_reserve_exact(declared as usize)
+        .map_err(|_| KerasFileError::OutOfMemory {
+            what: format!("archive entry {name}"),
+            bytes: declared,
+        })?;
     (&mut entry)
-        .take(limit as u64 + 1)
+        .take(entry_limit as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|e| KerasFileError::CorruptArchive(format!("reading {name}: {e}")))?;
+    if out.len() > entry_limit && entry_limit == MAX_ARCHIVE_ENTRY_BYTES {
+        return Err(over_limit(out.len() as u64));
+    }
     if out.len() > limit {
         return Err(KerasFileError::TooLarge {
             what: format!("archive entry {name} (inflated)"),

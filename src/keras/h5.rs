@@ -35,6 +35,7 @@ pub(super) fn has_signature(bytes: &[u8]) -> bool {
 /// Reads a whole model saved as `model.save("x.h5")`.
 pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFileError> {
     let file = open(bytes)?;
+    let mut budget = Budget::default();
     let root = file.root();
     let attrs = root
         .attrs()
@@ -96,7 +97,7 @@ pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFil
                      dataset model_weights/{layer_name}/{weight_name} ({e})"
                 ))
             })?;
-            weights.push(read_array(&dataset, name, bytes.len())?);
+            weights.push(read_array(&dataset, name, bytes.len(), &mut budget)?);
         }
         layers.push(LayerWeights {
             layer_name: layer_name.clone(),
@@ -119,6 +120,7 @@ pub(super) fn read_v3_weights(
     input_len: usize,
 ) -> Result<Vec<LayerWeights>, KerasFileError> {
     let file = open(weights_h5)?;
+    let mut budget = Budget::default();
     let root = file.root();
     let layers_group = match root.group("layers") {
         Ok(g) => Some(g),
@@ -216,6 +218,7 @@ pub(super) fn read_v3_weights(
                 &dataset,
                 format!("{}/{var}", layer.name),
                 input_len,
+                &mut budget,
             )?);
         }
         layers.push(LayerWeights {
@@ -355,8 +358,21 @@ fn classify_without_config(root: &Group, attrs: &HashMap<String, AttrValue>) -> 
     }
 }
 
-/// Reads one weight array as f32, refusing sizes the input cannot hold.
-fn read_array(ds: &Dataset, name: String, input_len: usize) -> Result<NamedArray, KerasFileError> {
+/// Values read so far from one file: no array, and not all of them together, may exceed
+/// `limits::MAX_PARAMS` (every one of them becomes a model parameter).
+#[derive(Default)]
+struct Budget {
+    values: u64,
+}
+
+/// Reads one weight array as f32, refusing sizes the input cannot hold and sizes over
+/// the engine's parameter limit, before anything is read.
+fn read_array(
+    ds: &Dataset,
+    name: String,
+    input_len: usize,
+    budget: &mut Budget,
+) -> Result<NamedArray, KerasFileError> {
     let at = |e: hdf5_pure::Error| KerasFileError::CorruptHdf5(format!("weight '{name}': {e}"));
     let dims = ds.shape().map_err(at)?;
     let element_size = ds.element_size().map_err(at)?;
@@ -378,6 +394,19 @@ fn read_array(ds: &Dataset, name: String, input_len: usize) -> Result<NamedArray
     };
     if declared > (input_len as u64).saturating_mul(expansion as u64) {
         return Err(too_large(declared));
+    }
+    let max = crate::limits::MAX_PARAMS as u64;
+    budget.values = budget.values.saturating_add(count);
+    if budget.values > max {
+        return Err(KerasFileError::Limit {
+            what: if count > max {
+                format!("values of weight '{name}' of shape {dims:?}")
+            } else {
+                format!("values of the weights up to '{name}'")
+            },
+            value: if count > max { count } else { budget.values },
+            limit: max,
+        });
     }
     let shape = dims
         .iter()

@@ -50,8 +50,9 @@
 //! # Hostile input
 //! Every input gives `Ok` or `Err`, never a panic or a hang: the formats are sniffed
 //! first, every array's declared size is checked against the input's length before a
-//! read allocates for it ([`MAX_EXPANSION`]), zip entries are read through a bounded
-//! reader, and `tests/keras_files.rs` mutates the real fixtures thousands of times.
+//! read allocates for it ([`MAX_EXPANSION`]) and against the engine's limits (no array,
+//! and not all of them together, over `limits::MAX_PARAMS` values; no zip entry over
+//! `limits::MAX_ARCHIVE_ENTRY_BYTES`), zip entries are read through a bounded reader, and `tests/keras_files.rs` mutates the real fixtures thousands of times.
 //! HDF5 parsing is done by the `hdf5-pure` crate (pure Rust, wasm32-clean, returns
 //! errors for malformed files and is fuzzed upstream); the zip by `zip` with only
 //! inflate (through `flate2`'s pure-Rust `miniz_oxide` backend).
@@ -141,6 +142,11 @@ pub enum KerasFileError {
     },
     /// A valid file using something this reader does not handle yet.
     Unsupported(String),
+    /// A size the file declares that is over one of the engine's limits
+    /// (`crate::limits`: parameters, archive entry size).
+    Limit { what: String, value: u64, limit: u64 },
+    /// Memory for an array the file holds could not be had.
+    OutOfMemory { what: String, bytes: u64 },
 }
 
 impl fmt::Display for KerasFileError {
@@ -212,6 +218,8 @@ impl fmt::Display for KerasFileError {
                  fit in a {input_bytes}-byte file"
             ),
             Unsupported(d) => write!(f, "not supported yet: {d}"),
+            Limit { what, value, limit } => write!(f, "{}", crate::Error::limit(what.clone(), *value as f64, *limit as f64)),
+            OutOfMemory { what, bytes } => write!(f, "{}", crate::Error::OutOfMemory { what: what.clone(), bytes: *bytes as f64 }),
         }
     }
 }
@@ -220,7 +228,13 @@ impl std::error::Error for KerasFileError {}
 
 impl From<KerasFileError> for crate::Error {
     fn from(e: KerasFileError) -> crate::Error {
-        crate::Error::Format(e.to_string())
+        match e {
+            KerasFileError::Limit { what, value, limit } => crate::Error::limit(what, value as f64, limit as f64),
+            KerasFileError::OutOfMemory { what, bytes } => crate::Error::OutOfMemory { what, bytes: bytes as f64 },
+            KerasFileError::Unsupported(d) => crate::Error::unsupported(d, "flat Sequential models and simple chains of layers"),
+            KerasFileError::UnsupportedDtype { name, dtype } => crate::Error::unsupported(format!("weight '{name}' stored as {dtype}"), "float16, float32, float64"),
+            other => crate::Error::Format(other.to_string()),
+        }
     }
 }
 

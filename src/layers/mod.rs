@@ -142,6 +142,7 @@ impl LayerSpec {
 
     /// Checks the settings themselves (not the input shape).
     pub fn validate(&self) -> Result<()> {
+        crate::limits::check_spec_dims(self)?;
         let bad = |what: String| Err(Error::Config(format!("{}: {what}", self.class_name())));
         match *self {
             LayerSpec::Conv2D { filters, kernel_size, strides, .. }
@@ -309,7 +310,7 @@ impl Layer {
     /// Builds a layer for a per-example input shape, initialising its weights as Keras
     /// does (glorot-uniform kernels, zero biases, BN gamma=1, beta=0, mean=0, var=1).
     pub fn build(spec: &LayerSpec, input: &[usize], rng: &mut Rng) -> Result<Layer> {
-        spec.output_shape(input)?;
+        crate::limits::check_layer(spec, input)?;
         Ok(match *spec {
             LayerSpec::Conv2D { filters, kernel_size, strides, padding, activation, use_bias } => {
                 Layer::Conv2D(conv::Conv2D::new(input[2], filters, kernel_size, strides, padding, activation, use_bias, rng))

@@ -335,6 +335,7 @@ impl Sequential {
     pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
         check_example_shape(x, &self.input_shape, "predict")?;
         check_finite(x, "predict")?;
+        let batch_size = crate::limits::inference_batch(self, x.shape()[0], batch_size)?;
         self.forward_range_batched(0, self.layers.len(), x, batch_size)
     }
 
@@ -342,6 +343,7 @@ impl Sequential {
     pub fn evaluate(&self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
         check_example_shape(x, &self.input_shape, "evaluate")?;
         check_finite(x, "evaluate")?;
+        let batch_size = crate::limits::inference_batch(self, x.shape()[0], batch_size)?;
         self.evaluate_from(0, x, y, batch_size)
     }
 

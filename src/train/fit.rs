@@ -32,6 +32,7 @@ pub(crate) fn check_fit(model: &Sequential, x: &Tensor, y: &Tensor, opts: &FitOp
     if opts.batch_size == 0 {
         return Err(Error::Config("fit: batch_size must be at least 1".into()));
     }
+    crate::limits::check_fit_batch(model, n, opts.validation.as_ref().map_or(0, |(vx, _)| vx.shape().first().copied().unwrap_or(0)), opts.batch_size).map_err(|e| e.context("fit"))?;
     let out = model.output_shape();
     compiled.loss.check_targets(y, n, &out)?;
     if let Some((vx, vy)) = &opts.validation {
