@@ -26,8 +26,8 @@ pub mod web;
 
 pub use error::{Error, Result};
 pub use layers::{Activation, LayerSpec, Padding};
+pub use loss::Loss;
 pub use model::{set_random_seed, LayerRef, Sequential};
+pub use optim::OptimizerConfig;
 pub use tensor::Tensor;
 pub use train::fit::{Control, Event, FitOptions, FitPosition, FitSession, History};
-pub use loss::Loss;
-pub use optim::OptimizerConfig;

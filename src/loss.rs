@@ -32,7 +32,9 @@ impl Loss {
             "sparse_categorical_crossentropy" | "sparseCategoricalCrossentropy" | "SparseCategoricalCrossentropy" => {
                 Loss::SparseCategoricalCrossentropy
             }
-            "categorical_crossentropy" | "categoricalCrossentropy" | "CategoricalCrossentropy" => Loss::CategoricalCrossentropy,
+            "categorical_crossentropy" | "categoricalCrossentropy" | "CategoricalCrossentropy" => {
+                Loss::CategoricalCrossentropy
+            }
             "mse" | "mean_squared_error" | "meanSquaredError" | "MeanSquaredError" => Loss::MeanSquaredError,
             other => return Err(Error::Config(format!("unsupported loss '{other}' (supported: {SUPPORTED})"))),
         })
@@ -84,7 +86,10 @@ impl Loss {
     /// Checks targets `y` against the model's per-example output shape `out`.
     pub fn check_targets(self, y: &Tensor, n: usize, out: &[usize]) -> Result<()> {
         if y.ndim() == 0 || y.shape()[0] != n {
-            return Err(Error::Data(format!("got {n} inputs but {} targets", if y.ndim() == 0 { 0 } else { y.shape()[0] })));
+            return Err(Error::Data(format!(
+                "got {n} inputs but {} targets",
+                if y.ndim() == 0 { 0 } else { y.shape()[0] }
+            )));
         }
         let per: usize = y.shape()[1..].iter().product();
         let out_size: usize = out.iter().product();
@@ -101,8 +106,14 @@ impl Loss {
                         fmt_shape(&y.shape()[1..], true)
                     )));
                 }
-                if let Some((i, v)) = y.iter().enumerate().find(|(_, v)| v.fract() != 0.0 || **v < 0.0 || **v >= classes as f32) {
-                    return Err(Error::Data(format!("label {v} of example {} is out of range: labels must be integers 0..={}", i / per.max(1), classes - 1)));
+                if let Some((i, v)) =
+                    y.iter().enumerate().find(|(_, v)| v.fract() != 0.0 || **v < 0.0 || **v >= classes as f32)
+                {
+                    return Err(Error::Data(format!(
+                        "label {v} of example {} is out of range: labels must be integers 0..={}",
+                        i / per.max(1),
+                        classes - 1
+                    )));
                 }
             }
             _ => {
@@ -116,7 +127,10 @@ impl Loss {
                 }
                 if self == Loss::BinaryCrossentropy {
                     if let Some((i, v)) = y.iter().enumerate().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
-                        return Err(Error::Data(format!("binary_crossentropy target {v} of example {} is outside [0, 1]", i / per.max(1))));
+                        return Err(Error::Data(format!(
+                            "binary_crossentropy target {v} of example {} is outside [0, 1]",
+                            i / per.max(1)
+                        )));
                     }
                 }
             }
@@ -127,7 +141,14 @@ impl Loss {
     /// The batch's summed per-example loss and the gradient of the batch-mean loss:
     /// with respect to the logits `z` when `logits` is given (fused), else w.r.t. `p`.
     /// `p` and `z` are `[rows, last]` flattened; `y` has `rows` (sparse) or `rows * last` values.
-    pub fn loss_and_grad(self, p: &[f32], logits: Option<&[f32]>, y: &[f32], last: usize, batch: usize) -> (f64, Vec<f32>) {
+    pub fn loss_and_grad(
+        self,
+        p: &[f32],
+        logits: Option<&[f32]>,
+        y: &[f32],
+        last: usize,
+        batch: usize,
+    ) -> (f64, Vec<f32>) {
         let rows = p.len() / last.max(1);
         let mut grad = vec![0.0f32; p.len()];
         let mut total = 0.0f64;

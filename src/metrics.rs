@@ -6,7 +6,8 @@ use crate::loss::Loss;
 
 /// Number of correct predictions among `p` (`[rows, last]`) for targets `y`.
 pub fn correct(loss: Loss, p: &[f32], y: &[f32], last: usize) -> usize {
-    let argmax = |r: &[f32]| r.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0;
+    let argmax =
+        |r: &[f32]| r.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0;
     match loss {
         Loss::BinaryCrossentropy => p.iter().zip(y).filter(|(p, y)| (**p > 0.5) == (**y > 0.5)).count(),
         Loss::MeanSquaredError if last == 1 => p.iter().zip(y).filter(|(p, y)| (**p > 0.5) == (**y > 0.5)).count(),

@@ -73,7 +73,12 @@ fn every_layer_output_matches_keras_in_every_file_format() {
                     if batch == 64 {
                         println!("{file:28} {:18} {:?} max |ours - keras| = {err:.2e}", got.name, got.output.shape());
                     }
-                    assert!(err <= TOL, "{file}: layer {} '{}' differs from Keras by {err} (tolerance {TOL})", got.index, got.name);
+                    assert!(
+                        err <= TOL,
+                        "{file}: layer {} '{}' differs from Keras by {err} (tolerance {TOL})",
+                        got.index,
+                        got.name
+                    );
                     compared += 1;
                 }
             }

@@ -28,7 +28,11 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 
 /// Dense(2) -> Dropout -> Dense(1) on 2 inputs, weights set by hand.
 fn tiny() -> Sequential {
-    let specs = [LayerSpec::dense(2, Activation::Linear), LayerSpec::Dropout { rate: 0.5, seed: None }, LayerSpec::dense(1, Activation::Linear)];
+    let specs = [
+        LayerSpec::dense(2, Activation::Linear),
+        LayerSpec::Dropout { rate: 0.5, seed: None },
+        LayerSpec::dense(1, Activation::Linear),
+    ];
     Sequential::from_specs(&[2], &specs, 1).unwrap()
 }
 
@@ -41,7 +45,8 @@ fn weight_movement_hand_worked() {
     let before = WeightSnapshot::of(&m);
     // After:  dense kernel [[3, 1], [0, 0]], bias [2, 4]      -> delta (0,1,0,0 | 2,0): ||dW|| = sqrt(5)
     //         dense_1 kernel [[0.6], [0]], bias [0.8]         -> ||dW|| = sqrt(0.36 + 0.64) = 1
-    m.set_weights(&[t(&[2, 2], &[3., 1., 0., 0.]), t(&[2], &[2., 4.]), t(&[2, 1], &[0.6, 0.]), t(&[1], &[0.8])]).unwrap();
+    m.set_weights(&[t(&[2, 2], &[3., 1., 0., 0.]), t(&[2], &[2., 4.]), t(&[2, 1], &[0.6, 0.]), t(&[1], &[0.8])])
+        .unwrap();
     let moved = m.weight_movement_since(&before).unwrap();
     assert_eq!(moved.len(), 3);
     // dense: sqrt(5) / 5 = 0.4472135955
@@ -50,7 +55,10 @@ fn weight_movement_hand_worked() {
     assert!(close(d.before_norm, 5.0, 1e-12) && close(d.delta_norm, 5f64.sqrt(), 1e-7), "{d:?}");
     assert!(close(d.relative.unwrap(), 0.447_213_595_5, 1e-7), "{d:?}");
     // Dropout has no weights: nothing to move, no ratio.
-    assert_eq!((moved[1].class_name, moved[1].weights, moved[1].relative, moved[1].delta_norm), ("Dropout", 0, None, 0.0));
+    assert_eq!(
+        (moved[1].class_name, moved[1].weights, moved[1].relative, moved[1].delta_norm),
+        ("Dropout", 0, None, 0.0)
+    );
     // dense_1 was all zeros: no ratio, but delta_norm says it moved by 1 (f32 0.6 and 0.8).
     let z = &moved[2];
     assert_eq!((z.before_norm, z.relative), (0.0, None));
@@ -70,7 +78,16 @@ fn weight_movement_needs_the_same_architecture() {
     let b = Sequential::from_specs(&[2], &[LayerSpec::dense(3, Activation::Linear)], 1).unwrap();
     let err = weight_movement(&WeightSnapshot::of(&a), &WeightSnapshot::of(&b)).unwrap_err();
     assert!(matches!(&err, Error::Shape(m) if m.contains("3 and 1 layers")), "{err}");
-    let c = Sequential::from_specs(&[2], &[LayerSpec::dense(3, Activation::Linear), LayerSpec::Dropout { rate: 0.5, seed: None }, LayerSpec::dense(1, Activation::Linear)], 1).unwrap();
+    let c = Sequential::from_specs(
+        &[2],
+        &[
+            LayerSpec::dense(3, Activation::Linear),
+            LayerSpec::Dropout { rate: 0.5, seed: None },
+            LayerSpec::dense(1, Activation::Linear),
+        ],
+        1,
+    )
+    .unwrap();
     let err = weight_movement(&WeightSnapshot::of(&a), &WeightSnapshot::of(&c)).unwrap_err();
     assert!(matches!(&err, Error::Shape(m) if m.contains("layer 0")), "{err}");
 }
@@ -96,11 +113,14 @@ fn binary_confusion_hand_worked() {
     assert_eq!((c.examples, c.correct, c.count(0, 1)), (6, 2, 2));
     assert!(close(c.accuracy(), 2.0 / 6.0, 1e-15));
     // Most confidently wrong first; 2 and 3 tie at 0.625 and keep index order.
-    let order: Vec<(usize, usize, usize, f32)> = c.misclassified.iter().map(|m| (m.index, m.label, m.predicted, m.confidence)).collect();
+    let order: Vec<(usize, usize, usize, f32)> =
+        c.misclassified.iter().map(|m| (m.index, m.label, m.predicted, m.confidence)).collect();
     assert_eq!(order, vec![(5, 0, 1, 0.9375), (2, 0, 1, 0.625), (3, 1, 0, 0.625), (4, 1, 0, 0.5)]);
     assert_eq!(c.misclassified[0].probabilities, vec![0.0625, 0.9375]);
     // The same from [n] probabilities and [n, 1] labels.
-    let flat = confusion_matrix(&t(&[6], &[0.875, 0.25, 0.625, 0.375, 0.5, 0.9375]), &t(&[6, 1], &[1., 0., 0., 1., 1., 0.])).unwrap();
+    let flat =
+        confusion_matrix(&t(&[6], &[0.875, 0.25, 0.625, 0.375, 0.5, 0.9375]), &t(&[6, 1], &[1., 0., 0., 1., 1., 0.]))
+            .unwrap();
     assert_eq!(flat, c);
 }
 
@@ -119,7 +139,8 @@ fn softmax_confusion_hand_worked() {
     let c = confusion_matrix(&p, &y).unwrap();
     assert_eq!(c.rows(), vec![vec![1, 1, 0], vec![1, 1, 1], vec![0, 0, 1]]);
     assert_eq!((c.correct, c.examples), (3, 6));
-    let order: Vec<(usize, usize, f32)> = c.misclassified.iter().map(|m| (m.index, m.predicted, m.confidence)).collect();
+    let order: Vec<(usize, usize, f32)> =
+        c.misclassified.iter().map(|m| (m.index, m.predicted, m.confidence)).collect();
     assert_eq!(order, vec![(5, 1, 0.85), (1, 2, 0.6), (2, 0, 0.4)]);
     assert_eq!(c.misclassified[1].probabilities, vec![0.1, 0.3, 0.6]);
 }
@@ -198,7 +219,12 @@ fn root() -> PathBuf {
 
 fn model_a() -> Sequential {
     let dir = root().join("www/assets/model-a");
-    from_tfjs(&std::fs::read_to_string(dir.join("model.json")).unwrap(), &std::fs::read(dir.join("weights.bin")).unwrap(), 0).unwrap()
+    from_tfjs(
+        &std::fs::read_to_string(dir.join("model.json")).unwrap(),
+        &std::fs::read(dir.join("weights.bin")).unwrap(),
+        0,
+    )
+    .unwrap()
 }
 
 fn set(path: &str) -> (Tensor, Tensor) {

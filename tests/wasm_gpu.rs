@@ -61,7 +61,12 @@ async fn js_gpu_or_skip() -> Option<Object> {
 async fn ctx_or_skip() -> Option<Rc<GpuContext>> {
     match GpuContext::new().await {
         Ok(c) => {
-            console_log!("WebGPU adapter: '{}' ({:?}, fallback adapter: {})", c.adapter_info.name, c.adapter_info.backend, c.adapter_info.device_type == wgpu::DeviceType::Cpu);
+            console_log!(
+                "WebGPU adapter: '{}' ({:?}, fallback adapter: {})",
+                c.adapter_info.name,
+                c.adapter_info.backend,
+                c.adapter_info.device_type == wgpu::DeviceType::Cpu
+            );
             Some(Rc::new(c))
         }
         Err(e) => {
@@ -88,7 +93,10 @@ async fn gemm_matches_the_cpu() {
         ctx.run(&kernels::gemm_variant(&ctx, tiled, m, k, n, &ga, false, &gb, true, &gc, false));
         let got = ctx.read(&gc, m * n).await.unwrap();
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "gemm tiled={tiled}: element {i} is {g} on WebGPU, {w} on the CPU");
+            assert!(
+                (g - w).abs() <= 1e-4 * w.abs().max(1.0),
+                "gemm tiled={tiled}: element {i} is {g} on WebGPU, {w} on the CPU"
+            );
         }
     }
 }
@@ -108,9 +116,18 @@ fn bars(n: usize, h: usize, classes: usize, seed: u64) -> (Tensor, Tensor) {
 }
 
 fn tiny_model() -> Sequential {
-    let specs = [LayerSpec::conv2d(4, 3, Padding::Same, Activation::Relu), LayerSpec::max_pool(2), LayerSpec::Flatten, LayerSpec::dense(3, Activation::Softmax)];
+    let specs = [
+        LayerSpec::conv2d(4, 3, Padding::Same, Activation::Relu),
+        LayerSpec::max_pool(2),
+        LayerSpec::Flatten,
+        LayerSpec::dense(3, Activation::Softmax),
+    ];
     let mut m = Sequential::from_specs(&[8, 8, 1], &specs, 3).unwrap();
-    m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.1, momentum: 0.9, nesterov: false }).unwrap();
+    m.compile(
+        Loss::SparseCategoricalCrossentropy,
+        OptimizerConfig::Sgd { learning_rate: 0.1, momentum: 0.9, nesterov: false },
+    )
+    .unwrap();
     m
 }
 
@@ -119,7 +136,14 @@ async fn a_tiny_models_stepwise_fit_matches_the_cpu() {
     let Some(ctx) = ctx_or_skip().await else { return };
     let (x, y) = bars(24, 8, 3, 1);
     let (vx, vy) = bars(8, 8, 3, 2);
-    let opts = FitOptions { epochs: 2, batch_size: 8, shuffle: true, seed: 5, validation: Some((vx, vy)), cache_frozen_features: true };
+    let opts = FitOptions {
+        epochs: 2,
+        batch_size: 8,
+        shuffle: true,
+        seed: 5,
+        validation: Some((vx, vy)),
+        cache_frozen_features: true,
+    };
     let mut cpu_m = tiny_model();
     let want = cpu_m.fit_quiet(&x, &y, opts.clone()).unwrap();
     let m = RefCell::new(tiny_model());
@@ -132,7 +156,11 @@ async fn a_tiny_models_stepwise_fit_matches_the_cpu() {
         }
     }
     let got = runner.history();
-    for (name, a, b) in [("loss", &got.loss, &want.loss), ("accuracy", &got.accuracy, &want.accuracy), ("val_loss", &got.val_loss, &want.val_loss)] {
+    for (name, a, b) in [
+        ("loss", &got.loss, &want.loss),
+        ("accuracy", &got.accuracy, &want.accuracy),
+        ("val_loss", &got.val_loss, &want.val_loss),
+    ] {
         assert_eq!(a.len(), 2);
         for (e, (a, b)) in a.iter().zip(b).enumerate() {
             assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-3), "epoch {e} {name}: WebGPU {a}, CPU {b}");
@@ -157,13 +185,23 @@ fn js_tensor(t: &Tensor) -> JsValue {
 #[wasm_bindgen_test]
 async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     let Some(info) = js_gpu_or_skip().await else { return };
-    console_log!("initGpu: name '{}', isFallbackAdapter {:?}", get(&info, "name").as_string().unwrap_or_default(), get(&info, "isFallbackAdapter").as_bool());
+    console_log!(
+        "initGpu: name '{}', isFallbackAdapter {:?}",
+        get(&info, "name").as_string().unwrap_or_default(),
+        get(&info, "isFallbackAdapter").as_bool()
+    );
     assert!(get(&info, "isFallbackAdapter").as_bool().is_some());
     // The model through the JS API: a Sequential built from specs, wrapped as JS sees it.
     let model = JsModel::from(tiny_model());
     let (x, y) = bars(24, 8, 3, 1);
     let opts = Object::new();
-    for (k, v) in [("epochs", JsValue::from(3)), ("batchSize", 8.into()), ("seed", 5.into()), ("backend", "webgpu".into()), ("checkpointEvery", 1.into())] {
+    for (k, v) in [
+        ("epochs", JsValue::from(3)),
+        ("batchSize", 8.into()),
+        ("seed", 5.into()),
+        ("backend", "webgpu".into()),
+        ("checkpointEvery", 1.into()),
+    ] {
         Reflect::set(&opts, &k.into(), &v).unwrap();
     }
     let mut run = model.fit(&js_tensor(&x), &js_tensor(&y), &opts).map_err(JsValue::from).unwrap();
@@ -191,7 +229,10 @@ async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     console_log!("step {at}: {msg}");
     assert_eq!(at, 5);
     assert!(msg.contains("lost") && msg.contains("epoch 2, batch 1"), "{msg}");
-    assert!(events[..5].iter().all(|(_, b)| b == "webgpu") && events[5..].iter().all(|(_, b)| b == "cpu"), "{events:?}");
+    assert!(
+        events[..5].iter().all(|(_, b)| b == "webgpu") && events[5..].iter().all(|(_, b)| b == "cpu"),
+        "{events:?}"
+    );
     assert_eq!(events.iter().filter(|(t, _)| t == "epoch").count(), 3, "{events:?}");
     assert_eq!(run.backend().map_err(JsValue::from).unwrap(), "cpu");
     // Three epochs in the history, finite losses, and the model still usable.
@@ -251,7 +292,10 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
     let e = settle(model.evaluate_async(&jx, &jy, &on_gpu)).await;
     assert_eq!(get(&e, "backend").as_string().unwrap(), "webgpu");
     let (loss, want_loss) = (get(&e, "loss").as_f64().unwrap(), get(&cpu_e, "loss").as_f64().unwrap());
-    assert!((loss - want_loss).abs() <= 1e-4 * want_loss.abs(), "evaluateAsync loss {loss} on WebGPU, {want_loss} on the CPU");
+    assert!(
+        (loss - want_loss).abs() <= 1e-4 * want_loss.abs(),
+        "evaluateAsync loss {loss} on WebGPU, {want_loss} on the CPU"
+    );
     assert_eq!(get(&e, "accuracy").as_f64(), get(&cpu_e, "accuracy").as_f64());
     // Asked for the CPU: the synchronous result, exactly.
     let p = settle(model.predict_async(&jx, &js_opts(&[("backend", "cpu".into()), ("batchSize", 5.into())]))).await;
@@ -260,7 +304,8 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
 
     // A GPU fit (3 batches per epoch) stopped after epoch 1 and one batch of epoch 2:
     // the model holds epoch 1's checkpoint, the GPU one batch more.
-    let fit_opts = js_opts(&[("epochs", 2.into()), ("batchSize", 4.into()), ("seed", 1.into()), ("backend", "webgpu".into())]);
+    let fit_opts =
+        js_opts(&[("epochs", 2.into()), ("batchSize", 4.into()), ("seed", 1.into()), ("backend", "webgpu".into())]);
     let mut run = model.fit(&jx, &jy, &fit_opts).map_err(JsValue::from).unwrap();
     for _ in 0..4 {
         settle(run.step().unwrap().dyn_into().unwrap()).await;
@@ -272,9 +317,16 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
     let p = settle(model.predict_async(&jx, &on_gpu)).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "webgpu");
     let newest = js_data(&p);
-    assert!(max_change(&newest, &at_checkpoint) > 1e-4, "predictAsync used the epoch-1 checkpoint, not the newest weights");
+    assert!(
+        max_change(&newest, &at_checkpoint) > 1e-4,
+        "predictAsync used the epoch-1 checkpoint, not the newest weights"
+    );
     // It read that state back first: the CPU now predicts the same.
-    assert_close("predictAsync after a stopped GPU fit", &newest, &js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into()));
+    assert_close(
+        "predictAsync after a stopped GPU fit",
+        &newest,
+        &js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into()),
+    );
 
     // The device lost: the CPU computes, and the result says why.
     assert!(simulate_device_loss().map_err(JsValue::from).unwrap());

@@ -114,14 +114,23 @@ pub fn confusion_matrix(probabilities: &Tensor, labels: &Tensor) -> Result<Confu
     let mut misclassified = Vec::new();
     for (index, (row, &label)) in p.chunks(width).zip(y.iter()).enumerate() {
         if label.fract() != 0.0 || !(0.0..classes as f32).contains(&label) {
-            return Err(Error::Data(format!("confusion_matrix: label {label} of example {index} is not a class index 0..{}", classes - 1)));
+            return Err(Error::Data(format!(
+                "confusion_matrix: label {label} of example {index} is not a class index 0..{}",
+                classes - 1
+            )));
         }
         let label = label as usize;
         let probs: Vec<f32> = if binary { vec![1.0 - row[0], row[0]] } else { row.to_vec() };
         let predicted = if binary { usize::from(row[0] > 0.5) } else { argmax(row) };
         counts[label * classes + predicted] += 1;
         if predicted != label {
-            misclassified.push(Misclassified { index, label, predicted, confidence: probs[predicted], probabilities: probs });
+            misclassified.push(Misclassified {
+                index,
+                label,
+                predicted,
+                confidence: probs[predicted],
+                probabilities: probs,
+            });
         }
     }
     // Most confidently wrong first; the sort is stable, so equal confidences keep index order.

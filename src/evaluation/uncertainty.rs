@@ -43,7 +43,9 @@ pub struct AccuracyEstimate {
 /// `n` is 0 or `correct > n`.
 pub fn accuracy_estimate(correct: usize, n: usize) -> Result<AccuracyEstimate> {
     if n == 0 || correct > n {
-        return Err(Error::Data(format!("accuracy_estimate: {correct} correct out of {n} is not an accuracy (need 0 <= correct <= n, n > 0)")));
+        return Err(Error::Data(format!(
+            "accuracy_estimate: {correct} correct out of {n} is not an accuracy (need 0 <= correct <= n, n > 0)"
+        )));
     }
     let (k, n_f) = (correct as f64, n as f64);
     let p = k / n_f;

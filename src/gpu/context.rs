@@ -45,10 +45,14 @@ impl GpuContext {
     pub async fn new() -> Result<GpuContext> {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
         // Natively Vulkan (Mesa's lavapipe where there is no GPU); in a browser, WebGPU.
-        desc.backends = if cfg!(target_arch = "wasm32") { wgpu::Backends::BROWSER_WEBGPU } else { wgpu::Backends::VULKAN };
+        desc.backends =
+            if cfg!(target_arch = "wasm32") { wgpu::Backends::BROWSER_WEBGPU } else { wgpu::Backends::VULKAN };
         let instance = wgpu::Instance::new(desc);
         let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() })
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
             .await
             .map_err(|e| Error::GpuUnavailable(format!("no GPU adapter ({e})")))?;
         let adapter_info = adapter.get_info();

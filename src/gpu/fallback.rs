@@ -48,7 +48,14 @@ impl FitRunner {
 
     /// A GPU fit with a checkpoint at every epoch end and every `checkpoint_every`
     /// batches (0: epoch ends only).
-    pub fn gpu(ctx: Rc<GpuContext>, model: &Sequential, x: &Tensor, y: &Tensor, opts: FitOptions, checkpoint_every: usize) -> Result<FitRunner> {
+    pub fn gpu(
+        ctx: Rc<GpuContext>,
+        model: &Sequential,
+        x: &Tensor,
+        y: &Tensor,
+        opts: FitOptions,
+        checkpoint_every: usize,
+    ) -> Result<FitRunner> {
         let session = Session::Gpu(GpuFitSession::new(ctx, model, x, y, opts.clone(), checkpoint_every)?);
         Ok(FitRunner { session, x: x.clone(), y: y.clone(), opts, fallback: None })
     }
@@ -100,7 +107,11 @@ impl FitRunner {
         };
         let (epoch, batch) = gpu.position();
         let at = gpu.checkpoint();
-        let reason = if gpu.context().is_lost() { "the GPU device was lost".to_string() } else { format!("the GPU failed ({e})") };
+        let reason = if gpu.context().is_lost() {
+            "the GPU device was lost".to_string()
+        } else {
+            format!("the GPU failed ({e})")
+        };
         let msg = format!(
             "{reason} during epoch {} (batch {}); training goes on on the CPU from epoch {}, batch {} (the last state read back from the GPU).",
             epoch + 1,
@@ -109,7 +120,14 @@ impl FitRunner {
             at.batch
         );
         let history = gpu.history().clone();
-        let cpu = FitSession::resume_at(&*model.try_borrow().map_err(|_| Error::busy("another call is using it"))?, &self.x, &self.y, self.opts.clone(), at, history)?;
+        let cpu = FitSession::resume_at(
+            &*model.try_borrow().map_err(|_| Error::busy("another call is using it"))?,
+            &self.x,
+            &self.y,
+            self.opts.clone(),
+            at,
+            history,
+        )?;
         self.session = Session::Cpu(cpu);
         self.fallback = Some(msg.clone());
         let Session::Cpu(s) = &mut self.session else { unreachable!() };

@@ -46,11 +46,23 @@ fn borrow_mut(model: &RefCell<Sequential>) -> Result<std::cell::RefMut<'_, Seque
 impl GpuFitSession {
     /// Checks everything as the CPU session does and uploads the model (weights and
     /// optimizer state) for batches of `opts.batch_size`. No GPU work is awaited here.
-    pub fn new(ctx: Rc<GpuContext>, model: &Sequential, x: &Tensor, y: &Tensor, opts: FitOptions, checkpoint_every: usize) -> Result<GpuFitSession> {
+    pub fn new(
+        ctx: Rc<GpuContext>,
+        model: &Sequential,
+        x: &Tensor,
+        y: &Tensor,
+        opts: FitOptions,
+        checkpoint_every: usize,
+    ) -> Result<GpuFitSession> {
         let history = check_fit(model, x, y, &opts)?;
         let val_batch = opts.batch_size.max(32);
         let gpu = GpuModel::new(ctx, model, val_batch)?;
-        let data = FitData { from: cacheable_prefix(model, opts.cache_frozen_features), x: x.clone(), y: y.clone(), val: opts.validation.clone() };
+        let data = FitData {
+            from: cacheable_prefix(model, opts.cache_frozen_features),
+            x: x.clone(),
+            y: y.clone(),
+            val: opts.validation.clone(),
+        };
         Ok(GpuFitSession {
             gpu,
             cursor: FitCursor::new(x.shape()[0], &opts, history),
@@ -112,7 +124,10 @@ impl GpuFitSession {
                 self.gpu.train_step_from(self.data.from, &xb, &yb)?;
                 let logs = self.cursor.batch_done(None);
                 let done = self.cursor.batch();
-                if self.checkpoint_every > 0 && done.is_multiple_of(self.checkpoint_every) && done < self.batches_per_epoch() {
+                if self.checkpoint_every > 0
+                    && done.is_multiple_of(self.checkpoint_every)
+                    && done < self.batches_per_epoch()
+                {
                     self.save_checkpoint(model).await?;
                 }
                 Ok(Event::Batch(logs))
@@ -176,7 +191,8 @@ impl GpuFitSession {
         let state = self.gpu.read_state().await?;
         state.apply(&mut *borrow_mut(model)?)?;
         let (epoch, batch) = self.position();
-        self.checkpoint = FitPosition { epoch, batch, loss_sum: sums.loss_sum, correct: sums.correct, counted: sums.counted, seen };
+        self.checkpoint =
+            FitPosition { epoch, batch, loss_sum: sums.loss_sum, correct: sums.correct, counted: sums.counted, seen };
         Ok(())
     }
 }

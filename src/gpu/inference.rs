@@ -28,13 +28,38 @@ pub struct Computed<T> {
 }
 
 /// `model.predict(x)` on `ctx`'s GPU, or on the CPU when `ctx` is `None` or the GPU fails.
-pub async fn predict(ctx: Option<Rc<GpuContext>>, model: &RefCell<Sequential>, x: &Tensor, batch_size: usize) -> Result<Computed<Tensor>> {
-    on_gpu_or_cpu(ctx, model, batch_size, async |g: &mut GpuModel, bs| g.predict(x, bs).await, |m| m.predict(x, batch_size)).await
+pub async fn predict(
+    ctx: Option<Rc<GpuContext>>,
+    model: &RefCell<Sequential>,
+    x: &Tensor,
+    batch_size: usize,
+) -> Result<Computed<Tensor>> {
+    on_gpu_or_cpu(
+        ctx,
+        model,
+        batch_size,
+        async |g: &mut GpuModel, bs| g.predict(x, bs).await,
+        |m| m.predict(x, batch_size),
+    )
+    .await
 }
 
 /// `model.evaluate(x, y)` on `ctx`'s GPU, or on the CPU when `ctx` is `None` or the GPU fails.
-pub async fn evaluate(ctx: Option<Rc<GpuContext>>, model: &RefCell<Sequential>, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Computed<Evaluation>> {
-    on_gpu_or_cpu(ctx, model, batch_size, async |g: &mut GpuModel, bs| g.evaluate(x, y, bs).await, |m| m.evaluate(x, y, batch_size)).await
+pub async fn evaluate(
+    ctx: Option<Rc<GpuContext>>,
+    model: &RefCell<Sequential>,
+    x: &Tensor,
+    y: &Tensor,
+    batch_size: usize,
+) -> Result<Computed<Evaluation>> {
+    on_gpu_or_cpu(
+        ctx,
+        model,
+        batch_size,
+        async |g: &mut GpuModel, bs| g.evaluate(x, y, bs).await,
+        |m| m.evaluate(x, y, batch_size),
+    )
+    .await
 }
 
 fn borrow(model: &RefCell<Sequential>) -> Result<std::cell::Ref<'_, Sequential>> {
@@ -64,7 +89,8 @@ async fn on_gpu_or_cpu<T>(
         match attempt {
             Ok(value) => return Ok(Computed { value, on_gpu: true, fallback: None }),
             Err(e) if is_gpu_failure(&e, &ctx) => {
-                let reason = if ctx.is_lost() { "the GPU device was lost".to_string() } else { format!("the GPU failed ({e})") };
+                let reason =
+                    if ctx.is_lost() { "the GPU device was lost".to_string() } else { format!("the GPU failed ({e})") };
                 fallback = Some(format!("{reason}; computed on the CPU instead."));
             }
             Err(e) => return Err(e),

@@ -31,14 +31,14 @@ use std::rc::Rc;
 use super::context::{gpu_err, GpuContext};
 use super::kernels::{self as k, LossKind, OptimParams};
 use super::ops::Op;
-use crate::kernels::Window;
 use crate::error::{Error, Result};
+use crate::kernels::Window;
 use crate::layers::{Activation, Layer, LayerSpec, Padding};
+use crate::loss::Loss;
 use crate::model::sequential::Evaluation;
 use crate::model::{LayerRef, Sequential};
-use crate::tensor::{check_example_shape, check_finite, contiguous, row_range, Tensor};
-use crate::loss::Loss;
 use crate::optim::OptimizerConfig;
+use crate::tensor::{check_example_shape, check_finite, contiguous, row_range, Tensor};
 use crate::train::step::StepSums;
 
 /// What a recorded plan does.
@@ -161,9 +161,8 @@ fn buffer_limit() -> usize {
 fn window(spec: &LayerSpec, in_shape: &[usize], batch: usize) -> Option<Window> {
     let (k, strides, padding) = match *spec {
         LayerSpec::Conv2D { kernel_size, strides, padding, .. } => (kernel_size, strides, padding),
-        LayerSpec::MaxPooling2D { pool_size, strides, padding } | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
-            (pool_size, strides, padding)
-        }
+        LayerSpec::MaxPooling2D { pool_size, strides, padding }
+        | LayerSpec::AveragePooling2D { pool_size, strides, padding } => (pool_size, strides, padding),
         _ => return None,
     };
     Some(Window::new(batch, in_shape[0], in_shape[1], in_shape[2], k, strides, padding == Padding::Same))
@@ -225,7 +224,12 @@ impl GpuModel {
                         }
                     }
                 }
-                params.push(GParam { value: ctx.upload(p.name, &data), grad: ctx.zeros("grad", data.len()), len: data.len(), state: st });
+                params.push(GParam {
+                    value: ctx.upload(p.name, &data),
+                    grad: ctx.zeros("grad", data.len()),
+                    len: data.len(),
+                    state: st,
+                });
             }
             let (out, grad) = match (&spec, layers.last()) {
                 (LayerSpec::Flatten, Some(prev)) => {
@@ -237,19 +241,25 @@ impl GpuModel {
             let mut scratch = Scratch::default();
             match spec {
                 LayerSpec::Conv2D { .. } => scratch.cols = Some(ctx.zeros("im2col", cols_len)),
-                LayerSpec::MaxPooling2D { .. } | LayerSpec::AveragePooling2D { .. } => scratch.argmax = Some(ctx.zeros("argmax", out_len)),
+                LayerSpec::MaxPooling2D { .. } | LayerSpec::AveragePooling2D { .. } => {
+                    scratch.argmax = Some(ctx.zeros("argmax", out_len))
+                }
                 LayerSpec::Dropout { .. } => scratch.mask = Some((ctx.zeros("dropout mask", out_len), l.clone())),
                 LayerSpec::BatchNormalization { .. } => {
                     let c = *in_shape.last().unwrap_or(&1);
                     let pos = |name: &str| node.layer.params().iter().position(|p| p.name == name);
                     scratch.bn = Some(BnBuffers {
-                        gamma: pos("gamma").map_or_else(|| ctx.upload("gamma=1", &vec![1.0; c]), |j| params[j].value.clone()),
+                        gamma: pos("gamma")
+                            .map_or_else(|| ctx.upload("gamma=1", &vec![1.0; c]), |j| params[j].value.clone()),
                         beta: pos("beta").map_or_else(|| ctx.zeros("beta=0", c), |j| params[j].value.clone()),
                         grads: (
                             pos("gamma").map_or_else(|| ctx.zeros("dgamma", c), |j| params[j].grad.clone()),
                             pos("beta").map_or_else(|| ctx.zeros("dbeta", c), |j| params[j].grad.clone()),
                         ),
-                        moving: (pos("moving_mean").expect("BN has a moving mean"), pos("moving_variance").expect("BN has a moving variance")),
+                        moving: (
+                            pos("moving_mean").expect("BN has a moving mean"),
+                            pos("moving_variance").expect("BN has a moving variance"),
+                        ),
                         stats: ctx.zeros("bn stats", 2 * c),
                         xhat: ctx.zeros("xhat", out_len),
                     });
@@ -266,9 +276,12 @@ impl GpuModel {
         let last = *out_shape.last().unwrap_or(&1);
         let rows_per_example = prod(&out_shape) / last.max(1);
         // Placeholders for an uncompiled model: never used, it cannot train or evaluate.
-        let (loss, optimizer) = compiled.map_or((Loss::MeanSquaredError, OptimizerConfig::sgd(0.0)), |c| (c.loss, c.optimizer_config));
-        let y_per_example = if loss == Loss::SparseCategoricalCrossentropy { rows_per_example } else { prod(&out_shape) };
-        let fused = compiled.is_some() && loss.fuses_with(model.layers().last().and_then(|l| l.borrow().layer.final_activation()));
+        let (loss, optimizer) =
+            compiled.map_or((Loss::MeanSquaredError, OptimizerConfig::sgd(0.0)), |c| (c.loss, c.optimizer_config));
+        let y_per_example =
+            if loss == Loss::SparseCategoricalCrossentropy { rows_per_example } else { prod(&out_shape) };
+        let fused = compiled.is_some()
+            && loss.fuses_with(model.layers().last().and_then(|l| l.borrow().layer.final_activation()));
         let in_len = max_batch * prod(model.input_shape());
         Ok(GpuModel {
             x: ctx.zeros("x", in_len),
@@ -380,14 +393,52 @@ impl GpuModel {
                 let (w, cols) = (l.window(batch), l.scratch.cols());
                 ops.push(k::im2col(ctx, &w, input, cols));
                 // [rows, kc] x [kc, filters] -> [batch, out_h, out_w, filters]
-                ops.extend(k::gemm(ctx, w.rows(), w.cols(), filters, cols, false, &l.params[0].value, false, &l.out, false));
-                self.record_activation(ops, l, out_len, activation, filters, use_bias.then(|| &l.params[1].value), skip_act);
+                ops.extend(k::gemm(
+                    ctx,
+                    w.rows(),
+                    w.cols(),
+                    filters,
+                    cols,
+                    false,
+                    &l.params[0].value,
+                    false,
+                    &l.out,
+                    false,
+                ));
+                self.record_activation(
+                    ops,
+                    l,
+                    out_len,
+                    activation,
+                    filters,
+                    use_bias.then(|| &l.params[1].value),
+                    skip_act,
+                );
             }
             LayerSpec::Dense { units, activation, use_bias } => {
                 let inf = *l.in_shape.last().unwrap();
                 // [rows, in] x [in, units] -> [rows, units]
-                ops.extend(k::gemm(ctx, batch * prod(&l.in_shape) / inf, inf, units, input, false, &l.params[0].value, false, &l.out, false));
-                self.record_activation(ops, l, out_len, activation, units, use_bias.then(|| &l.params[1].value), skip_act);
+                ops.extend(k::gemm(
+                    ctx,
+                    batch * prod(&l.in_shape) / inf,
+                    inf,
+                    units,
+                    input,
+                    false,
+                    &l.params[0].value,
+                    false,
+                    &l.out,
+                    false,
+                ));
+                self.record_activation(
+                    ops,
+                    l,
+                    out_len,
+                    activation,
+                    units,
+                    use_bias.then(|| &l.params[1].value),
+                    skip_act,
+                );
             }
             LayerSpec::MaxPooling2D { .. } | LayerSpec::AveragePooling2D { .. } => {
                 let max = matches!(l.spec, LayerSpec::MaxPooling2D { .. });
@@ -412,7 +463,16 @@ impl GpuModel {
             }
             LayerSpec::LeakyReLU { negative_slope } => {
                 ops.push(copy_in());
-                ops.push(k::bias_activation(ctx, out_len, 1, k::ACT_LEAKY_RELU, negative_slope, None, &self.dummy, &l.out));
+                ops.push(k::bias_activation(
+                    ctx,
+                    out_len,
+                    1,
+                    k::ACT_LEAKY_RELU,
+                    negative_slope,
+                    None,
+                    &self.dummy,
+                    &l.out,
+                ));
             }
             LayerSpec::BatchNormalization { momentum, epsilon, .. } => {
                 let bn = l.scratch.bn();
@@ -422,7 +482,9 @@ impl GpuModel {
                 let channels = *l.out_shape.last().unwrap();
                 let rows = out_len / channels;
                 let (mm, mv) = (&l.params[bn.moving.0].value, &l.params[bn.moving.1].value);
-                ops.push(k::batch_norm_stats(ctx, rows, channels, use_batch, use_batch, momentum, epsilon, input, mm, mv, &bn.stats));
+                ops.push(k::batch_norm_stats(
+                    ctx, rows, channels, use_batch, use_batch, momentum, epsilon, input, mm, mv, &bn.stats,
+                ));
                 ops.push(k::batch_norm(ctx, rows, channels, input, &bn.gamma, &bn.beta, &bn.stats, &l.out, &bn.xhat));
             }
         }
@@ -430,7 +492,16 @@ impl GpuModel {
 
     /// In place on `l.out`: `act(v + bias)` (only the bias when `skip_act`).
     #[allow(clippy::too_many_arguments)]
-    fn record_activation(&self, ops: &mut Vec<Op>, l: &GLayer, count: usize, act: Activation, cols: usize, bias: Option<&wgpu::Buffer>, skip_act: bool) {
+    fn record_activation(
+        &self,
+        ops: &mut Vec<Op>,
+        l: &GLayer,
+        count: usize,
+        act: Activation,
+        cols: usize,
+        bias: Option<&wgpu::Buffer>,
+        skip_act: bool,
+    ) {
         let ctx = &*self.ctx;
         let code = if skip_act { 0 } else { k::act_code(act) };
         if code != 0 || bias.is_some() {
@@ -454,7 +525,19 @@ impl GpuModel {
             Loss::CategoricalCrossentropy => LossKind::CategoricalCrossentropy,
             Loss::MeanSquaredError => LossKind::MeanSquaredError,
         };
-        ops.push(k::loss(ctx, kind, self.fused, rows, last_dim, batch, &last.out, &self.y, &last.grad, &self.row_loss, &self.row_correct));
+        ops.push(k::loss(
+            ctx,
+            kind,
+            self.fused,
+            rows,
+            last_dim,
+            batch,
+            &last.out,
+            &self.y,
+            &last.grad,
+            &self.row_loss,
+            &self.row_correct,
+        ));
         let acc = if train { &self.acc_train } else { &self.acc_eval };
         ops.push(k::loss_accumulate(ctx, rows, &self.row_loss, &self.row_correct, acc));
     }
@@ -471,7 +554,9 @@ impl GpuModel {
         let g = &l.grad;
         // The fused loss already gave the gradient w.r.t. the last pre-activation.
         let pre_act = self.fused && i == self.layers.len() - 1;
-        let copy_down = |ops: &mut Vec<Op>, dx: &wgpu::Buffer| ops.push(Op::Copy { src: g.clone(), dst: dx.clone(), bytes: (in_len * 4) as u64 });
+        let copy_down = |ops: &mut Vec<Op>, dx: &wgpu::Buffer| {
+            ops.push(Op::Copy { src: g.clone(), dst: dx.clone(), bytes: (in_len * 4) as u64 })
+        };
         match l.spec {
             LayerSpec::Conv2D { filters, activation, use_bias, .. } => {
                 let (w, cols) = (l.window(batch), l.scratch.cols());
@@ -512,7 +597,15 @@ impl GpuModel {
             LayerSpec::Activation { activation } => {
                 if let Some(dx) = dx {
                     copy_down(ops, dx);
-                    self.record_activation_backward(ops, l, out_len, activation, *l.out_shape.last().unwrap(), dx, pre_act);
+                    self.record_activation_backward(
+                        ops,
+                        l,
+                        out_len,
+                        activation,
+                        *l.out_shape.last().unwrap(),
+                        dx,
+                        pre_act,
+                    );
                 }
             }
             LayerSpec::LeakyReLU { negative_slope } => {
@@ -526,7 +619,19 @@ impl GpuModel {
                 let channels = *l.out_shape.last().unwrap();
                 let (dgamma, dbeta) = &bn.grads;
                 // (Always the gradients of gamma and beta: cheap, and unused when frozen.)
-                ops.extend(k::batch_norm_backward(ctx, out_len / channels, channels, !l.frozen, g, &bn.xhat, &bn.gamma, &bn.stats, dgamma, dbeta, dx));
+                ops.extend(k::batch_norm_backward(
+                    ctx,
+                    out_len / channels,
+                    channels,
+                    !l.frozen,
+                    g,
+                    &bn.xhat,
+                    &bn.gamma,
+                    &bn.stats,
+                    dgamma,
+                    dbeta,
+                    dx,
+                ));
             }
         }
     }
@@ -534,7 +639,15 @@ impl GpuModel {
     /// The backward pass of `out = a w (+ bias)`, `a` `[rows, inner]`, `w` `[inner, cols]`,
     /// from `l.grad` (the gradient of the pre-activation): `dw` and `dbias` unless the layer
     /// is frozen, then `da` `[rows, inner]` when asked (it may be `a` itself: read first).
-    fn record_linear_backward(&self, ops: &mut Vec<Op>, l: &GLayer, a: &wgpu::Buffer, (rows, inner, cols): (usize, usize, usize), bias: bool, da: Option<&wgpu::Buffer>) {
+    fn record_linear_backward(
+        &self,
+        ops: &mut Vec<Op>,
+        l: &GLayer,
+        a: &wgpu::Buffer,
+        (rows, inner, cols): (usize, usize, usize),
+        bias: bool,
+        da: Option<&wgpu::Buffer>,
+    ) {
         let (ctx, g) = (&*self.ctx, &l.grad);
         if !l.frozen {
             // dw [inner, cols] = a^T [inner, rows] x g [rows, cols]
@@ -551,7 +664,16 @@ impl GpuModel {
 
     /// In place on `dy`: `dy *= act'(out)` (nothing where the fused loss already did it).
     #[allow(clippy::too_many_arguments)]
-    fn record_activation_backward(&self, ops: &mut Vec<Op>, l: &GLayer, count: usize, act: Activation, cols: usize, dy: &wgpu::Buffer, pre_act: bool) {
+    fn record_activation_backward(
+        &self,
+        ops: &mut Vec<Op>,
+        l: &GLayer,
+        count: usize,
+        act: Activation,
+        cols: usize,
+        dy: &wgpu::Buffer,
+        pre_act: bool,
+    ) {
         if pre_act {
             return;
         }
@@ -575,8 +697,25 @@ impl GpuModel {
         for &(li, pi) in &self.slots {
             let p = &self.layers[li].params[pi];
             ops.push(match self.optimizer {
-                OptimizerConfig::Sgd { .. } => k::sgd(ctx, &self.optim_params, p.len, &p.value, &p.grad, p.state.first().unwrap_or(&self.dummy), &self.acc_train),
-                OptimizerConfig::Adam { .. } => k::adam(ctx, &self.optim_params, p.len, &p.value, &p.grad, &p.state[0], &p.state[1], &self.acc_train),
+                OptimizerConfig::Sgd { .. } => k::sgd(
+                    ctx,
+                    &self.optim_params,
+                    p.len,
+                    &p.value,
+                    &p.grad,
+                    p.state.first().unwrap_or(&self.dummy),
+                    &self.acc_train,
+                ),
+                OptimizerConfig::Adam { .. } => k::adam(
+                    ctx,
+                    &self.optim_params,
+                    p.len,
+                    &p.value,
+                    &p.grad,
+                    &p.state[0],
+                    &p.state[1],
+                    &self.acc_train,
+                ),
             });
         }
     }
@@ -594,7 +733,11 @@ impl GpuModel {
     fn upload_batch(&self, from: usize, x: &Tensor, y: Option<&Tensor>) -> Result<usize> {
         let expected = self.shape_into(from);
         if x.ndim() == 0 || x.shape()[1..] != expected[..] {
-            return Err(Error::Shape(format!("GPU model: expected input of per-example shape {:?}, got {:?}", expected, x.shape())));
+            return Err(Error::Shape(format!(
+                "GPU model: expected input of per-example shape {:?}, got {:?}",
+                expected,
+                x.shape()
+            )));
         }
         let batch = x.shape()[0];
         if batch == 0 || batch > self.max_batch {
@@ -604,7 +747,11 @@ impl GpuModel {
         if let Some(y) = y {
             let ys = contiguous(y);
             if ys.len() != batch * self.y_per_example {
-                return Err(Error::Data(format!("GPU model: {batch} examples need {} target values, got {}", batch * self.y_per_example, ys.len())));
+                return Err(Error::Data(format!(
+                    "GPU model: {batch} examples need {} target values, got {}",
+                    batch * self.y_per_example,
+                    ys.len()
+                )));
             }
             self.ctx.write(&self.y, &ys);
         }
@@ -635,7 +782,9 @@ impl GpuModel {
         for l in &self.layers {
             if let (LayerSpec::Dropout { rate, .. }, Some((mask, layer))) = (&l.spec, &l.scratch.mask) {
                 if *rate > 0.0 {
-                    let Layer::Dropout(d) = &mut layer.borrow_mut().layer else { unreachable!("a Dropout spec is a Dropout layer") };
+                    let Layer::Dropout(d) = &mut layer.borrow_mut().layer else {
+                        unreachable!("a Dropout spec is a Dropout layer")
+                    };
                     self.ctx.write(mask, &d.draw_mask(batch * prod(&l.out_shape)));
                 }
             }
@@ -702,7 +851,13 @@ impl GpuModel {
     }
 
     /// Evaluation of a batch entering at layer `from`.
-    pub(crate) async fn evaluate_from(&mut self, from: usize, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
+    pub(crate) async fn evaluate_from(
+        &mut self,
+        from: usize,
+        x: &Tensor,
+        y: &Tensor,
+        batch_size: usize,
+    ) -> Result<Evaluation> {
         if !self.compiled {
             return Err(not_compiled());
         }
@@ -735,7 +890,13 @@ impl GpuModel {
     }
 
     /// Inference-mode outputs of layers `from..to` (`to > from`) for inputs entering at `from`.
-    pub(crate) async fn forward_range(&mut self, from: usize, to: usize, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+    pub(crate) async fn forward_range(
+        &mut self,
+        from: usize,
+        to: usize,
+        x: &Tensor,
+        batch_size: usize,
+    ) -> Result<Tensor> {
         self.ctx.check_alive()?;
         let n = x.shape().first().copied().unwrap_or(0);
         let bs = batch_size.clamp(1, self.max_batch);
@@ -758,7 +919,8 @@ impl GpuModel {
     /// that a caller sharing the model (the web's `Rc<RefCell<Sequential>>`) need not
     /// hold it borrowed across the await; [`GpuState::apply`] then writes it in.
     pub async fn read_state(&self) -> Result<GpuState> {
-        let weights: Vec<(&wgpu::Buffer, usize)> = self.layers.iter().flat_map(|l| l.params.iter().map(|p| (&p.value, p.len))).collect();
+        let weights: Vec<(&wgpu::Buffer, usize)> =
+            self.layers.iter().flat_map(|l| l.params.iter().map(|p| (&p.value, p.len))).collect();
         let n_weights = weights.len();
         // Optimizer state in `Sequential::optimizer_state` order: per slot (SGD
         // velocity), or all m then all v (Adam).
@@ -772,7 +934,12 @@ impl GpuModel {
         }
         let mut values = self.ctx.read_many(&bufs).await?;
         let optimizer = values.split_off(n_weights);
-        Ok(GpuState { layer_params: self.layers.iter().map(|l| l.params.len()).collect(), weights: values, optimizer, steps: self.step })
+        Ok(GpuState {
+            layer_params: self.layers.iter().map(|l| l.params.len()).collect(),
+            weights: values,
+            optimizer,
+            steps: self.step,
+        })
     }
 }
 
@@ -790,18 +957,30 @@ impl GpuState {
     /// the same layers), checking every layer and weight size first.
     pub fn apply(self, model: &mut Sequential) -> Result<()> {
         if model.layers().len() != self.layer_params.len() {
-            return Err(Error::Shape(format!("reading the GPU state back: the GPU model has {} layers, the model {}", self.layer_params.len(), model.layers().len())));
+            return Err(Error::Shape(format!(
+                "reading the GPU state back: the GPU model has {} layers, the model {}",
+                self.layer_params.len(),
+                model.layers().len()
+            )));
         }
         let mut it = self.weights.iter();
         for (i, l) in model.layers().iter().enumerate() {
             let node = l.borrow();
             if node.layer.params().len() != self.layer_params[i] {
-                return Err(Error::Shape(format!("reading the GPU state back: layer {i} '{}' does not match the GPU model", node.name)));
+                return Err(Error::Shape(format!(
+                    "reading the GPU state back: layer {i} '{}' does not match the GPU model",
+                    node.name
+                )));
             }
             for p in node.layer.params() {
                 let v = it.next().unwrap();
                 if v.len() != p.value.len() {
-                    return Err(Error::Shape(format!("reading the GPU state back: weight '{}' has {} values, the GPU holds {}", p.name, p.value.len(), v.len())));
+                    return Err(Error::Shape(format!(
+                        "reading the GPU state back: weight '{}' has {} values, the GPU holds {}",
+                        p.name,
+                        p.value.len(),
+                        v.len()
+                    )));
                 }
             }
         }

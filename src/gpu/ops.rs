@@ -25,7 +25,8 @@ pub fn encode(enc: &mut wgpu::CommandEncoder, ops: &[Op]) {
                 i += 1;
             }
             Op::Dispatch { .. } => {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+                let mut pass =
+                    enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
                 while let Some(Op::Dispatch { pipeline, bind_group, groups }) = ops.get(i) {
                     pass.set_pipeline(pipeline);
                     pass.set_bind_group(0, bind_group, &[]);

@@ -33,7 +33,10 @@ pub struct Pipelines {
 }
 
 fn pipeline(device: &wgpu::Device, label: &str, src: &str, entry: &str) -> wgpu::ComputePipeline {
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(src.into()) });
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(src.into()),
+    });
     device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
         label: Some(label),
         // Layouts derived from the shader: each kernel's bindings are its own.

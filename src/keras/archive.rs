@@ -21,8 +21,7 @@ pub(super) fn read_keras_archive(bytes: &[u8]) -> Result<KerasModelFile, KerasFi
     let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
     let limit = bytes.len().saturating_mul(MAX_EXPANSION);
 
-    let config_bytes =
-        read_entry(&mut zip, "config.json", limit)?.ok_or(KerasFileError::ArchiveWithoutConfig)?;
+    let config_bytes = read_entry(&mut zip, "config.json", limit)?.ok_or(KerasFileError::ArchiveWithoutConfig)?;
     let model_config: serde_json::Value = serde_json::from_slice(&config_bytes)
         .map_err(|e| KerasFileError::BadConfig(format!("config.json is not JSON: {e}")))?;
     let config = config_layers(&model_config)?;
@@ -34,20 +33,12 @@ pub(super) fn read_keras_archive(bytes: &[u8]) -> Result<KerasModelFile, KerasFi
         .and_then(|m| serde_json::from_slice::<serde_json::Value>(&m).ok())
         .and_then(|m| m.get("keras_version")?.as_str().map(str::to_string));
 
-    let weights_h5 = read_entry(&mut zip, "model.weights.h5", limit)?
-        .ok_or(KerasFileError::ArchiveWithoutWeights)?;
+    let weights_h5 = read_entry(&mut zip, "model.weights.h5", limit)?.ok_or(KerasFileError::ArchiveWithoutWeights)?;
     if !h5::has_signature(&weights_h5) {
-        return Err(KerasFileError::CorruptArchive(
-            "model.weights.h5 inside the archive is not an HDF5 file".into(),
-        ));
+        return Err(KerasFileError::CorruptArchive("model.weights.h5 inside the archive is not an HDF5 file".into()));
     }
     let layers = h5::read_v3_weights(&weights_h5, &config, bytes.len())?;
-    Ok(KerasModelFile {
-        format: KerasFormat::KerasV3,
-        keras_version,
-        model_config,
-        layers,
-    })
+    Ok(KerasModelFile { format: KerasFormat::KerasV3, keras_version, model_config, layers })
 }
 
 /// Zips a `.keras` archive as Keras does: `metadata.json`, `config.json`,
@@ -65,8 +56,7 @@ pub(super) fn write_keras_archive(
         ("model.weights.h5", weights_h5),
     ] {
         zip.start_file(name, options).map_err(corrupt)?;
-        zip.write_all(bytes)
-            .map_err(|e| KerasFileError::CorruptArchive(format!("writing {name}: {e}")))?;
+        zip.write_all(bytes).map_err(|e| KerasFileError::CorruptArchive(format!("writing {name}: {e}")))?;
     }
     Ok(zip.finish().map_err(corrupt)?.into_inner())
 }
@@ -103,10 +93,7 @@ fn read_entry(
     // bounds memory.
     let mut out = Vec::new();
     out.try_reserve_exact(declared as usize)
-        .map_err(|_| KerasFileError::OutOfMemory {
-            what: format!("archive entry {name}"),
-            bytes: declared,
-        })?;
+        .map_err(|_| KerasFileError::OutOfMemory { what: format!("archive entry {name}"), bytes: declared })?;
     (&mut entry)
         .take(entry_limit as u64 + 1)
         .read_to_end(&mut out)

@@ -28,10 +28,20 @@ fn native(m: usize, k: usize, n: usize, a: &[f32], ta: bool, b: &[f32], tb: bool
     // strides describe row-major (or transposed row-major) matrices inside them.
     unsafe {
         matrixmultiply::sgemm(
-            m, k, n, 1.0,
-            a.as_ptr(), rsa, csa,
-            b.as_ptr(), rsb, csb,
-            beta, c.as_mut_ptr(), n as isize, 1,
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
         );
     }
 }

@@ -109,7 +109,18 @@ thread_local! {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn blocks(m: usize, k: usize, n: usize, a: &[f32], ta: bool, b: &[f32], tb: bool, c: &mut [f32], apack: &mut [f32], bpack: &mut [f32]) {
+fn blocks(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    ta: bool,
+    b: &[f32],
+    tb: bool,
+    c: &mut [f32],
+    apack: &mut [f32],
+    bpack: &mut [f32],
+) {
     let (mp, np) = (m.div_ceil(MR), n.div_ceil(NR));
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
@@ -230,11 +241,18 @@ mod tests {
                 for (bb, tb) in [(&b, false), (&bt, true)] {
                     for beta in [0.0f32, 1.0, 0.5] {
                         // The naive product (on wasm, kernels::gemm is this kernel itself).
-                        let want: Vec<f32> = (0..m * n).map(|ij| beta * c0[ij] + (0..k).map(|p| a[ij / n * k + p] * b[p * n + ij % n]).sum::<f32>()).collect();
+                        let want: Vec<f32> = (0..m * n)
+                            .map(|ij| {
+                                beta * c0[ij] + (0..k).map(|p| a[ij / n * k + p] * b[p * n + ij % n]).sum::<f32>()
+                            })
+                            .collect();
                         let mut got = c0.clone();
                         super::gemm(m, k, n, aa, ta, bb, tb, &mut got, beta);
                         for (x, y) in got.iter().zip(&want) {
-                            assert!((x - y).abs() <= 1e-4 * y.abs().max(1.0), "{m}x{k}x{n} ta={ta} tb={tb} beta={beta}: {x} vs {y}");
+                            assert!(
+                                (x - y).abs() <= 1e-4 * y.abs().max(1.0),
+                                "{m}x{k}x{n} ta={ta} tb={tb} beta={beta}: {x} vs {y}"
+                            );
                         }
                     }
                 }

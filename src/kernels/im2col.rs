@@ -38,10 +38,31 @@ pub struct Window {
 
 impl Window {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(batch: usize, in_h: usize, in_w: usize, channels: usize, k: (usize, usize), stride: (usize, usize), same: bool) -> Window {
+    pub fn new(
+        batch: usize,
+        in_h: usize,
+        in_w: usize,
+        channels: usize,
+        k: (usize, usize),
+        stride: (usize, usize),
+        same: bool,
+    ) -> Window {
         let (out_h, pad_top) = conv_geometry(in_h, k.0, stride.0, same);
         let (out_w, pad_left) = conv_geometry(in_w, k.1, stride.1, same);
-        Window { batch, in_h, in_w, channels, k_h: k.0, k_w: k.1, stride_h: stride.0, stride_w: stride.1, out_h, out_w, pad_top, pad_left }
+        Window {
+            batch,
+            in_h,
+            in_w,
+            channels,
+            k_h: k.0,
+            k_w: k.1,
+            stride_h: stride.0,
+            stride_w: stride.1,
+            out_h,
+            out_w,
+            pad_top,
+            pad_left,
+        }
     }
 
     /// Rows of the im2col matrix: one per output pixel.

@@ -6,8 +6,8 @@
 //! kernel `[kh, kw, in_channels, filters]`, bias `[filters]`.
 
 use super::{glorot_uniform, Activation, Grad, LayerSpec, Mode, Padding, Param};
-use crate::kernels::{col2im, gemm, im2col, Window};
 use crate::error::{Error, Result};
+use crate::kernels::{col2im, gemm, im2col, Window};
 use crate::rng::Rng;
 use crate::tensor::{data, data_mut, shaped, standard, zeros, Tensor};
 
@@ -37,7 +37,12 @@ const CHUNK_FLOATS: usize = 1 << 17;
 /// Splits a batch into chunks of whole images: for each, its first image's index, its
 /// input images, their window and the matching rows of a `[rows, f]` matrix (the
 /// output, or its gradient).
-fn chunks<'a>(x: &'a [f32], w: &Window, rows: &'a mut [f32], f: usize) -> impl Iterator<Item = (usize, &'a [f32], Window, &'a mut [f32])> {
+fn chunks<'a>(
+    x: &'a [f32],
+    w: &Window,
+    rows: &'a mut [f32],
+    f: usize,
+) -> impl Iterator<Item = (usize, &'a [f32], Window, &'a mut [f32])> {
     let (per_in, per_out) = (w.in_h * w.in_w * w.channels, w.out_h * w.out_w);
     let step = (CHUNK_FLOATS / (per_out * w.cols()).max(1)).max(1);
     let w = *w;
@@ -56,14 +61,34 @@ fn scratch(cols: &mut Vec<f32>, len: usize) -> &mut [f32] {
 
 impl Conv2D {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(in_channels: usize, filters: usize, kernel_size: (usize, usize), strides: (usize, usize), padding: Padding, activation: Activation, use_bias: bool, rng: &mut Rng) -> Conv2D {
+    pub fn new(
+        in_channels: usize,
+        filters: usize,
+        kernel_size: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+        activation: Activation,
+        use_bias: bool,
+        rng: &mut Rng,
+    ) -> Conv2D {
         let (kh, kw) = kernel_size;
         let kernel = glorot_uniform(&[kh, kw, in_channels, filters], kh * kw * in_channels, kh * kw * filters, rng);
         let mut params = vec![Param::new("kernel", kernel, true)];
         if use_bias {
             params.push(Param::new("bias", zeros(&[filters]), true));
         }
-        Conv2D { in_channels, filters, kernel_size, strides, padding, activation, use_bias, params, cols: Vec::new(), cache: None }
+        Conv2D {
+            in_channels,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            activation,
+            use_bias,
+            params,
+            cols: Vec::new(),
+            cache: None,
+        }
     }
 
     pub fn spec(&self) -> LayerSpec {
@@ -115,7 +140,8 @@ impl Conv2D {
 
     pub fn backward(&mut self, g: Grad, need_dx: bool, param_grads: bool) -> Result<Option<Tensor>> {
         let Conv2D { cache, cols, params, activation, filters, use_bias, .. } = self;
-        let (w, x, y) = cache.as_ref().ok_or_else(|| Error::Config("Conv2D: backward without a training forward pass".into()))?;
+        let (w, x, y) =
+            cache.as_ref().ok_or_else(|| Error::Config("Conv2D: backward without a training forward pass".into()))?;
         let (w, kc, f) = (*w, w.cols(), *filters);
         let mut dz = match g {
             Grad::PreActivation(dz) => dz,

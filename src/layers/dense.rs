@@ -4,8 +4,8 @@
 //! input `[batch, .., in]` -> output `[batch, .., units]`; kernel `[in, units]`, bias `[units]`.
 
 use super::{glorot_uniform, rows_and_last, Activation, Grad, LayerSpec, Mode, Param};
-use crate::kernels::gemm;
 use crate::error::{Error, Result};
+use crate::kernels::gemm;
 use crate::rng::Rng;
 use crate::tensor::{data, data_mut, shaped, standard, zeros, Tensor};
 
@@ -40,7 +40,11 @@ impl Dense {
 
     pub fn forward(&mut self, x: Tensor, mode: Mode) -> Result<Tensor> {
         if x.ndim() < 2 || *x.shape().last().unwrap() != self.in_features {
-            return Err(Error::Shape(format!("Dense expects input [batch, .., {}], got {:?}", self.in_features, x.shape())));
+            return Err(Error::Shape(format!(
+                "Dense expects input [batch, .., {}], got {:?}",
+                self.in_features,
+                x.shape()
+            )));
         }
         let x = standard(x);
         let (rows, _) = rows_and_last(x.shape());
@@ -53,8 +57,8 @@ impl Dense {
         gemm(rows, self.in_features, u, data(&x), false, data(&self.params[0].value), false, &mut out, 1.0);
         let mut shape = x.shape().to_vec();
         *shape.last_mut().unwrap() = u;
-        self.logits = matches!(self.activation, Activation::Sigmoid | Activation::Softmax)
-            .then(|| shaped(&shape, out.clone()));
+        self.logits =
+            matches!(self.activation, Activation::Sigmoid | Activation::Softmax).then(|| shaped(&shape, out.clone()));
         self.activation.forward(&mut out, u);
         let y = shaped(&shape, out);
         self.cache = (mode == Mode::Train).then(|| (x, y.clone()));
@@ -62,7 +66,10 @@ impl Dense {
     }
 
     pub fn backward(&mut self, g: Grad, need_dx: bool, param_grads: bool) -> Result<Option<Tensor>> {
-        let (x, y) = self.cache.as_ref().ok_or_else(|| Error::Config("Dense: backward without a training forward pass".into()))?;
+        let (x, y) = self
+            .cache
+            .as_ref()
+            .ok_or_else(|| Error::Config("Dense: backward without a training forward pass".into()))?;
         let (rows, inf) = rows_and_last(x.shape());
         let u = self.units;
         let mut dz = match g {

@@ -81,16 +81,47 @@ pub enum Grad {
 /// A layer's description, before weights exist: Keras' layer config.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LayerSpec {
-    Conv2D { filters: usize, kernel_size: (usize, usize), strides: (usize, usize), padding: Padding, activation: Activation, use_bias: bool },
-    MaxPooling2D { pool_size: (usize, usize), strides: (usize, usize), padding: Padding },
-    AveragePooling2D { pool_size: (usize, usize), strides: (usize, usize), padding: Padding },
+    Conv2D {
+        filters: usize,
+        kernel_size: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+        activation: Activation,
+        use_bias: bool,
+    },
+    MaxPooling2D {
+        pool_size: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+    },
+    AveragePooling2D {
+        pool_size: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+    },
     GlobalAveragePooling2D,
     Flatten,
-    Dense { units: usize, activation: Activation, use_bias: bool },
-    Dropout { rate: f32, seed: Option<u64> },
-    Activation { activation: Activation },
-    LeakyReLU { negative_slope: f32 },
-    BatchNormalization { momentum: f32, epsilon: f32, center: bool, scale: bool },
+    Dense {
+        units: usize,
+        activation: Activation,
+        use_bias: bool,
+    },
+    Dropout {
+        rate: f32,
+        seed: Option<u64>,
+    },
+    Activation {
+        activation: Activation,
+    },
+    LeakyReLU {
+        negative_slope: f32,
+    },
+    BatchNormalization {
+        momentum: f32,
+        epsilon: f32,
+        center: bool,
+        scale: bool,
+    },
 }
 
 impl LayerSpec {
@@ -128,7 +159,14 @@ impl LayerSpec {
 
     /// Shorthands mirroring Keras' constructors with Keras' defaults.
     pub fn conv2d(filters: usize, kernel: usize, padding: Padding, activation: Activation) -> LayerSpec {
-        LayerSpec::Conv2D { filters, kernel_size: (kernel, kernel), strides: (1, 1), padding, activation, use_bias: true }
+        LayerSpec::Conv2D {
+            filters,
+            kernel_size: (kernel, kernel),
+            strides: (1, 1),
+            padding,
+            activation,
+            use_bias: true,
+        }
     }
     pub fn max_pool(pool: usize) -> LayerSpec {
         LayerSpec::MaxPooling2D { pool_size: (pool, pool), strides: (pool, pool), padding: Padding::Valid }
@@ -148,9 +186,12 @@ impl LayerSpec {
             LayerSpec::Conv2D { filters, kernel_size, strides, .. }
                 if filters == 0 || kernel_size.0 == 0 || kernel_size.1 == 0 || strides.0 == 0 || strides.1 == 0 =>
             {
-                return bad(format!("filters, kernel_size and strides must be positive (got {filters}, {kernel_size:?}, {strides:?})"));
+                return bad(format!(
+                    "filters, kernel_size and strides must be positive (got {filters}, {kernel_size:?}, {strides:?})"
+                ));
             }
-            LayerSpec::MaxPooling2D { pool_size, strides, .. } | LayerSpec::AveragePooling2D { pool_size, strides, .. }
+            LayerSpec::MaxPooling2D { pool_size, strides, .. }
+            | LayerSpec::AveragePooling2D { pool_size, strides, .. }
                 if pool_size.0 == 0 || pool_size.1 == 0 || strides.0 == 0 || strides.1 == 0 =>
             {
                 return bad(format!("pool_size and strides must be positive (got {pool_size:?}, {strides:?})"));
@@ -159,7 +200,9 @@ impl LayerSpec {
             LayerSpec::Dropout { rate, .. } if !(0.0..1.0).contains(&rate) => {
                 return bad(format!("rate must be in [0, 1), got {rate}"))
             }
-            LayerSpec::BatchNormalization { momentum, epsilon, .. } if !(0.0..=1.0).contains(&momentum) || epsilon <= 0.0 => {
+            LayerSpec::BatchNormalization { momentum, epsilon, .. }
+                if !(0.0..=1.0).contains(&momentum) || epsilon <= 0.0 =>
+            {
                 return bad(format!("momentum must be in [0, 1] and epsilon positive (got {momentum}, {epsilon})"))
             }
             _ => {}
@@ -187,7 +230,11 @@ impl LayerSpec {
             if oh == 0 || ow == 0 {
                 return Err(Error::Shape(format!(
                     "{}: a {}x{} window with 'valid' padding does not fit the {}x{} input",
-                    self.class_name(), k.0, k.1, h, w
+                    self.class_name(),
+                    k.0,
+                    k.1,
+                    h,
+                    w
                 )));
             }
             Ok((oh, ow))
@@ -198,7 +245,8 @@ impl LayerSpec {
                 let (oh, ow) = window(h, w, kernel_size, strides, padding)?;
                 vec![oh, ow, filters]
             }
-            LayerSpec::MaxPooling2D { pool_size, strides, padding } | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
+            LayerSpec::MaxPooling2D { pool_size, strides, padding }
+            | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
                 let (h, w, c) = spatial("")?;
                 let (oh, ow) = window(h, w, pool_size, strides, padding)?;
                 vec![oh, ow, c]
@@ -219,9 +267,10 @@ impl LayerSpec {
             LayerSpec::BatchNormalization { .. } if input.is_empty() => {
                 return Err(Error::Shape("BatchNormalization needs at least a 1-D input per example".into()))
             }
-            LayerSpec::Dropout { .. } | LayerSpec::Activation { .. } | LayerSpec::LeakyReLU { .. } | LayerSpec::BatchNormalization { .. } => {
-                input.to_vec()
-            }
+            LayerSpec::Dropout { .. }
+            | LayerSpec::Activation { .. }
+            | LayerSpec::LeakyReLU { .. }
+            | LayerSpec::BatchNormalization { .. } => input.to_vec(),
         })
     }
 }
@@ -270,7 +319,10 @@ pub mod activation_layer {
             match g {
                 Grad::PreActivation(dz) => Ok(dz),
                 Grad::Output(mut dy) => {
-                    let y = self.y.as_ref().ok_or_else(|| Error::Config("Activation: backward without a training forward pass".into()))?;
+                    let y = self
+                        .y
+                        .as_ref()
+                        .ok_or_else(|| Error::Config("Activation: backward without a training forward pass".into()))?;
                     let last = *y.shape().last().unwrap_or(&1);
                     self.activation.backward(data(y), data_mut(&mut dy), last);
                     Ok(dy)
@@ -299,7 +351,10 @@ pub mod activation_layer {
 
         pub fn backward(&mut self, g: Grad) -> Result<Tensor> {
             let (Grad::Output(mut dy) | Grad::PreActivation(mut dy)) = g;
-            let x = self.x.as_ref().ok_or_else(|| Error::Config("LeakyReLU: backward without a training forward pass".into()))?;
+            let x = self
+                .x
+                .as_ref()
+                .ok_or_else(|| Error::Config("LeakyReLU: backward without a training forward pass".into()))?;
             activation::leaky_relu_backward(data(x), data_mut(&mut dy), self.negative_slope);
             Ok(dy)
         }
@@ -312,10 +367,12 @@ impl Layer {
     pub fn build(spec: &LayerSpec, input: &[usize], rng: &mut Rng) -> Result<Layer> {
         crate::limits::check_layer(spec, input)?;
         Ok(match *spec {
-            LayerSpec::Conv2D { filters, kernel_size, strides, padding, activation, use_bias } => {
-                Layer::Conv2D(conv::Conv2D::new(input[2], filters, kernel_size, strides, padding, activation, use_bias, rng))
+            LayerSpec::Conv2D { filters, kernel_size, strides, padding, activation, use_bias } => Layer::Conv2D(
+                conv::Conv2D::new(input[2], filters, kernel_size, strides, padding, activation, use_bias, rng),
+            ),
+            LayerSpec::MaxPooling2D { pool_size, strides, padding } => {
+                Layer::Pool2D(pool::Pool2D::new(pool::PoolKind::Max, pool_size, strides, padding))
             }
-            LayerSpec::MaxPooling2D { pool_size, strides, padding } => Layer::Pool2D(pool::Pool2D::new(pool::PoolKind::Max, pool_size, strides, padding)),
             LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
                 Layer::Pool2D(pool::Pool2D::new(pool::PoolKind::Average, pool_size, strides, padding))
             }
@@ -324,12 +381,18 @@ impl Layer {
             LayerSpec::Dense { units, activation, use_bias } => {
                 Layer::Dense(dense::Dense::new(*input.last().unwrap(), units, activation, use_bias, rng))
             }
-            LayerSpec::Dropout { rate, seed } => Layer::Dropout(dropout::Dropout::new(rate, seed.unwrap_or_else(|| rng.next_u64()))),
-            LayerSpec::Activation { activation } => Layer::Activation(activation_layer::ActivationLayer::new(activation)),
-            LayerSpec::LeakyReLU { negative_slope } => Layer::LeakyReLU(activation_layer::LeakyReLU::new(negative_slope)),
-            LayerSpec::BatchNormalization { momentum, epsilon, center, scale } => {
-                Layer::BatchNormalization(norm::BatchNormalization::new(*input.last().unwrap(), momentum, epsilon, center, scale))
+            LayerSpec::Dropout { rate, seed } => {
+                Layer::Dropout(dropout::Dropout::new(rate, seed.unwrap_or_else(|| rng.next_u64())))
             }
+            LayerSpec::Activation { activation } => {
+                Layer::Activation(activation_layer::ActivationLayer::new(activation))
+            }
+            LayerSpec::LeakyReLU { negative_slope } => {
+                Layer::LeakyReLU(activation_layer::LeakyReLU::new(negative_slope))
+            }
+            LayerSpec::BatchNormalization { momentum, epsilon, center, scale } => Layer::BatchNormalization(
+                norm::BatchNormalization::new(*input.last().unwrap(), momentum, epsilon, center, scale),
+            ),
         })
     }
 
@@ -438,7 +501,9 @@ impl Layer {
 fn output_grad(g: Grad) -> Result<Tensor> {
     match g {
         Grad::Output(t) => Ok(t),
-        Grad::PreActivation(_) => Err(Error::Config("a fused loss gradient reached a layer without an activation".into())),
+        Grad::PreActivation(_) => {
+            Err(Error::Config("a fused loss gradient reached a layer without an activation".into()))
+        }
     }
 }
 

@@ -52,7 +52,12 @@ impl BatchNormalization {
     }
 
     pub fn spec(&self) -> LayerSpec {
-        LayerSpec::BatchNormalization { momentum: self.momentum, epsilon: self.epsilon, center: self.center, scale: self.scale }
+        LayerSpec::BatchNormalization {
+            momentum: self.momentum,
+            epsilon: self.epsilon,
+            center: self.center,
+            scale: self.scale,
+        }
     }
 
     fn idx(&self, name: &str) -> Option<usize> {
@@ -71,7 +76,10 @@ impl BatchNormalization {
     pub fn forward(&mut self, x: Tensor, mode: Mode, batch_stats: bool) -> Result<Tensor> {
         let c = self.channels;
         if x.ndim() < 2 || *x.shape().last().unwrap() != c {
-            return Err(Error::Shape(format!("BatchNormalization expects input [batch, .., {c}], got {:?}", x.shape())));
+            return Err(Error::Shape(format!(
+                "BatchNormalization expects input [batch, .., {c}], got {:?}",
+                x.shape()
+            )));
         }
         let shape = x.shape().to_vec();
         let mut x = standard(x);
@@ -89,7 +97,8 @@ impl BatchNormalization {
                 var.iter_mut().zip(r.iter().zip(&mean)).for_each(|(s, (v, m))| *s += (*v as f64 - m).powi(2));
             }
             var.iter_mut().for_each(|v| *v /= rows as f64);
-            let (mean, var): (Vec<f32>, Vec<f32>) = (mean.iter().map(|&m| m as f32).collect(), var.iter().map(|&v| v as f32).collect());
+            let (mean, var): (Vec<f32>, Vec<f32>) =
+                (mean.iter().map(|&m| m as f32).collect(), var.iter().map(|&v| v as f32).collect());
             let m = self.momentum;
             for (name, batch) in [("moving_mean", &mean), ("moving_variance", &var)] {
                 let i = self.idx(name).unwrap();
@@ -119,7 +128,10 @@ impl BatchNormalization {
 
     pub fn backward(&mut self, g: Grad, need_dx: bool, param_grads: bool) -> Result<Option<Tensor>> {
         let (Grad::Output(dy) | Grad::PreActivation(dy)) = g;
-        let cache = self.cache.as_ref().ok_or_else(|| Error::Config("BatchNormalization: backward without a training forward pass".into()))?;
+        let cache = self
+            .cache
+            .as_ref()
+            .ok_or_else(|| Error::Config("BatchNormalization: backward without a training forward pass".into()))?;
         let c = self.channels;
         let dy = standard(dy);
         let g = data(&dy);

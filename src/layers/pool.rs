@@ -8,8 +8,8 @@
 //! `[batch, h, w, c]` -> `[batch, out_h, out_w, c]` (global: `[batch, c]`).
 
 use super::{LayerSpec, Mode, Padding};
-use crate::kernels::{copy_short, Window};
 use crate::error::{Error, Result};
+use crate::kernels::{copy_short, Window};
 use crate::tensor::{data, shaped, standard, Tensor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +65,11 @@ fn max_with_index(d: &mut [f32], idx: &mut [u32], v: &[f32], at: usize) {
             // SAFETY: done + 4 <= len of all three slices (asserted equal); v128 loads and
             // stores need no alignment.
             unsafe {
-                let (dp, ip, vp) = (d.as_mut_ptr().add(done) as *mut v128, idx.as_mut_ptr().add(done) as *mut v128, v.as_ptr().add(done) as *const v128);
+                let (dp, ip, vp) = (
+                    d.as_mut_ptr().add(done) as *mut v128,
+                    idx.as_mut_ptr().add(done) as *mut v128,
+                    v.as_ptr().add(done) as *const v128,
+                );
                 let (dv, iv, vv) = (v128_load(dp), v128_load(ip), v128_load(vp));
                 let better = f32x4_gt(vv, dv);
                 let here = u32x4_add(u32x4_splat((at + done) as u32), lanes);
@@ -101,7 +105,11 @@ impl Pool2D {
 
     pub fn forward(&mut self, x: Tensor, mode: Mode) -> Result<Tensor> {
         let &[n, h, wd, c] = x.shape() else {
-            return Err(Error::Shape(format!("{} expects input [batch, height, width, channels], got {:?}", self.spec().class_name(), x.shape())));
+            return Err(Error::Shape(format!(
+                "{} expects input [batch, height, width, channels], got {:?}",
+                self.spec().class_name(),
+                x.shape()
+            )));
         };
         let w = Window::new(n, h, wd, c, self.pool_size, self.strides, self.padding == Padding::Same);
         let x = standard(x);
@@ -139,7 +147,9 @@ impl Pool2D {
                                 for iy in y0..y1 {
                                     for ix in x0..x1 {
                                         let at = base + (iy * wd + ix) * c;
-                                        dst.iter_mut().zip(&xs[at..at + c]).for_each(|(d, v)| *d = if *v > *d { *v } else { *d });
+                                        dst.iter_mut()
+                                            .zip(&xs[at..at + c])
+                                            .for_each(|(d, v)| *d = if *v > *d { *v } else { *d });
                                     }
                                 }
                             }
@@ -205,7 +215,10 @@ pub struct GlobalAveragePooling2D {
 impl GlobalAveragePooling2D {
     pub fn forward(&mut self, x: Tensor, mode: Mode) -> Result<Tensor> {
         let &[n, h, w, c] = x.shape() else {
-            return Err(Error::Shape(format!("GlobalAveragePooling2D expects input [batch, height, width, channels], got {:?}", x.shape())));
+            return Err(Error::Shape(format!(
+                "GlobalAveragePooling2D expects input [batch, height, width, channels], got {:?}",
+                x.shape()
+            )));
         };
         let x = standard(x);
         let xs = data(&x);
@@ -223,7 +236,10 @@ impl GlobalAveragePooling2D {
     }
 
     pub fn backward(&mut self, dy: Tensor) -> Result<Tensor> {
-        let s = self.in_shape.clone().ok_or_else(|| Error::Config("GlobalAveragePooling2D: backward without a training forward pass".into()))?;
+        let s = self
+            .in_shape
+            .clone()
+            .ok_or_else(|| Error::Config("GlobalAveragePooling2D: backward without a training forward pass".into()))?;
         let (n, hw, c) = (s[0], s[1] * s[2], s[3]);
         let dy = standard(dy);
         let g = data(&dy);

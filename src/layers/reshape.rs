@@ -23,7 +23,8 @@ impl Flatten {
     }
 
     pub fn backward(&mut self, dy: Tensor) -> Result<Tensor> {
-        let s = self.in_shape.clone().ok_or_else(|| Error::Config("Flatten: backward without a forward pass".into()))?;
+        let s =
+            self.in_shape.clone().ok_or_else(|| Error::Config("Flatten: backward without a forward pass".into()))?;
         standard(dy).into_shape_with_order(IxDyn(&s)).map_err(|e| Error::Shape(e.to_string()))
     }
 }

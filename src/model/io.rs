@@ -23,7 +23,9 @@ pub fn to_tfjs(model: &Sequential) -> (String, Vec<u8>) {
     for l in model.layers() {
         let node = l.borrow();
         for p in node.layer.params() {
-            specs.push(json!({"name": format!("{}/{}", node.name, p.name), "shape": p.value.shape(), "dtype": "float32"}));
+            specs.push(
+                json!({"name": format!("{}/{}", node.name, p.name), "shape": p.value.shape(), "dtype": "float32"}),
+            );
             for v in p.value.iter() {
                 bin.extend_from_slice(&v.to_le_bytes());
             }
@@ -63,11 +65,17 @@ pub fn to_tfjs(model: &Sequential) -> (String, Vec<u8>) {
 /// and equal the weights' length, and all this happens before the config's layers are
 /// built (which `limits::check_specs` bounds in turn).
 pub fn from_tfjs(model_json: &str, weights: &[u8], seed: u64) -> Result<Sequential> {
-    let doc: Value = serde_json::from_str(model_json).map_err(|e| Error::Format(format!("model.json is not valid JSON: {e}")))?;
-    let topo = doc.get("modelTopology").ok_or_else(|| Error::Format("model.json has no modelTopology (is this a TF.js layers model?)".into()))?;
+    let doc: Value =
+        serde_json::from_str(model_json).map_err(|e| Error::Format(format!("model.json is not valid JSON: {e}")))?;
+    let topo = doc
+        .get("modelTopology")
+        .ok_or_else(|| Error::Format("model.json has no modelTopology (is this a TF.js layers model?)".into()))?;
     // TF.js nests the config in `model_config`; some writers put it directly.
     let config = topo.get("model_config").unwrap_or(topo);
-    let manifest = doc.get("weightsManifest").and_then(Value::as_array).ok_or_else(|| Error::Format("model.json has no weightsManifest".into()))?;
+    let manifest = doc
+        .get("weightsManifest")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::Format("model.json has no weightsManifest".into()))?;
     let mut entries: Vec<(String, Vec<usize>, usize)> = Vec::new();
     let mut total: u64 = 0;
     for group in manifest {
@@ -80,19 +88,27 @@ pub fn from_tfjs(model_json: &str, weights: &[u8], seed: u64) -> Result<Sequenti
             if w.get("quantization").is_some() {
                 return Err(Error::unsupported(format!("weight '{name}' is quantized"), "float32 weights"));
             }
-            let dims: Option<Vec<u64>> = w.get("shape").and_then(Value::as_array).and_then(|s| s.iter().map(Value::as_u64).collect());
+            let dims: Option<Vec<u64>> =
+                w.get("shape").and_then(Value::as_array).and_then(|s| s.iter().map(Value::as_u64).collect());
             let dims = dims.ok_or_else(|| Error::Format(format!("weight '{name}' has no valid shape")))?;
             let count = dims.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).unwrap_or(u64::MAX);
             limits::check(|| format!("values of weight '{name}' in model.json"), count, limits::MAX_PARAMS)?;
             total = total.saturating_add(count);
             limits::check(|| "values of all weights in model.json".to_string(), total, limits::MAX_PARAMS)?;
             // Within MAX_PARAMS, each dimension (a factor of a count <= 2^25, or 0) fits a usize.
-            let shape = dims.iter().map(|&d| limits::to_usize(d, || format!("a dimension of weight '{name}'"))).collect::<Result<Vec<_>>>()?;
+            let shape = dims
+                .iter()
+                .map(|&d| limits::to_usize(d, || format!("a dimension of weight '{name}'")))
+                .collect::<Result<Vec<_>>>()?;
             entries.push((name, shape, count as usize));
         }
     }
     if weights.len() as u64 != total * 4 {
-        return Err(Error::Format(format!("the weights file has {} bytes but model.json describes {}", weights.len(), total * 4)));
+        return Err(Error::Format(format!(
+            "the weights file has {} bytes but model.json describes {}",
+            weights.len(),
+            total * 4
+        )));
     }
     let model = model_from_config(config, seed)?;
     let mut at = 0;
@@ -105,12 +121,20 @@ pub fn from_tfjs(model_json: &str, weights: &[u8], seed: u64) -> Result<Sequenti
     }
     // Names must line up with the model's layers (the order is what matters; the
     // check catches a manifest from another model).
-    let expected: Vec<String> = model.layers().iter().flat_map(|l| {
-        let node = l.borrow();
-        node.layer.params().iter().map(|p| format!("{}/{}", node.name, p.name)).collect::<Vec<_>>()
-    }).collect();
+    let expected: Vec<String> = model
+        .layers()
+        .iter()
+        .flat_map(|l| {
+            let node = l.borrow();
+            node.layer.params().iter().map(|p| format!("{}/{}", node.name, p.name)).collect::<Vec<_>>()
+        })
+        .collect();
     if expected.len() != entries.len() {
-        return Err(Error::Format(format!("model.json lists {} weights but its layers need {}", entries.len(), expected.len())));
+        return Err(Error::Format(format!(
+            "model.json lists {} weights but its layers need {}",
+            entries.len(),
+            expected.len()
+        )));
     }
     for (e, (name, _, _)) in expected.iter().zip(&entries) {
         let short = |s: &str| s.rsplit('/').next().unwrap_or(s).trim_end_matches(":0").to_string();

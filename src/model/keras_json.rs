@@ -37,7 +37,9 @@ fn kernel_layer_config(c: &mut Map<String, Value>, activation: Activation, use_b
     c.insert("use_bias".into(), json!(use_bias));
     c.insert("kernel_initializer".into(), json!({"class_name": "GlorotUniform", "config": {"seed": null}}));
     c.insert("bias_initializer".into(), json!({"class_name": "Zeros", "config": {}}));
-    for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"] {
+    for key in
+        ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"]
+    {
         c.insert(key.into(), Value::Null);
     }
 }
@@ -61,7 +63,8 @@ pub fn layer_config(spec: &LayerSpec, name: &str, trainable: bool) -> Value {
             c.insert("groups".into(), json!(1));
             kernel_layer_config(&mut c, *activation, *use_bias);
         }
-        LayerSpec::MaxPooling2D { pool_size, strides, padding } | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
+        LayerSpec::MaxPooling2D { pool_size, strides, padding }
+        | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
             c.insert("pool_size".into(), json!([pool_size.0, pool_size.1]));
             c.insert("strides".into(), json!([strides.0, strides.1]));
             c.insert("padding".into(), json!(padding.name()));
@@ -192,8 +195,12 @@ impl Cfg<'_> {
                 (Some(x), Some(y)) => (x, y),
                 _ => return Err(self.err(format!("'{key}' must be integers, got {v}"))),
             },
-            Value::Array(a) if a.len() == 1 => as_u(&a[0]).map(|x| (x, x)).ok_or_else(|| self.err(format!("'{key}' must be integers")))?,
-            _ => as_u(v).map(|x| (x, x)).ok_or_else(|| self.err(format!("'{key}' must be an int or a pair, got {v}")))?,
+            Value::Array(a) if a.len() == 1 => {
+                as_u(&a[0]).map(|x| (x, x)).ok_or_else(|| self.err(format!("'{key}' must be integers")))?
+            }
+            _ => {
+                as_u(v).map(|x| (x, x)).ok_or_else(|| self.err(format!("'{key}' must be an int or a pair, got {v}")))?
+            }
         };
         Ok(Some((self.size(key, x)?, self.size(key, y)?)))
     }
@@ -201,11 +208,19 @@ impl Cfg<'_> {
     fn activation(&self) -> Result<Activation> {
         match self.get("activation") {
             None => Ok(Activation::Linear),
-            Some(Value::String(s)) => Activation::from_name(s).map_err(|_| self.unsupported(format!("activation '{s}'"), activation::SUPPORTED)),
+            Some(Value::String(s)) => Activation::from_name(s)
+                .map_err(|_| self.unsupported(format!("activation '{s}'"), activation::SUPPORTED)),
             // Keras 3 may serialise activations as {"module": .., "class_name": .., "config": ..}
-            Some(Value::Object(o)) => match o.get("config").and_then(|c| c.get("name")).or_else(|| o.get("class_name")).and_then(Value::as_str) {
-                Some(s) => Activation::from_name(s).map_err(|_| self.unsupported(format!("activation '{s}'"), activation::SUPPORTED)),
-                None => Err(self.unsupported(format!("activation {}", truncate(&Value::Object(o.clone()))), activation::SUPPORTED)),
+            Some(Value::Object(o)) => match o
+                .get("config")
+                .and_then(|c| c.get("name"))
+                .or_else(|| o.get("class_name"))
+                .and_then(Value::as_str)
+            {
+                Some(s) => Activation::from_name(s)
+                    .map_err(|_| self.unsupported(format!("activation '{s}'"), activation::SUPPORTED)),
+                None => Err(self
+                    .unsupported(format!("activation {}", truncate(&Value::Object(o.clone()))), activation::SUPPORTED)),
             },
             Some(v) => Err(self.unsupported(format!("activation {}", truncate(v)), activation::SUPPORTED)),
         }
@@ -228,7 +243,10 @@ impl Cfg<'_> {
 
 /// Reads one layer config. Returns `Ok(None)` for an `InputLayer`.
 pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
-    let class = v.get("class_name").and_then(Value::as_str).ok_or_else(|| Error::Config(format!("a layer config has no class_name: {}", truncate(v))))?;
+    let class = v
+        .get("class_name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::Config(format!("a layer config has no class_name: {}", truncate(v))))?;
     let empty = Map::new();
     let c = v.get("config").and_then(Value::as_object).unwrap_or(&empty);
     let name = c.get("name").and_then(Value::as_str).unwrap_or(class);
@@ -244,7 +262,10 @@ pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
                 }
             }
             if cfg.get("groups").and_then(Value::as_u64).unwrap_or(1) != 1 {
-                return Err(cfg.unsupported(format!("groups {}", cfg.get("groups").map_or(String::new(), |g| g.to_string())), "1 (no grouped convolutions)"));
+                return Err(cfg.unsupported(
+                    format!("groups {}", cfg.get("groups").map_or(String::new(), |g| g.to_string())),
+                    "1 (no grouped convolutions)",
+                ));
             }
             LayerSpec::Conv2D {
                 filters: cfg.usize("filters")?,
@@ -277,7 +298,11 @@ pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
             cfg.channels_last()?;
             LayerSpec::Flatten
         }
-        "Dense" => LayerSpec::Dense { units: cfg.usize("units")?, activation: cfg.activation()?, use_bias: cfg.bool_or("use_bias", true)? },
+        "Dense" => LayerSpec::Dense {
+            units: cfg.usize("units")?,
+            activation: cfg.activation()?,
+            use_bias: cfg.bool_or("use_bias", true)?,
+        },
         "Dropout" => {
             if cfg.get("noise_shape").is_some() {
                 return Err(cfg.unsupported("noise_shape".into(), "Dropout without noise_shape"));
@@ -285,7 +310,11 @@ pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
             LayerSpec::Dropout { rate: cfg.f32_or(&["rate"], 0.5)?, seed: cfg.get("seed").and_then(Value::as_u64) }
         }
         "Activation" => LayerSpec::Activation { activation: cfg.activation()? },
-        "ReLU" if cfg.get("max_value").is_none() && cfg.f32_or(&["negative_slope"], 0.0)? == 0.0 && cfg.f32_or(&["threshold"], 0.0)? == 0.0 => {
+        "ReLU"
+            if cfg.get("max_value").is_none()
+                && cfg.f32_or(&["negative_slope"], 0.0)? == 0.0
+                && cfg.f32_or(&["threshold"], 0.0)? == 0.0 =>
+        {
             LayerSpec::Activation { activation: Activation::Relu }
         }
         "LeakyReLU" => LayerSpec::LeakyReLU { negative_slope: cfg.f32_or(&["negative_slope", "alpha"], 0.3)? },
@@ -318,7 +347,10 @@ pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
 fn truncate(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 120 {
-        format!("{}...", &s[..s.char_indices().take_while(|(i, _)| *i < 120).last().map_or(0, |(i, c)| i + c.len_utf8())])
+        format!(
+            "{}...",
+            &s[..s.char_indices().take_while(|(i, _)| *i < 120).last().map_or(0, |(i, c)| i + c.len_utf8())]
+        )
     } else {
         s
     }
@@ -338,7 +370,10 @@ pub fn parse_model(v: &Value) -> Result<(Vec<usize>, String, Vec<ImportedLayer>)
     let config = v.get("config").ok_or_else(|| Error::Config("the model config has no 'config'".into()))?;
     let name = config.get("name").and_then(Value::as_str).unwrap_or("model").to_string();
     let layers = match config {
-        Value::Object(o) => o.get("layers").and_then(Value::as_array).ok_or_else(|| Error::Config("the model config has no 'layers' list".into()))?,
+        Value::Object(o) => o
+            .get("layers")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Error::Config("the model config has no 'layers' list".into()))?,
         // Very old Keras: the Sequential config is the list itself.
         Value::Array(a) => a,
         _ => return Err(Error::Config("the model config is not an object".into())),
@@ -346,7 +381,12 @@ pub fn parse_model(v: &Value) -> Result<(Vec<usize>, String, Vec<ImportedLayer>)
     match class {
         "Sequential" => {}
         "Functional" | "Model" => check_chain(layers)?,
-        other => return Err(Error::unsupported(format!("model class '{other}'"), "Sequential, or a Functional model that is a simple chain")),
+        other => {
+            return Err(Error::unsupported(
+                format!("model class '{other}'"),
+                "Sequential, or a Functional model that is a simple chain",
+            ))
+        }
     }
     let mut input_shape = None;
     let mut out = Vec::new();
@@ -358,9 +398,13 @@ pub fn parse_model(v: &Value) -> Result<(Vec<usize>, String, Vec<ImportedLayer>)
             out.push(il);
         }
     }
-    let input_shape = input_shape.ok_or_else(|| Error::Config("the model config does not declare an input shape (no InputLayer or batch_input_shape)".into()))?;
+    let input_shape = input_shape.ok_or_else(|| {
+        Error::Config("the model config does not declare an input shape (no InputLayer or batch_input_shape)".into())
+    })?;
     if input_shape.is_empty() {
-        return Err(Error::Config("the model's input shape is empty or has unknown (None) sizes; the engine needs fixed sizes".into()));
+        return Err(Error::Config(
+            "the model's input shape is empty or has unknown (None) sizes; the engine needs fixed sizes".into(),
+        ));
     }
     Ok((input_shape, name, out))
 }
@@ -396,17 +440,29 @@ fn check_chain(layers: &[Value]) -> Result<()> {
     let inputs: Vec<&str> = layers
         .iter()
         .filter(|l| l.get("class_name").and_then(Value::as_str) == Some("InputLayer"))
-        .map(|l| l.get("config").and_then(|c| c.get("name")).or_else(|| l.get("name")).and_then(Value::as_str).unwrap_or("?"))
+        .map(|l| {
+            l.get("config").and_then(|c| c.get("name")).or_else(|| l.get("name")).and_then(Value::as_str).unwrap_or("?")
+        })
         .collect();
     if inputs.len() > 1 {
         return Err(Error::unsupported(
-            format!("functional model with {} inputs ({})", inputs.len(), inputs.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")),
+            format!(
+                "functional model with {} inputs ({})",
+                inputs.len(),
+                inputs.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+            ),
             "only models with one input that is a simple chain of layers can be imported",
         ));
     }
     let mut prev: Option<String> = None;
     for l in layers {
-        let name = l.get("config").and_then(|c| c.get("name")).and_then(Value::as_str).or_else(|| l.get("name").and_then(Value::as_str)).unwrap_or("?").to_string();
+        let name = l
+            .get("config")
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str)
+            .or_else(|| l.get("name").and_then(Value::as_str))
+            .unwrap_or("?")
+            .to_string();
         let mut inbound = Vec::new();
         if let Some(nodes) = l.get("inbound_nodes") {
             inbound_names(nodes, &mut inbound);

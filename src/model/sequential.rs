@@ -12,11 +12,11 @@
 use super::{global_rng_fork, unique_name, LayerRef};
 use crate::error::{fmt_shape, Error, Result};
 use crate::layers::{LayerSpec, Mode};
-use crate::rng::Rng;
-use crate::tensor::{check_example_shape, check_finite, contiguous, row_range, Tensor};
 use crate::loss::Loss;
 use crate::metrics;
 use crate::optim::{Optimizer, OptimizerConfig};
+use crate::rng::Rng;
+use crate::tensor::{check_example_shape, check_finite, contiguous, row_range, Tensor};
 
 pub struct Sequential {
     pub name: String,
@@ -28,7 +28,11 @@ pub struct Sequential {
 
 impl std::fmt::Debug for Sequential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sequential").field("name", &self.name).field("input_shape", &self.input_shape).field("layers", &self.layers.len()).finish()
+        f.debug_struct("Sequential")
+            .field("name", &self.name)
+            .field("input_shape", &self.input_shape)
+            .field("layers", &self.layers.len())
+            .finish()
     }
 }
 
@@ -65,7 +69,13 @@ impl Sequential {
     }
 
     fn with_rng(input_shape: &[usize], rng: Rng) -> Sequential {
-        Sequential { name: unique_name("sequential"), input_shape: input_shape.to_vec(), layers: Vec::new(), compiled: None, rng }
+        Sequential {
+            name: unique_name("sequential"),
+            input_shape: input_shape.to_vec(),
+            layers: Vec::new(),
+            compiled: None,
+            rng,
+        }
     }
 
     /// Builds a model from specs: `Sequential([Input(shape), Conv2D(...), ...])`.
@@ -79,7 +89,8 @@ impl Sequential {
 
     /// `Sequential(layers)`: a new model over existing layer objects, shared, not copied.
     pub fn from_layers(layers: &[LayerRef]) -> Result<Sequential> {
-        let first = layers.first().ok_or_else(|| Error::Config("a Sequential model needs at least one layer".into()))?;
+        let first =
+            layers.first().ok_or_else(|| Error::Config("a Sequential model needs at least one layer".into()))?;
         let input = first.borrow().input_shape.clone();
         let mut m = Sequential::new(&input);
         for l in layers {
@@ -105,7 +116,8 @@ impl Sequential {
     /// `model.add(layer)` for a new layer: builds it for the current output shape.
     pub fn add(&mut self, spec: &LayerSpec) -> Result<LayerRef> {
         let input = self.output_shape();
-        let layer = LayerRef::build(spec, None, &input, &mut self.rng).map_err(|e| self.at_layer(self.layers.len(), e))?;
+        let layer =
+            LayerRef::build(spec, None, &input, &mut self.rng).map_err(|e| self.at_layer(self.layers.len(), e))?;
         // Names loaded from a file do not advance the name counters: skip taken ones.
         while self.layers.iter().any(|l| l.name() == layer.name()) {
             layer.borrow_mut().name = unique_name(spec.name_stem());
@@ -178,7 +190,10 @@ impl Sequential {
 
     /// `model.get_weights()`: every weight, layer by layer, in Keras' order.
     pub fn get_weights(&self) -> Vec<Tensor> {
-        self.layers.iter().flat_map(|l| l.borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>()).collect()
+        self.layers
+            .iter()
+            .flat_map(|l| l.borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>())
+            .collect()
     }
 
     /// `model.set_weights(weights)`: checks the count and every shape before changing anything.
@@ -191,7 +206,11 @@ impl Sequential {
             }
         }
         if expected.len() != weights.len() {
-            return Err(Error::Shape(format!("set_weights: the model has {} weight arrays, got {}", expected.len(), weights.len())));
+            return Err(Error::Shape(format!(
+                "set_weights: the model has {} weight arrays, got {}",
+                expected.len(),
+                weights.len()
+            )));
         }
         for ((i, name, pname, shape), w) in expected.iter().zip(weights) {
             if w.shape() != shape.as_slice() {
@@ -202,7 +221,9 @@ impl Sequential {
                 )));
             }
             if w.iter().any(|v| !v.is_finite()) {
-                return Err(Error::Data(format!("set_weights: layer {i} '{name}' weight '{pname}' contains NaN or infinity")));
+                return Err(Error::Data(format!(
+                    "set_weights: layer {i} '{name}' weight '{pname}' contains NaN or infinity"
+                )));
             }
         }
         let mut it = weights.iter();
@@ -245,16 +266,28 @@ impl Sequential {
         }
         let first_trainable = slots.first().map(|s| s.0);
         let generation = self.compiled.as_ref().map_or(1, |c| c.generation + 1);
-        self.compiled = Some(Compiled { loss, optimizer_config: optimizer, optimizer: optimizer.build(&sizes), slots, trainable, first_trainable, generation });
+        self.compiled = Some(Compiled {
+            loss,
+            optimizer_config: optimizer,
+            optimizer: optimizer.build(&sizes),
+            slots,
+            trainable,
+            first_trainable,
+            generation,
+        });
         Ok(())
     }
 
     pub(crate) fn compiled(&self) -> Result<&Compiled> {
-        self.compiled.as_ref().ok_or_else(|| Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into()))
+        self.compiled
+            .as_ref()
+            .ok_or_else(|| Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into()))
     }
 
     pub(crate) fn compiled_mut(&mut self) -> Result<&mut Compiled> {
-        self.compiled.as_mut().ok_or_else(|| Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into()))
+        self.compiled
+            .as_mut()
+            .ok_or_else(|| Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into()))
     }
 
     pub fn is_compiled(&self) -> bool {
@@ -305,7 +338,13 @@ impl Sequential {
     }
 
     /// Runs layers `from..to` in inference mode over `x` in batches.
-    pub(crate) fn forward_range_batched(&self, from: usize, to: usize, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+    pub(crate) fn forward_range_batched(
+        &self,
+        from: usize,
+        to: usize,
+        x: &Tensor,
+        batch_size: usize,
+    ) -> Result<Tensor> {
         let n = x.shape()[0];
         let mut outs: Vec<Tensor> = Vec::new();
         let mut start = 0;
@@ -324,7 +363,11 @@ impl Sequential {
         }
         if outs.is_empty() {
             let mut shape = vec![0];
-            shape.extend(if to == 0 { self.input_shape.clone() } else { self.layers[to - 1].borrow().output_shape.clone() });
+            shape.extend(if to == 0 {
+                self.input_shape.clone()
+            } else {
+                self.layers[to - 1].borrow().output_shape.clone()
+            });
             return Ok(crate::tensor::zeros(&shape));
         }
         let views: Vec<_> = outs.iter().map(|t| t.view()).collect();

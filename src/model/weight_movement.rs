@@ -50,7 +50,11 @@ impl WeightSnapshot {
             .iter()
             .map(|l| {
                 let node = l.borrow();
-                LayerWeights { name: node.name.clone(), class_name: node.layer.spec().class_name(), arrays: node.layer.params().iter().map(|p| p.value.clone()).collect() }
+                LayerWeights {
+                    name: node.name.clone(),
+                    class_name: node.layer.spec().class_name(),
+                    arrays: node.layer.params().iter().map(|p| p.value.clone()).collect(),
+                }
             })
             .collect();
         WeightSnapshot { layers }
@@ -111,7 +115,15 @@ pub fn weight_movement(before: &WeightSnapshot, after: &WeightSnapshot) -> Resul
             }
             let (before_norm, delta_norm) = (before_sq.sqrt(), delta_sq.sqrt());
             let relative = (weights > 0 && before_norm > 0.0).then(|| delta_norm / before_norm);
-            Ok(LayerMovement { index, name: b.name.clone(), class_name: b.class_name, weights, before_norm, delta_norm, relative })
+            Ok(LayerMovement {
+                index,
+                name: b.name.clone(),
+                class_name: b.class_name,
+                weights,
+                before_norm,
+                delta_norm,
+                relative,
+            })
         })
         .collect()
 }

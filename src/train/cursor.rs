@@ -25,9 +25,15 @@ use crate::rng::Rng;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next<'a> {
     /// Train on these rows (indices into the training set), batch `batch` of `epoch`.
-    Batch { epoch: usize, batch: usize, rows: &'a [usize] },
+    Batch {
+        epoch: usize,
+        batch: usize,
+        rows: &'a [usize],
+    },
     /// All of `epoch`'s batches are done: validate and close it.
-    EpochEnd { epoch: usize },
+    EpochEnd {
+        epoch: usize,
+    },
     Done,
 }
 
@@ -121,7 +127,14 @@ impl FitCursor {
     /// pending on the GPU: a GPU session supplies its own when it checkpoints).
     pub fn position(&self) -> FitPosition {
         let s = if self.pending { StepSums::default() } else { self.sums };
-        FitPosition { epoch: self.epoch, batch: self.batch, loss_sum: s.loss_sum, correct: s.correct, counted: s.counted, seen: self.seen }
+        FitPosition {
+            epoch: self.epoch,
+            batch: self.batch,
+            loss_sum: s.loss_sum,
+            correct: s.correct,
+            counted: s.counted,
+            seen: self.seen,
+        }
     }
 
     /// What to do next; the same answer until it is reported done.
@@ -140,7 +153,11 @@ impl FitCursor {
             self.drawn += 1;
         }
         let start = self.batch * self.batch_size;
-        Next::Batch { epoch: self.epoch, batch: self.batch, rows: &self.order[start..(start + self.batch_size).min(self.n)] }
+        Next::Batch {
+            epoch: self.epoch,
+            batch: self.batch,
+            rows: &self.order[start..(start + self.batch_size).min(self.n)],
+        }
     }
 
     /// Reports the batch [`next_step`](Self::next_step) gave as trained, with what it
@@ -176,7 +193,13 @@ impl FitCursor {
             self.history.val_loss.push(v.loss);
             self.history.val_accuracy.push(v.accuracy);
         }
-        let logs = EpochLogs { epoch: self.epoch, loss, accuracy, val_loss: val.map(|v| v.loss), val_accuracy: val.map(|v| v.accuracy) };
+        let logs = EpochLogs {
+            epoch: self.epoch,
+            loss,
+            accuracy,
+            val_loss: val.map(|v| v.loss),
+            val_accuracy: val.map(|v| v.accuracy),
+        };
         self.epoch += 1;
         self.batch = 0;
         self.seen = 0;
@@ -279,7 +302,10 @@ mod tests {
         let Next::Batch { .. } = c.next_step() else { panic!() };
         c.batch_done(None);
         assert_eq!(c.next_step(), Next::EpochEnd { epoch: 0 });
-        let logs = c.epoch_done(Some(StepSums { loss_sum: 3.0, correct: 3, counted: 6 }), Some(Evaluation { loss: 0.25, accuracy: 0.75 }));
+        let logs = c.epoch_done(
+            Some(StepSums { loss_sum: 3.0, correct: 3, counted: 6 }),
+            Some(Evaluation { loss: 0.25, accuracy: 0.75 }),
+        );
         assert_eq!((logs.loss, logs.accuracy, logs.val_loss, logs.val_accuracy), (0.5, 0.5, Some(0.25), Some(0.75)));
         assert_eq!(c.next_step(), Next::Done);
     }

@@ -32,7 +32,13 @@ pub(crate) fn check_fit(model: &Sequential, x: &Tensor, y: &Tensor, opts: &FitOp
     if opts.batch_size == 0 {
         return Err(Error::Config("fit: batch_size must be at least 1".into()));
     }
-    crate::limits::check_fit_batch(model, n, opts.validation.as_ref().map_or(0, |(vx, _)| vx.shape().first().copied().unwrap_or(0)), opts.batch_size).map_err(|e| e.context("fit"))?;
+    crate::limits::check_fit_batch(
+        model,
+        n,
+        opts.validation.as_ref().map_or(0, |(vx, _)| vx.shape().first().copied().unwrap_or(0)),
+        opts.batch_size,
+    )
+    .map_err(|e| e.context("fit"))?;
     let out = model.output_shape();
     compiled.loss.check_targets(y, n, &out)?;
     if let Some((vx, vy)) = &opts.validation {
@@ -41,7 +47,10 @@ pub(crate) fn check_fit(model: &Sequential, x: &Tensor, y: &Tensor, opts: &FitOp
         if vx.shape()[0] == 0 {
             return Err(Error::Data("validation_data: no examples".into()));
         }
-        compiled.loss.check_targets(vy, vx.shape()[0], &out).map_err(|e| Error::Data(format!("validation_data: {e}")))?;
+        compiled
+            .loss
+            .check_targets(vy, vx.shape()[0], &out)
+            .map_err(|e| Error::Data(format!("validation_data: {e}")))?;
     }
     let mut history = History::default();
     let changed = model.uncompiled_trainable_changes();
@@ -105,7 +114,8 @@ impl FitSession {
         // A frozen, deterministic base: compute its features once.
         let from = cacheable_prefix(model, opts.cache_frozen_features);
         let feature_batch = 64;
-        let features = |t: &Tensor| if from > 0 { model.forward_range_batched(0, from, t, feature_batch) } else { Ok(t.clone()) };
+        let features =
+            |t: &Tensor| if from > 0 { model.forward_range_batched(0, from, t, feature_batch) } else { Ok(t.clone()) };
         let val = match &opts.validation {
             Some((vx, vy)) => Some((features(vx)?, vy.clone())),
             None => None,
@@ -119,7 +129,14 @@ impl FitSession {
     /// if this session had run them: the remaining batches see the same order as an
     /// uninterrupted run (see [`FitCursor`]). Used to go on on the CPU when a GPU fit
     /// loses its device; `model` then holds the state read back from the GPU at `at`.
-    pub fn resume_at(model: &Sequential, x: &Tensor, y: &Tensor, opts: FitOptions, at: FitPosition, history: History) -> Result<FitSession> {
+    pub fn resume_at(
+        model: &Sequential,
+        x: &Tensor,
+        y: &Tensor,
+        opts: FitOptions,
+        at: FitPosition,
+        history: History,
+    ) -> Result<FitSession> {
         let mut s = FitSession::new(model, x, y, opts.clone())?;
         let warnings = s.cursor.history().warnings.clone();
         s.cursor = FitCursor::at(x.shape()[0], &opts, at, History { warnings, ..history });
@@ -186,7 +203,13 @@ impl Sequential {
     /// `model.fit(x, y, epochs, batch_size, shuffle, validation_data)`. `callback`
     /// sees every batch and epoch end (and warnings, as `Err` strings first) and can
     /// stop between batches, keeping the weights reached so far.
-    pub fn fit(&mut self, x: &Tensor, y: &Tensor, opts: FitOptions, callback: &mut dyn FnMut(&Event, &[String]) -> Control) -> Result<History> {
+    pub fn fit(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        opts: FitOptions,
+        callback: &mut dyn FnMut(&Event, &[String]) -> Control,
+    ) -> Result<History> {
         let mut session = FitSession::new(self, x, y, opts)?;
         let warnings = session.history().warnings.clone();
         let mut first = true;

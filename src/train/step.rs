@@ -50,7 +50,9 @@ impl Gradients {
     /// Adds another shard's gradients (of the same model) to these. Floating-point sums
     /// depend on their order: add shards in a fixed order for reproducible results.
     pub fn add(&mut self, other: &Gradients) -> Result<()> {
-        if self.slots.len() != other.slots.len() || self.slots.iter().zip(&other.slots).any(|(a, b)| a.shape() != b.shape()) {
+        if self.slots.len() != other.slots.len()
+            || self.slots.iter().zip(&other.slots).any(|(a, b)| a.shape() != b.shape())
+        {
             return Err(Error::Shape("Gradients::add: the gradients are of different models".into()));
         }
         for (a, b) in self.slots.iter_mut().zip(&other.slots) {
@@ -92,7 +94,11 @@ pub fn gradients(model: &mut Sequential, from: usize, xb: Tensor, yb: &Tensor, b
     let fused = loss.fuses_with(last_node.layer.final_activation());
     let logits = if fused { last_node.layer.logits().map(contiguous) } else { None };
     let (loss_sum, grad) = loss.loss_and_grad(&ps, logits.as_deref(), &ys, out_last, batch_size);
-    let sums = StepSums { loss_sum, correct: metrics::correct(loss, &ps, &ys, out_last), counted: metrics::count(loss, ps.len(), out_last) };
+    let sums = StepSums {
+        loss_sum,
+        correct: metrics::correct(loss, &ps, &ys, out_last),
+        counted: metrics::count(loss, ps.len(), out_last),
+    };
     drop(last_node);
     if !loss_sum.is_finite() {
         return Err(Error::Diverged(format!(
@@ -116,7 +122,10 @@ pub fn gradients(model: &mut Sequential, from: usize, xb: Tensor, yb: &Tensor, b
         .map(|&(li, pi)| {
             let mut node = layers[li].borrow_mut();
             let name = node.name.clone();
-            node.layer.params_mut()[pi].grad.take().ok_or_else(|| Error::Config(format!("layer {li} '{name}': no gradient after backward")))
+            node.layer.params_mut()[pi]
+                .grad
+                .take()
+                .ok_or_else(|| Error::Config(format!("layer {li} '{name}': no gradient after backward")))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Gradients { slots, sums, rows })
@@ -128,13 +137,23 @@ pub fn gradients(model: &mut Sequential, from: usize, xb: Tensor, yb: &Tensor, b
 pub fn apply(model: &mut Sequential, grads: &Gradients) -> Result<()> {
     let c = model.compiled()?;
     if grads.slots.len() != c.slots.len() {
-        return Err(Error::Shape(format!("apply: {} gradients for {} trainable parameters", grads.slots.len(), c.slots.len())));
+        return Err(Error::Shape(format!(
+            "apply: {} gradients for {} trainable parameters",
+            grads.slots.len(),
+            c.slots.len()
+        )));
     }
     for (&(li, pi), g) in c.slots.iter().zip(&grads.slots) {
         let node = model.layers()[li].borrow();
         let p = &node.layer.params()[pi];
         if g.shape() != p.value.shape() {
-            return Err(Error::Shape(format!("apply: the gradient of layer {li} '{}' weight '{}' has shape {:?}, the weight {:?}", node.name, p.name, g.shape(), p.value.shape())));
+            return Err(Error::Shape(format!(
+                "apply: the gradient of layer {li} '{}' weight '{}' has shape {:?}, the weight {:?}",
+                node.name,
+                p.name,
+                g.shape(),
+                p.value.shape()
+            )));
         }
         if !g.iter().all(|v| v.is_finite()) {
             return Err(Error::Diverged(format!(
@@ -227,7 +246,10 @@ mod tests {
             let sum = two_shards(&mut m, &x, &y, cut);
             assert_eq!(sum.rows, 10);
             assert_eq!((sum.sums.correct, sum.sums.counted), (whole.sums.correct, whole.sums.counted));
-            assert!((sum.sums.loss_sum - whole.sums.loss_sum).abs() <= 1e-9 * whole.sums.loss_sum.abs(), "loss sum, cut {cut}");
+            assert!(
+                (sum.sums.loss_sum - whole.sums.loss_sum).abs() <= 1e-9 * whole.sums.loss_sum.abs(),
+                "loss sum, cut {cut}"
+            );
             for (s, (a, b)) in sum.slots.iter().zip(&whole.slots).enumerate() {
                 assert_eq!(a.shape(), b.shape());
                 assert_close(&format!("slot {s}, cut {cut}"), &contiguous(a), &contiguous(b), 1e-5);
@@ -239,7 +261,9 @@ mod tests {
 
     #[test]
     fn applying_summed_shard_gradients_equals_one_normal_step() {
-        for opt in [OptimizerConfig::Sgd { learning_rate: 0.1, momentum: 0.9, nesterov: false }, OptimizerConfig::adam()] {
+        for opt in
+            [OptimizerConfig::Sgd { learning_rate: 0.1, momentum: 0.9, nesterov: false }, OptimizerConfig::adam()]
+        {
             let (x, y) = batch(10);
             let (mut normal, mut sharded) = (model(opt), model(opt));
             for step in 0..2 {

@@ -33,5 +33,12 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
             worst = (e, i);
         }
     }
-    assert!(worst.0 <= tol, "{what}: element {} is {} on the GPU, {} on the CPU (relative error {:e} > {tol:e})", worst.1, got[worst.1], want[worst.1], worst.0);
+    assert!(
+        worst.0 <= tol,
+        "{what}: element {} is {} on the GPU, {} on the CPU (relative error {:e} > {tol:e})",
+        worst.1,
+        got[worst.1],
+        want[worst.1],
+        worst.0
+    );
 }

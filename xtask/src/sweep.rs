@@ -41,10 +41,7 @@ fn first_reaching(phases: &[&Phase], target: f64) -> Option<(usize, f64)> {
 }
 
 fn epochs_list(v: &[Option<(usize, f64)>]) -> String {
-    v.iter()
-        .map(|e| e.map_or("-".to_string(), |(n, _)| n.to_string()))
-        .collect::<Vec<_>>()
-        .join(",")
+    v.iter().map(|e| e.map_or("-".to_string(), |(n, _)| n.to_string())).collect::<Vec<_>>().join(",")
 }
 
 fn mean_seconds(v: &[Option<(usize, f64)>]) -> String {
@@ -65,8 +62,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some(i) => Some(args.get(i + 1).ok_or("--save needs a file name")?.clone()),
         None => None,
     };
-    let sizes: Vec<usize> =
-        list_arg(args, "--sizes")?.unwrap_or_else(|| vec![10, 20, 50, 100, 200, 500, 1000]);
+    let sizes: Vec<usize> = list_arg(args, "--sizes")?.unwrap_or_else(|| vec![10, 20, 50, 100, 200, 500, 1000]);
     let seeds: Vec<u64> = list_arg(args, "--seeds")?.unwrap_or_else(|| vec![1, 2, 3]);
     let target: f64 = match args.iter().position(|a| a == "--target") {
         Some(i) => args
@@ -82,9 +78,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let (pool_x, pool_y) = (d.x.clone(), d.y.clone());
     let pool = pool_x.shape()[0];
     if let Some(&bad) = sizes.iter().find(|&&n| n == 0 || n > pool) {
-        return Err(format!(
-            "--sizes: {bad} is not between 1 and the pool's {pool} images\n{USAGE}"
-        ));
+        return Err(format!("--sizes: {bad} is not between 1 and the pool's {pool} images\n{USAGE}"));
     }
     let n_test = d.tx.shape()[0];
     let started = Instant::now();
@@ -98,9 +92,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         for &seed in &seeds {
             let r = run_seed(&a, &d, seed, true)?;
             if !r.a_untouched {
-                return Err(format!(
-                    "model A changed during the run at {size} images, seed {seed}"
-                ));
+                return Err(format!("model A changed during the run at {size} images, seed {seed}"));
             }
             eprintln!(
                 "[{:>6.0} s] {size:>4} images, seed {seed}: transfer {:.4} (stage 3 {:.4}), scratch {:.4}",
@@ -111,20 +103,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
             );
             runs.push((seed, r));
         }
-        let col = |f: &dyn Fn(&crate::stages::SeedRun) -> f64| {
-            runs.iter().map(|(_, r)| f(r)).collect::<Vec<f64>>()
-        };
+        let col = |f: &dyn Fn(&crate::stages::SeedRun) -> f64| runs.iter().map(|(_, r)| f(r)).collect::<Vec<f64>>();
         let transfer = col(&|r| r.stage4.test.accuracy);
         let stage3 = col(&|r| r.stage3.test.accuracy);
         let scratch = col(&|r| r.scratch.test.accuracy);
-        let reach_t: Vec<_> = runs
-            .iter()
-            .map(|(_, r)| first_reaching(&[&r.stage3, &r.stage4], target))
-            .collect();
-        let reach_s: Vec<_> = runs
-            .iter()
-            .map(|(_, r)| first_reaching(&[&r.scratch], target))
-            .collect();
+        let reach_t: Vec<_> = runs.iter().map(|(_, r)| first_reaching(&[&r.stage3, &r.stage4], target)).collect();
+        let reach_s: Vec<_> = runs.iter().map(|(_, r)| first_reaching(&[&r.scratch], target)).collect();
         let per_seed: Vec<Value> = runs
             .iter()
             .zip(reach_t.iter().zip(&reach_s))
@@ -152,19 +136,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // of one run on the test set.
     let mean = |r: &Value, k: &str| r[k]["mean"].as_f64().unwrap();
     let within = |r: &Value| -> Result<bool, String> {
-        let est = |p: f64| {
-            accuracy_estimate((p * n_test as f64).round() as usize, n_test)
-                .map_err(|e| e.to_string())
-        };
-        Ok(
-            compare_accuracies(&est(mean(r, "transfer"))?, &est(mean(r, "scratch"))?)
-                .within_uncertainty,
-        )
+        let est = |p: f64| accuracy_estimate((p * n_test as f64).round() as usize, n_test).map_err(|e| e.to_string());
+        Ok(compare_accuracies(&est(mean(r, "transfer"))?, &est(mean(r, "scratch"))?).within_uncertainty)
     };
-    let catches_up = rows
-        .iter()
-        .find(|r| mean(r, "scratch") >= mean(r, "transfer"))
-        .map(|r| r["size"].clone());
+    let catches_up = rows.iter().find(|r| mean(r, "scratch") >= mean(r, "transfer")).map(|r| r["size"].clone());
     let mut within_sizes = Vec::new();
     for r in &rows {
         if within(r)? {
@@ -179,8 +154,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "seconds": started.elapsed().as_secs_f64(),
     });
     if let Some(path) = &save {
-        std::fs::write(path, serde_json::to_string(&out).unwrap() + "\n")
-            .map_err(|e| format!("{path}: {e}"))?;
+        std::fs::write(path, serde_json::to_string(&out).unwrap() + "\n").map_err(|e| format!("{path}: {e}"))?;
     }
     if as_json {
         println!("{}", serde_json::to_string(&out).unwrap());
@@ -228,14 +202,8 @@ mod tests {
 
     fn phase(val: &[f64], seconds: &[f64]) -> Phase {
         Phase {
-            history: History {
-                val_accuracy: val.to_vec(),
-                ..History::default()
-            },
-            test: Evaluation {
-                loss: 0.0,
-                accuracy: 0.0,
-            },
+            history: History { val_accuracy: val.to_vec(), ..History::default() },
+            test: Evaluation { loss: 0.0, accuracy: 0.0 },
             seconds: seconds.to_vec(),
         }
     }
@@ -249,9 +217,6 @@ mod tests {
         assert_eq!(first_reaching(&[&s3, &s4], 0.93), Some((2, 2.0)));
         assert_eq!(first_reaching(&[&s3, &s4], 0.98), None);
         assert_eq!(epochs_list(&[Some((6, 24.0)), None]), "6,-");
-        assert_eq!(
-            mean_seconds(&[Some((6, 24.0)), None, Some((2, 2.0))]),
-            "13.0"
-        );
+        assert_eq!(mean_seconds(&[Some((6, 24.0)), None, Some((2, 2.0))]), "13.0");
     }
 }
