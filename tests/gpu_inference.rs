@@ -100,7 +100,8 @@ fn gpu_layer_outputs_equal_the_cpu() {
     }
     // The same refusals as the CPU's.
     for bad in [&[6usize][..], &[1, 1][..]] {
-        let gpu_err = pollster::block_on(inference::layer_outputs(Some(ctx.clone()), &m, &x, Some(bad), 4)).unwrap_err();
+        let gpu_err =
+            pollster::block_on(inference::layer_outputs(Some(ctx.clone()), &m, &x, Some(bad), 4)).unwrap_err();
         assert_eq!(gpu_err.to_string(), m.borrow().layer_outputs(&x, Some(bad), 4).unwrap_err().to_string());
     }
 }
