@@ -1,5 +1,6 @@
 // The lecture's Keras code for each stage, with the page's current hyper-parameters
 // filled in (read from the one State object, so the code always matches the run).
+import { verdictCode } from './lesson/keras-lesson.js';
 
 const lr = (v) => (v >= 1e-3 ? String(v) : v.toExponential().replace('e-', 'e-').replace('.0e', 'e'));
 
@@ -35,7 +36,8 @@ model_B.compile(loss="binary_crossentropy",
                 metrics=["accuracy"])
 model_B.fit(X_train_B[:${s.n}], y_train_B[:${s.n}], epochs=${s.ep3 + s.ep4},
             validation_data=(X_valid_B, y_valid_B))
-model_B.evaluate(X_test_B, y_test_B)`;
+model_B.evaluate(X_test_B, y_test_B)
+${verdictCode(s)}`;
     default: return '';
   }
 }

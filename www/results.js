@@ -12,6 +12,10 @@ const KIND = {
   stage3: { inputs: ['aId', 'dataId'], upstream: [] },
   stage4: { inputs: ['aId', 'dataId'], upstream: ['stage3'] },
   scratch: { inputs: ['aId', 'dataId'], upstream: [] },
+  sweep: { inputs: ['aId', 'dataId'], upstream: [] },
+  sweepAdapted: { inputs: ['aId', 'dataId'], upstream: [] },
+  // What the layers of A and of B after stage 4 see of one image.
+  features: { inputs: ['aId', 'dataId'], upstream: ['stage4'] },
 };
 
 let counter = 0;

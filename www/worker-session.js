@@ -18,7 +18,8 @@ export const S = {
   builtinRaw: null,      // the built-in task-B sets as shipped (28x28x1)
   ownRaw: null,          // the learner's sets as the page sent them, or null
   sets: { builtin: null, own: null }, // both, resized to A's input
-  jobs: {},              // job name -> {run, model, stop, ...}
+  jobs: {},              // job name -> {run, model, stop, ...}; 'sweep' -> {stop}
+  pool: null,            // {key, set}: the sweep's 1,000-image pool at A's input shape (worker-sweep.js)
 };
 
 export function post(msg, transfer) {

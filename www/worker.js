@@ -9,6 +9,8 @@ import { chooseBackend } from './worker-gpu.js';
 import { dataCommands, adaptSets } from './worker-data.js';
 import { modelCommands, setA, describeA } from './worker-models.js';
 import { trainCommands } from './worker-train.js';
+import { lessonCommands } from './worker-lesson.js';
+import { sweepCommands } from './worker-sweep.js';
 import { COMMANDS } from './protocol.js';
 import { isFatal, pageError, toErrorValue } from './errors.js';
 
@@ -64,6 +66,8 @@ const commands = {
   ...modelCommands,
   ...trainCommands,
   ...dataCommands,
+  ...lessonCommands,
+  ...sweepCommands,
 };
 
 // The command table is the protocol's list, no more and no less.
