@@ -38,8 +38,9 @@ export function mountPredict(ctx) {
   const camera = mountPredictCamera(ctx, { predict: (image) => predict(image, undefined, 'webcam') });
 
   function render() {
+    // The lecture's binary task names its positive class; the learner's classes are listed.
     const names1 = ctx.classNames();
-    $('#pred-what').textContent = names1.length === 2 ? t('pred.what', { cls: names1[1] }) : t('pred.whatMany', { names: names1.join(', ') });
+    $('#pred-what').textContent = ctx.store.get().scenario === 'builtin' ? t('pred.what', { cls: names1[1] }) : t('pred.whatMany', { names: names1.join(', ') });
     camera.render();
     const out = $('#pred-out');
     const bars = $('#pred-bars');

@@ -34,7 +34,7 @@ export function mountOwn(ctx) {
     try {
       const r = await addImages(ctx, k, items);
       const key = how === 'dropSelected' ? 'own.doneSelected' : 'own.done';
-      say({ key, params: { n: r.added.length, shape: (r.shape || []).join('×'), name: names()[k] ?? '' } }, r.skipped);
+      say({ key, params: { n: r.added.length, shape: (r.shape || []).join('×') }, k }, r.skipped);
     } finally {
       off();
     }
@@ -50,13 +50,13 @@ export function mountOwn(ctx) {
     files: (k, files) => guard(() => add(k, files)),
     rename: (k, name) => rename(ctx, k, name),
     webcam: (k) => { selected = k; webcam.open(k); render(); },
-    clear: (k) => guard(async () => say({ key: 'own.cleared', params: { n: await clearClass(ctx, k), name: names()[k] } })),
+    clear: (k) => guard(async () => say({ key: 'own.cleared', params: { n: await clearClass(ctx, k) }, k })),
     removeClass: (k) => guard(async () => {
-      const name = names()[k];
+      const removed = { k, name: ctx.project.classes[k].name.trim() };
       webcam.classRemoved(k);
       const n = await dropClass(ctx, k);
       if (selected >= ctx.project.classes.length || selected > k) selected = Math.max(0, selected - 1);
-      say({ key: 'own.classRemoved', params: { n, name } });
+      say({ key: 'own.classRemoved', params: { n }, removed });
     }),
     removeImage: (id) => guard(() => removeImage(ctx, id)),
   });
@@ -67,6 +67,8 @@ export function mountOwn(ctx) {
 
   $('#class-add').addEventListener('click', () => guard(async () => { selected = await newClass(ctx); render(); $(`#class-name-${selected}`)?.focus(); }));
   $('#invert').addEventListener('change', (e) => guard(async () => {
+    // The set's setting at once (images added from now on use it); the redo follows.
+    ctx.project.invert = e.target.checked;
     say({ key: 'own.reprocessing', params: { n: ctx.project.images.length } });
     const n = await setInvert(ctx, e.target.checked);
     say({ key: e.target.checked ? 'own.invertedAll' : 'own.uninvertedAll', params: { n } });
@@ -94,8 +96,14 @@ export function mountOwn(ctx) {
 
   function renderStatus() {
     const el = $('#own-status');
-    const parts = [message ? describe(message) : ''];
-    if (skipped.length) parts.push(t('own.skipped', { list: skipped.map((s) => `${s.name} (${errorText(s.error)})`).join('; ') }));
+    // A message about class k names it as it is called now (a language switch, a rename).
+    let m = message;
+    if (message?.k !== undefined) m = { ...message, params: { ...message.params, name: names()[message.k] ?? '' } };
+    if (message?.removed) m = { ...message, params: { ...message.params, name: message.removed.name || t('own.defaultName', { n: message.removed.k + 1 }) } };
+    const parts = [m ? describe(m) : ''];
+    // Reasons that name their file stand alone; others get the file's name first.
+    const reason = (s) => (s.error.params?.name ? errorText(s.error) : `${s.name} (${errorText(s.error)})`);
+    if (skipped.length) parts.push(t('own.skipped', { list: skipped.map(reason).join('; ') }));
     el.textContent = parts.filter(Boolean).join(' ');
     el.dataset.state = !message && !skipped.length ? 'idle' : ['own.working', 'own.progress', 'own.reprocessing'].includes(message?.key) ? 'working' : 'done';
     el.dataset.key = message?.key ?? message?.code ?? '';

@@ -4,7 +4,7 @@
 // many SGD steps the current settings give, flagged when a stage gets too few.
 import { DEFAULTS, toHash } from '../state.js';
 import { t } from '../i18n.js';
-import { adaptPatch, unadaptPatch, steps, MIN_STEPS, ADAPTED_KEYS } from './adapt.js';
+import { adaptPatch, unadaptPatch, adaptedFor, steps, MIN_STEPS, ADAPTED_KEYS } from './adapt.js';
 import { saveMeta } from '../project.js';
 
 /** Adapts the settings to the learner's training images (scenario 'own'). */
@@ -31,8 +31,9 @@ export function mountSteps(ctx) {
     const s = ctx.store.get();
     const available = s.scenario === 'own' ? ctx.available().own : ctx.available().builtin;
     const st = steps(s, available);
-    const adapted = s.scenario === 'own' && ctx.project.adapted
-      && ADAPTED_KEYS.some((k) => k in ctx.project.adapted && s[k] === ctx.project.adapted[k]);
+    // On the learner's images: the rule's values for this set, and whether they are the ones in use.
+    const want = s.scenario === 'own' && available ? adaptedFor(Math.min(s.n, available)) : null;
+    const inUse = want && ADAPTED_KEYS.every((k) => s[k] === want[k]);
     for (const el of notes) {
       const stage = el.dataset.stepsFor;
       const n = st[stage];
@@ -43,14 +44,16 @@ export function mountSteps(ctx) {
       el.classList.toggle('note', few);
       const parts = [t(few ? 'own.stepsFew' : 'own.steps', { steps: n, epochs: stage === 'stage3' ? s.ep3 : s.ep4, per: st.per, bs: s.bs, min: MIN_STEPS })];
       el.replaceChildren(parts.join(' '));
-      if (stage === 'stage3' && adapted) {
+      if (stage === 'stage3' && want) {
+        // A link with the rule's values: it reproduces them, and following it applies them.
         const link = document.createElement('a');
-        link.href = toHash(s) || '#';
+        link.href = toHash({ ...s, ...want }) || '#';
         link.className = 'adapted-link';
-        link.textContent = t('own.adaptedLink');
-        el.append(' ', t('own.adapted', { n: available, bs: s.bs, ep3: s.ep3, ep4: s.ep4 }), ' ', link);
-        el.dataset.adapted = 'true';
-      } else if (stage === 'stage3') el.dataset.adapted = 'false';
+        link.textContent = t(inUse ? 'own.adaptedLink' : 'own.suggestedLink');
+        const params = { n: Math.min(s.n, available), bs: want.bs, ep3: want.ep3, ep4: want.ep4 };
+        el.append(' ', t(inUse ? 'own.adapted' : 'own.suggested', params), ' ', link);
+      }
+      if (stage === 'stage3') el.dataset.adapted = String(!!inUse);
     }
   }
   return { render };

@@ -129,6 +129,7 @@ export function mountWebcam(ctx, panel, { record, names }) {
     rec.textContent = st.recording ? t('cam.recording') : t('cam.hold', { fps: FPS });
     rec.disabled = !!st.error;
     rec.setAttribute('aria-pressed', String(st.recording));
+    view.box.hidden = !!st.error;
     const msg = $('#cam-msg');
     msg.hidden = !st.error;
     msg.dataset.code = st.error?.code ?? '';
