@@ -12,6 +12,7 @@ import { mountCards } from './own/cards.js';
 import { mountDrop } from './own/drop.js';
 import { mountWebcam } from './own/webcam.js';
 import { mountSteps, readapt, unadapt } from './own/steps-view.js';
+import { mountTrainedOn } from './own/trained-on.js';
 import { addImages, fileItems } from './own/add.js';
 import { removeImage, clearClass, newClass, dropClass, rename, setInvert } from './own/editor.js';
 import { MAX_CLASSES } from './own/classes.js';
@@ -64,6 +65,7 @@ export function mountOwn(ctx) {
   const webcam = mountWebcam(ctx, $('#cam-panel'), { names, record: (k, frames) => addImages(ctx, k, frames).then((r) => { if (r.skipped.length) say(null, r.skipped); }) });
   mountDrop({ overlay: $('#drop-overlay'), target: () => selected, name: (k) => names()[k] ?? '', add: (k, files, how) => guard(() => add(k, files, how)) });
   const stepsView = mountSteps(ctx);
+  const trainedOn = mountTrainedOn(ctx);
 
   $('#class-add').addEventListener('click', () => guard(async () => { selected = await newClass(ctx); render(); $(`#class-name-${selected}`)?.focus(); }));
   $('#invert').addEventListener('change', (e) => guard(async () => {
@@ -126,6 +128,7 @@ export function mountOwn(ctx) {
     const full = cards.render().full;
     webcam.render();
     stepsView.render();
+    trainedOn.render();
     const add = $('#class-add');
     add.disabled = full;
     add.title = full ? t('own.classLimit', { max: MAX_CLASSES }) : '';

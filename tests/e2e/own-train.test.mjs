@@ -86,6 +86,7 @@ test('three named classes: softmax head end to end; the names in the code, the p
   assert.match(await page.textContent('#result-2'), /added Dense\(3, softmax\)/);
   assert.match(await page.textContent('#b-layers tbody tr:last-child'), /\(None, 3\)/);
   const acc4 = await testAccuracy(page, 4);
+  assert.match(await page.textContent('[data-trained-on="stage4"]'), /circle 6 \+ 1, bar 6 \+ 1, 십자 cross 6 \+ 1 \(18 \+ 3 in all\)/);
   await page.click('#run-5');
   await waitResult(page, 'scratch');
   console.log(`three classes: transfer ${acc4}, from scratch ${await testAccuracy(page, 5)}`);
