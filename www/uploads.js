@@ -14,7 +14,7 @@ import { mountWebcam } from './own/webcam.js';
 import { mountSteps, readapt, unadapt } from './own/steps-view.js';
 import { mountTrainedOn } from './own/trained-on.js';
 import { addImages, fileItems } from './own/add.js';
-import { removeImage, clearClass, newClass, dropClass, rename, setInvert } from './own/editor.js';
+import { removeImage, clearClass, newClass, dropClass, rename, setInvert, reshape } from './own/editor.js';
 import { MAX_CLASSES } from './own/classes.js';
 
 export function mountOwn(ctx) {
@@ -124,7 +124,21 @@ export function mountOwn(ctx) {
     el.textContent = t('own.split', { train: train.length, valid: valid.length, per: perClass.map((c, i) => `${names()[i]} ${c.train} + ${c.valid}`).join(', ') });
   }
 
+  let reshaping = null; // the input shape the set is being made again at
+  /** Another model A (loaded, switched, restored): the set follows its input shape. */
+  function follow() {
+    const shape = ctx.a?.inputShape;
+    const now = ctx.project.images[0]?.shape;
+    if (!shape || !now || now.join() === shape.join() || reshaping === shape.join()) return;
+    reshaping = shape.join();
+    guard(async () => {
+      const n = await reshape(ctx, shape);
+      if (n) say({ key: 'own.reshaped', params: { n, shape: shape.join('×') } });
+    }).finally(() => { reshaping = null; });
+  }
+
   function render() {
+    follow();
     const full = cards.render().full;
     webcam.render();
     stepsView.render();

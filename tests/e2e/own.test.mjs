@@ -200,3 +200,26 @@ test('files that cannot be used say why: over the pixel limit (from the header),
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('another model A: the set is made again at its input shape from the kept originals', { timeout: 180_000 }, async () => {
+  const { page, errors } = await openPage(browser.get(), '#be=cpu');
+  const files = await shapes(page, [...many('disc', 2), ...many('bar', 2)]);
+  await page.setInputFiles('#files-0', files.slice(0, 2));
+  await page.setInputFiles('#files-1', files.slice(2));
+  await waitCounts(page, [2, 2]);
+  const shapesNow = () => page.$$eval('.thumb .resized', (els) => els.map((e) => e.dataset.shape));
+  assert.deepEqual(await shapesNow(), ['28x28x1', '28x28x1', '28x28x1', '28x28x1']);
+  await page.setInputFiles('#model-files', { name: 'rgb_bn.keras', mimeType: 'application/octet-stream', buffer: readFileSync('tests/fixtures/keras/rgb_bn.keras') });
+  await page.waitForSelector('#a-info[data-input-shape="64x64x3"]', { timeout: 60_000 });
+  await page.waitForSelector('#own-status[data-key="own.reshaped"]', { timeout: 60_000 });
+  assert.deepEqual(await shapesNow(), ['64x64x3', '64x64x3', '64x64x3', '64x64x3']);
+  // In colour and at 64x64 now: the preview is what this model receives.
+  const size = await page.$eval('.thumb canvas.pix', (c) => [c.width, c.height]);
+  assert.deepEqual(size, [64, 64]);
+  // New images come at the set's (A's) shape too.
+  await page.setInputFiles('#files-0', files.slice(0, 1));
+  await waitCounts(page, [3, 2]);
+  assert.equal((await shapesNow())[2], '64x64x3');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -82,3 +82,28 @@ export function setInvert(ctx, invert) {
     return changed.length;
   });
 }
+
+/**
+ * Model A's input changed (another A): the set is made again at its shape from the kept
+ * sources, so the previews stay what the model receives. A set with an image saved by
+ * an earlier version (no source) stays as it is; the worker resizes it to A's input.
+ */
+export function reshape(ctx, shape) {
+  return enqueue(ctx, async () => {
+    const images = ctx.project.images;
+    const same = (s) => s.length === shape.length && s.every((v, i) => v === shape[i]);
+    if (!images.length || same(images[0].shape) || !images.every((im) => im.source)) return 0;
+    const redone = new Map();
+    for (const invert of [false, true]) {
+      const list = images.filter((im) => !!im.invert === invert);
+      for (let i = 0; i < list.length; i += 64) {
+        const chunk = list.slice(i, i + 64);
+        const r = await ctx.engine.call('reprocessImages', { images: chunk.map((im) => ({ id: im.id, source: im.source })), shape, invert });
+        for (const x of r.images) redone.set(x.id, x);
+      }
+    }
+    ctx.project.images = images.map((im) => ({ ...im, shape: [...shape], data: redone.get(im.id).data, preview: redone.get(im.id).preview }));
+    await commit(ctx, { put: ctx.project.images });
+    return images.length;
+  });
+}
