@@ -111,7 +111,7 @@ export function mountCards(ctx, root, on) {
       c.root.dataset.selected = String(on.selected() === k);
       c.pick.checked = on.selected() === k;
       c.pickLabel.textContent = t('own.target');
-      c.count.textContent = t('own.count', { n: counts[k] });
+      c.count.textContent = counts[k] === 1 ? t('own.countOne') : t('own.count', { n: counts[k] });
       c.pickText.textContent = t('own.pick');
       c.webcam.textContent = t('cam.open');
       const clearArmed = armed.has(`clear-${k}`);
