@@ -12,11 +12,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use transfer_playground::backend::cpu::Window;
-use transfer_playground::backend::gpu::{kernels, kernels::Op, GpuContext, GpuFitSession, GpuModel};
+use transfer_playground::gpu::{kernels, GpuContext, GpuFitSession, GpuModel, Op};
+use transfer_playground::kernels::Window;
+use transfer_playground::lecture::{model_a_specs, MODEL_A_INPUT};
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
-use transfer_playground::lecture::{model_a_specs, MODEL_A_INPUT};
 use transfer_playground::{FitOptions, Loss, OptimizerConfig, Sequential};
 
 /// Model A's architecture, as `train_throughput` and the PyTorch baseline build it:
@@ -27,7 +27,11 @@ fn model_a(frozen_base: bool) -> Sequential {
         let layers = m.layers().to_vec();
         layers[..layers.len() - 1].iter().for_each(|l| l.set_trainable(false));
     }
-    m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.01, momentum: 0.9, nesterov: false }).unwrap();
+    m.compile(
+        Loss::SparseCategoricalCrossentropy,
+        OptimizerConfig::Sgd { learning_rate: 0.01, momentum: 0.9, nesterov: false },
+    )
+    .unwrap();
     m
 }
 
@@ -68,7 +72,8 @@ fn where_the_time_goes(ctx: &GpuContext) {
     let (x, cols1, y1) = (buf(b * 784), buf(w1.rows() * w1.cols()), buf(w1.rows() * 16));
     let (k1, k2) = (buf(9 * 16), buf(144 * 32));
     let (x2, cols2, y2) = (buf(b * 196 * 16), buf(w2.rows() * w2.cols()), buf(w2.rows() * 32));
-    let (pooled, argmax, dk2, dense_w, dense_x, dense_y) = (buf(p1.rows() * 16), buf(p1.rows() * 16), buf(144 * 32), buf(1568 * 64), buf(b * 1568), buf(b * 64));
+    let (pooled, argmax, dk2, dense_w, dense_x, dense_y) =
+        (buf(p1.rows() * 16), buf(p1.rows() * 16), buf(144 * 32), buf(1568 * 64), buf(b * 1568), buf(b * 64));
     let cases: Vec<(&str, Vec<Op>)> = vec![
         ("conv1 im2col [100352 x 9]", vec![kernels::im2col(ctx, &w1, &x, &cols1)]),
         ("conv1 gemm 100352x9x16", kernels::gemm(ctx, w1.rows(), 9, 16, &cols1, false, &k1, false, &y1, false)),
@@ -77,8 +82,14 @@ fn where_the_time_goes(ctx: &GpuContext) {
         ("pool1 backward", vec![kernels::pool_backward(ctx, &p1, true, &pooled, &argmax, &y1)]),
         ("conv2 im2col [25088 x 144]", vec![kernels::im2col(ctx, &w2, &x2, &cols2)]),
         ("conv2 gemm 25088x144x32", kernels::gemm(ctx, w2.rows(), 144, 32, &cols2, false, &k2, false, &y2, false)),
-        ("conv2 dK gemm 144x25088x32 (split-K)", kernels::gemm(ctx, 144, w2.rows(), 32, &cols2, true, &y2, false, &dk2, false)),
-        ("conv2 dcols gemm 25088x32x144 (B^T)", kernels::gemm(ctx, w2.rows(), 32, 144, &y2, false, &k2, true, &cols2, false)),
+        (
+            "conv2 dK gemm 144x25088x32 (split-K)",
+            kernels::gemm(ctx, 144, w2.rows(), 32, &cols2, true, &y2, false, &dk2, false),
+        ),
+        (
+            "conv2 dcols gemm 25088x32x144 (B^T)",
+            kernels::gemm(ctx, w2.rows(), 32, 144, &y2, false, &k2, true, &cols2, false),
+        ),
         ("conv2 col2im", vec![kernels::col2im(ctx, &w2, &cols2, &x2)]),
         ("conv2 bias grad", vec![kernels::bias_grad(ctx, w2.rows(), 32, &y2, &k1)]),
         ("dense1 gemm 128x1568x64", kernels::gemm(ctx, b, 1568, 64, &dense_x, false, &dense_w, false, &dense_y, false)),
@@ -105,13 +116,23 @@ fn main() {
         return;
     }
     println!("training images/second (one epoch of fit; 'no-cache': frozen base recomputed every step):");
-    println!("{:<12} {:>5} {:>12} {:>12} {:>14} {:>12} {:>12} {:>14}", "model", "batch", "GPU fit", "GPU ms/step", "GPU no-cache", "GPU predict", "CPU fit", "CPU no-cache");
+    println!(
+        "{:<12} {:>5} {:>12} {:>12} {:>14} {:>12} {:>12} {:>14}",
+        "model", "batch", "GPU fit", "GPU ms/step", "GPU no-cache", "GPU predict", "CPU fit", "CPU no-cache"
+    );
     for frozen in [false, true] {
         for batch in [32usize, 128] {
             let m = RefCell::new(model_a(frozen));
             // Warm-up: compiles whatever the driver compiles lazily. Each fit uploads the
             // model, records its plans and reads the weights back once (one epoch).
-            let opts = FitOptions { epochs: 1, batch_size: batch, shuffle: true, seed: 0, validation: None, cache_frozen_features: true };
+            let opts = FitOptions {
+                epochs: 1,
+                batch_size: batch,
+                shuffle: true,
+                seed: 0,
+                validation: None,
+                cache_frozen_features: true,
+            };
             let (wx, wy) = data(batch);
             gpu_fit(&ctx, &m, &wx, &wy, &opts);
             let t = Instant::now();

@@ -21,17 +21,37 @@ fn main() {
     let x = from_vec(&[n, 28, 28, 1], (0..n * 784).map(|_| rng.next_f32()).collect()).unwrap();
     let y = from_vec(&[n], (0..n).map(|i| (i % 8) as f32).collect()).unwrap();
     println!("{:<34} {:>6} {:>12}", "configuration", "batch", "images/s");
-    for (label, frozen, cache) in [("full model", false, true), ("frozen base, features cached", true, true), ("frozen base, every layer each step", true, false)] {
+    for (label, frozen, cache) in [
+        ("full model", false, true),
+        ("frozen base, features cached", true, true),
+        ("frozen base, every layer each step", true, false),
+    ] {
         for batch in [32usize, 128] {
             let mut m = Sequential::from_specs(&MODEL_A_INPUT, &model_a_specs(8), 7).unwrap();
             if frozen {
                 let layers = m.layers().to_vec();
                 layers[..layers.len() - 1].iter().for_each(|l| l.set_trainable(false));
             }
-            m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.01, momentum: 0.9, nesterov: false }).unwrap();
-            let opts = FitOptions { epochs, batch_size: batch, shuffle: true, seed: 0, validation: None, cache_frozen_features: cache };
+            m.compile(
+                Loss::SparseCategoricalCrossentropy,
+                OptimizerConfig::Sgd { learning_rate: 0.01, momentum: 0.9, nesterov: false },
+            )
+            .unwrap();
+            let opts = FitOptions {
+                epochs,
+                batch_size: batch,
+                shuffle: true,
+                seed: 0,
+                validation: None,
+                cache_frozen_features: cache,
+            };
             // Warm-up on a slice, then the timed epoch (the best of three).
-            m.fit_quiet(&x.slice(ndarray::s![..256, .., .., ..]).to_owned().into_dyn(), &y.slice(ndarray::s![..256]).to_owned().into_dyn(), FitOptions { epochs: 1, ..opts.clone() }).unwrap();
+            m.fit_quiet(
+                &x.slice(ndarray::s![..256, .., .., ..]).to_owned().into_dyn(),
+                &y.slice(ndarray::s![..256]).to_owned().into_dyn(),
+                FitOptions { epochs: 1, ..opts.clone() },
+            )
+            .unwrap();
             let mut best = f64::INFINITY;
             for _ in 0..3 {
                 let t = Instant::now();

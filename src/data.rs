@@ -63,22 +63,13 @@ pub enum DataError {
     /// The buffer is longer than the header says (likely a different file or a bad write).
     TrailingBytes { expected: usize, found: usize },
     /// The header's sizes multiply to more bytes than this platform can address.
-    TooLarge {
-        n: usize,
-        height: usize,
-        width: usize,
-        channels: usize,
-    },
+    TooLarge { n: usize, height: usize, width: usize, channels: usize },
     /// A dimension or class count is impossible (zero, or more than 256 classes).
     InvalidShape { reason: String },
     /// `pixels.len()` does not equal `n * height * width * channels`.
     PixelCountMismatch { expected: usize, found: usize },
     /// Image `index` has a label that is not below `num_classes`.
-    LabelOutOfRange {
-        index: usize,
-        label: u8,
-        num_classes: usize,
-    },
+    LabelOutOfRange { index: usize, label: u8, num_classes: usize },
     /// An image index asked for does not exist.
     IndexOutOfRange { index: usize, len: usize },
     /// A relabelling map for [`ImageSet::filter_classes`] is unusable.
@@ -93,46 +84,32 @@ impl fmt::Display for DataError {
                 "not a TPDS dataset: expected the file to start with \"TPDS\", found {:?}",
                 String::from_utf8_lossy(found)
             ),
-            DataError::UnsupportedVersion { found } => write!(
-                f,
-                "unsupported TPDS version {found}: this build reads version {VERSION} only"
-            ),
-            DataError::Truncated { expected, found } => write!(
-                f,
-                "truncated TPDS dataset: expected {expected} bytes, found {found}"
-            ),
-            DataError::TrailingBytes { expected, found } => write!(
-                f,
-                "TPDS dataset has extra bytes: header implies {expected} bytes, found {found}"
-            ),
-            DataError::TooLarge {
-                n,
-                height,
-                width,
-                channels,
-            } => write!(
+            DataError::UnsupportedVersion { found } => {
+                write!(f, "unsupported TPDS version {found}: this build reads version {VERSION} only")
+            }
+            DataError::Truncated { expected, found } => {
+                write!(f, "truncated TPDS dataset: expected {expected} bytes, found {found}")
+            }
+            DataError::TrailingBytes { expected, found } => {
+                write!(f, "TPDS dataset has extra bytes: header implies {expected} bytes, found {found}")
+            }
+            DataError::TooLarge { n, height, width, channels } => write!(
                 f,
                 "TPDS header too large: {n} images of {height}x{width}x{channels} \
                  do not fit in memory on this platform"
             ),
             DataError::InvalidShape { reason } => write!(f, "invalid dataset shape: {reason}"),
-            DataError::PixelCountMismatch { expected, found } => write!(
-                f,
-                "pixel buffer has {found} bytes but n*height*width*channels = {expected}"
-            ),
-            DataError::LabelOutOfRange {
-                index,
-                label,
-                num_classes,
-            } => write!(
+            DataError::PixelCountMismatch { expected, found } => {
+                write!(f, "pixel buffer has {found} bytes but n*height*width*channels = {expected}")
+            }
+            DataError::LabelOutOfRange { index, label, num_classes } => write!(
                 f,
                 "label of image {index} is {label}, but the dataset has only {num_classes} \
                  classes (labels 0..{num_classes})"
             ),
-            DataError::IndexOutOfRange { index, len } => write!(
-                f,
-                "image index {index} is out of range for a dataset of {len} images"
-            ),
+            DataError::IndexOutOfRange { index, len } => {
+                write!(f, "image index {index} is out of range for a dataset of {len} images")
+            }
             DataError::InvalidClassMap { reason } => write!(f, "invalid class map: {reason}"),
         }
     }
@@ -162,14 +139,7 @@ impl ImageSet {
         pixels: Vec<u8>,
         labels: Vec<u8>,
     ) -> Result<ImageSet, DataError> {
-        let set = ImageSet {
-            height,
-            width,
-            channels,
-            num_classes,
-            pixels,
-            labels,
-        };
+        let set = ImageSet { height, width, channels, num_classes, pixels, labels };
         set.validate()?;
         Ok(set)
     }
@@ -203,26 +173,16 @@ impl ImageSet {
         }
         if self.num_classes == 0 || self.num_classes > 256 {
             return Err(DataError::InvalidShape {
-                reason: format!(
-                    "num_classes must be between 1 and 256 (labels are u8), got {}",
-                    self.num_classes
-                ),
+                reason: format!("num_classes must be between 1 and 256 (labels are u8), got {}", self.num_classes),
             });
         }
-        let too_large = || DataError::TooLarge {
-            n: self.len(),
-            height: self.height,
-            width: self.width,
-            channels: self.channels,
-        };
+        let too_large =
+            || DataError::TooLarge { n: self.len(), height: self.height, width: self.width, channels: self.channels };
         let expected = checked_image_len(self.height, self.width, self.channels)
             .and_then(|per| per.checked_mul(self.len()))
             .ok_or_else(too_large)?;
         if self.pixels.len() != expected {
-            return Err(DataError::PixelCountMismatch {
-                expected,
-                found: self.pixels.len(),
-            });
+            return Err(DataError::PixelCountMismatch { expected, found: self.pixels.len() });
         }
         check_labels(&self.labels, self.num_classes)
     }
@@ -231,13 +191,7 @@ impl ImageSet {
     /// fields disagree or a size does not fit the format's `u32` fields.
     pub fn to_bytes(&self) -> Result<Vec<u8>, DataError> {
         self.validate()?;
-        let fields = [
-            self.len(),
-            self.height,
-            self.width,
-            self.channels,
-            self.num_classes,
-        ];
+        let fields = [self.len(), self.height, self.width, self.channels, self.num_classes];
         let mut header = Vec::with_capacity(HEADER_LEN);
         header.extend_from_slice(&MAGIC);
         header.extend_from_slice(&VERSION.to_le_bytes());
@@ -264,10 +218,7 @@ impl ImageSet {
             }
         }
         if bytes.len() < HEADER_LEN {
-            return Err(DataError::Truncated {
-                expected: HEADER_LEN,
-                found: bytes.len(),
-            });
+            return Err(DataError::Truncated { expected: HEADER_LEN, found: bytes.len() });
         }
         let version = read_u32(bytes, 4);
         if version != VERSION {
@@ -275,32 +226,17 @@ impl ImageSet {
         }
         // u32 -> usize cannot fail on 32- or 64-bit targets, the only ones we build for.
         let field = |at: usize| read_u32(bytes, at) as usize;
-        let (n, height, width, channels, num_classes) =
-            (field(8), field(12), field(16), field(20), field(24));
-        let too_large = || DataError::TooLarge {
-            n,
-            height,
-            width,
-            channels,
-        };
-        let pixel_bytes = checked_image_len(height, width, channels)
-            .and_then(|per| per.checked_mul(n))
-            .ok_or_else(too_large)?;
-        let expected = pixel_bytes
-            .checked_add(n)
-            .and_then(|body| body.checked_add(HEADER_LEN))
-            .ok_or_else(too_large)?;
+        let (n, height, width, channels, num_classes) = (field(8), field(12), field(16), field(20), field(24));
+        let too_large = || DataError::TooLarge { n, height, width, channels };
+        let pixel_bytes =
+            checked_image_len(height, width, channels).and_then(|per| per.checked_mul(n)).ok_or_else(too_large)?;
+        let expected =
+            pixel_bytes.checked_add(n).and_then(|body| body.checked_add(HEADER_LEN)).ok_or_else(too_large)?;
         if bytes.len() < expected {
-            return Err(DataError::Truncated {
-                expected,
-                found: bytes.len(),
-            });
+            return Err(DataError::Truncated { expected, found: bytes.len() });
         }
         if bytes.len() > expected {
-            return Err(DataError::TrailingBytes {
-                expected,
-                found: bytes.len(),
-            });
+            return Err(DataError::TrailingBytes { expected, found: bytes.len() });
         }
         let pixels_end = HEADER_LEN + pixel_bytes;
         ImageSet::new(
@@ -320,10 +256,7 @@ impl ImageSet {
     pub fn image(&self, i: usize) -> &[u8] {
         match self.get_image(i) {
             Some(image) => image,
-            None => panic!(
-                "image index {i} out of range for a dataset of {} images",
-                self.len()
-            ),
+            None => panic!("image index {i} out of range for a dataset of {} images", self.len()),
         }
     }
 
@@ -339,25 +272,12 @@ impl ImageSet {
         let mut pixels = Vec::with_capacity(indices.len().saturating_mul(self.image_len()));
         let mut labels = Vec::with_capacity(indices.len());
         for &index in indices {
-            let image = self.get_image(index).ok_or(DataError::IndexOutOfRange {
-                index,
-                len: self.len(),
-            })?;
-            let label = *self.labels.get(index).ok_or(DataError::IndexOutOfRange {
-                index,
-                len: self.len(),
-            })?;
+            let image = self.get_image(index).ok_or(DataError::IndexOutOfRange { index, len: self.len() })?;
+            let label = *self.labels.get(index).ok_or(DataError::IndexOutOfRange { index, len: self.len() })?;
             pixels.extend_from_slice(image);
             labels.push(label);
         }
-        ImageSet::new(
-            self.height,
-            self.width,
-            self.channels,
-            self.num_classes,
-            pixels,
-            labels,
-        )
+        ImageSet::new(self.height, self.width, self.channels, self.num_classes, pixels, labels)
     }
 
     /// Keeps only the images whose label appears as an `old` class in `map` and
@@ -367,30 +287,21 @@ impl ImageSet {
     /// the positive class 1, sandals the negative class 0, every other class is dropped.
     pub fn filter_classes(&self, map: &[(u8, u8)]) -> Result<ImageSet, DataError> {
         if map.is_empty() {
-            return Err(DataError::InvalidClassMap {
-                reason: "no classes to keep: the map is empty".to_string(),
-            });
+            return Err(DataError::InvalidClassMap { reason: "no classes to keep: the map is empty".to_string() });
         }
         let mut lookup: [Option<u8>; 256] = [None; 256];
         for &(old, new) in map {
             if usize::from(old) >= self.num_classes {
                 return Err(DataError::InvalidClassMap {
-                    reason: format!(
-                        "class {old} does not exist in a dataset of {} classes",
-                        self.num_classes
-                    ),
+                    reason: format!("class {old} does not exist in a dataset of {} classes", self.num_classes),
                 });
             }
             if lookup[usize::from(old)].is_some() {
-                return Err(DataError::InvalidClassMap {
-                    reason: format!("class {old} is mapped more than once"),
-                });
+                return Err(DataError::InvalidClassMap { reason: format!("class {old} is mapped more than once") });
             }
             lookup[usize::from(old)] = Some(new);
         }
-        let keep: Vec<usize> = (0..self.len())
-            .filter(|&i| lookup[usize::from(self.labels[i])].is_some())
-            .collect();
+        let keep: Vec<usize> = (0..self.len()).filter(|&i| lookup[usize::from(self.labels[i])].is_some()).collect();
         let mut kept = self.subset(&keep)?;
         for label in &mut kept.labels {
             // Every kept label has a mapping by construction of `keep`.
@@ -420,11 +331,7 @@ impl ImageSet {
 
 fn check_labels(labels: &[u8], num_classes: usize) -> Result<(), DataError> {
     match labels.iter().position(|&l| usize::from(l) >= num_classes) {
-        Some(index) => Err(DataError::LabelOutOfRange {
-            index,
-            label: labels[index],
-            num_classes,
-        }),
+        Some(index) => Err(DataError::LabelOutOfRange { index, label: labels[index], num_classes }),
         None => Ok(()),
     }
 }
@@ -470,10 +377,7 @@ mod tests {
         let err = ImageSet::from_bytes(&bytes).unwrap_err();
         assert!(matches!(err, DataError::BadMagic { .. }));
         assert!(err.to_string().contains("not a TPDS dataset"));
-        assert!(matches!(
-            ImageSet::from_bytes(b"<h"),
-            Err(DataError::BadMagic { .. })
-        ));
+        assert!(matches!(ImageSet::from_bytes(b"<h"), Err(DataError::BadMagic { .. })));
     }
 
     #[test]
@@ -489,42 +393,18 @@ mod tests {
     fn truncation_reports_expected_and_found() {
         let bytes = sample().to_bytes().unwrap();
         let err = ImageSet::from_bytes(&bytes[..bytes.len() - 1]).unwrap_err();
-        assert_eq!(
-            err,
-            DataError::Truncated {
-                expected: 43,
-                found: 42
-            }
-        );
-        assert_eq!(
-            err.to_string(),
-            "truncated TPDS dataset: expected 43 bytes, found 42"
-        );
+        assert_eq!(err, DataError::Truncated { expected: 43, found: 42 });
+        assert_eq!(err.to_string(), "truncated TPDS dataset: expected 43 bytes, found 42");
         let err = ImageSet::from_bytes(&bytes[..10]).unwrap_err();
-        assert_eq!(
-            err,
-            DataError::Truncated {
-                expected: HEADER_LEN,
-                found: 10
-            }
-        );
-        assert!(matches!(
-            ImageSet::from_bytes(b""),
-            Err(DataError::Truncated { .. })
-        ));
+        assert_eq!(err, DataError::Truncated { expected: HEADER_LEN, found: 10 });
+        assert!(matches!(ImageSet::from_bytes(b""), Err(DataError::Truncated { .. })));
     }
 
     #[test]
     fn trailing_bytes_are_rejected() {
         let mut bytes = sample().to_bytes().unwrap();
         bytes.push(0);
-        assert_eq!(
-            ImageSet::from_bytes(&bytes).unwrap_err(),
-            DataError::TrailingBytes {
-                expected: 43,
-                found: 44
-            }
-        );
+        assert_eq!(ImageSet::from_bytes(&bytes).unwrap_err(), DataError::TrailingBytes { expected: 43, found: 44 });
     }
 
     #[test]
@@ -533,14 +413,7 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] = 7;
         let err = ImageSet::from_bytes(&bytes).unwrap_err();
-        assert_eq!(
-            err,
-            DataError::LabelOutOfRange {
-                index: 2,
-                label: 7,
-                num_classes: 3
-            }
-        );
+        assert_eq!(err, DataError::LabelOutOfRange { index: 2, label: 7, num_classes: 3 });
         assert!(err.to_string().contains("image 2"));
     }
 
@@ -551,20 +424,14 @@ mod tests {
         for v in [1u32, u32::MAX, u32::MAX, u32::MAX, u32::MAX, 10] {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
-        assert!(matches!(
-            ImageSet::from_bytes(&bytes),
-            Err(DataError::TooLarge { .. })
-        ));
+        assert!(matches!(ImageSet::from_bytes(&bytes), Err(DataError::TooLarge { .. })));
         // Large but representable on 64-bit: must be a truncation, not an allocation.
         let mut bytes = Vec::new();
         bytes.extend_from_slice(b"TPDS");
         for v in [1u32, 1_000_000, 28, 28, 1, 10] {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
-        assert!(matches!(
-            ImageSet::from_bytes(&bytes),
-            Err(DataError::Truncated { .. })
-        ));
+        assert!(matches!(ImageSet::from_bytes(&bytes), Err(DataError::Truncated { .. })));
     }
 
     #[test]
@@ -576,23 +443,14 @@ mod tests {
         let err = ImageSet::new(1, 1, 1, 257, vec![], vec![]).unwrap_err();
         assert!(matches!(err, DataError::InvalidShape { .. }));
         let err = ImageSet::new(2, 2, 1, 3, vec![0; 5], vec![0]).unwrap_err();
-        assert_eq!(
-            err,
-            DataError::PixelCountMismatch {
-                expected: 4,
-                found: 5
-            }
-        );
+        assert_eq!(err, DataError::PixelCountMismatch { expected: 4, found: 5 });
     }
 
     #[test]
     fn to_bytes_refuses_inconsistent_fields() {
         let mut set = sample();
         set.labels.push(0);
-        assert!(matches!(
-            set.to_bytes(),
-            Err(DataError::PixelCountMismatch { .. })
-        ));
+        assert!(matches!(set.to_bytes(), Err(DataError::PixelCountMismatch { .. })));
     }
 
     /// Every prefix and every single-byte mutation of a valid buffer must give Ok or
@@ -601,10 +459,7 @@ mod tests {
     fn truncations_and_mutations_never_panic() {
         let bytes = sample().to_bytes().unwrap();
         for len in 0..bytes.len() {
-            assert!(
-                ImageSet::from_bytes(&bytes[..len]).is_err(),
-                "prefix of {len} bytes"
-            );
+            assert!(ImageSet::from_bytes(&bytes[..len]).is_err(), "prefix of {len} bytes");
         }
         let mut state = 0x2545_F491_4F6C_DD1Du64; // xorshift: cheap, deterministic noise
         for position in 0..bytes.len() {
@@ -640,10 +495,7 @@ mod tests {
         assert_eq!(sub.labels, vec![1, 0, 1]);
         assert_eq!(sub.image(0), set.image(2));
         assert_eq!(sub.image(1), set.image(0));
-        assert_eq!(
-            set.subset(&[3]).unwrap_err(),
-            DataError::IndexOutOfRange { index: 3, len: 3 }
-        );
+        assert_eq!(set.subset(&[3]).unwrap_err(), DataError::IndexOutOfRange { index: 3, len: 3 });
     }
 
     #[test]
@@ -659,18 +511,9 @@ mod tests {
     #[test]
     fn filter_classes_rejects_bad_maps() {
         let set = sample();
-        assert!(matches!(
-            set.filter_classes(&[]),
-            Err(DataError::InvalidClassMap { .. })
-        ));
-        assert!(matches!(
-            set.filter_classes(&[(5, 0)]),
-            Err(DataError::InvalidClassMap { .. })
-        ));
-        assert!(matches!(
-            set.filter_classes(&[(1, 0), (1, 1)]),
-            Err(DataError::InvalidClassMap { .. })
-        ));
+        assert!(matches!(set.filter_classes(&[]), Err(DataError::InvalidClassMap { .. })));
+        assert!(matches!(set.filter_classes(&[(5, 0)]), Err(DataError::InvalidClassMap { .. })));
+        assert!(matches!(set.filter_classes(&[(1, 0), (1, 1)]), Err(DataError::InvalidClassMap { .. })));
     }
 
     #[test]

@@ -66,7 +66,8 @@ pub fn set_base_trainable(b: &Sequential, trainable: bool) {
 }
 
 /// Fashion-MNIST class names, by original label.
-pub const FASHION_CLASSES: [&str; 10] = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+pub const FASHION_CLASSES: [&str; 10] =
+    ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
 /// Task A: the eight classes other than sandal (5) and shirt (6), relabelled 0..8.
 pub const TASK_A_CLASS_MAP: [(u8, u8); 8] = [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (7, 5), (8, 6), (9, 7)];
@@ -76,7 +77,9 @@ pub const TASK_B_CLASS_MAP: [(u8, u8); 2] = [(5, 0), (6, 1)];
 
 /// Images scaled to [0, 1] as `[n, h, w, c]` and labels as `[n]`.
 pub fn to_tensors(set: &crate::data::ImageSet) -> (crate::Tensor, crate::Tensor) {
-    let x = crate::tensor::from_vec(&[set.len(), set.height, set.width, set.channels], set.to_f32()).expect("ImageSet sizes are validated");
-    let y = crate::tensor::from_vec(&[set.len()], set.labels.iter().map(|&l| l as f32).collect()).expect("one label per image");
+    let x = crate::tensor::from_vec(&[set.len(), set.height, set.width, set.channels], set.to_f32())
+        .expect("ImageSet sizes are validated");
+    let y = crate::tensor::from_vec(&[set.len()], set.labels.iter().map(|&l| l as f32).collect())
+        .expect("one label per image");
     (x, y)
 }

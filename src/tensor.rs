@@ -8,7 +8,7 @@
 //! (`ky, kx, ci`) lines up with a HWIO kernel reshaped to `[kh*kw*cin, filters]`,
 //! so a convolution is one GEMM whose output is already NHWC.
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, Axis, IxDyn};
 
 use crate::error::{fmt_shape, Error, Result};
 
@@ -33,6 +33,33 @@ pub fn from_vec(shape: &[usize], data: Vec<f32>) -> Result<Tensor> {
     Tensor::from_shape_vec(IxDyn(shape), data).map_err(|e| Error::Shape(e.to_string()))
 }
 
+/// `t` in standard (row-major) layout: `t` itself when it already is (no copy). Every
+/// tensor the engine makes is; inputs from elsewhere pass through here once.
+pub fn standard(t: Tensor) -> Tensor {
+    if t.is_standard_layout() {
+        t
+    } else {
+        t.as_standard_layout().into_owned()
+    }
+}
+
+/// The row-major values of a tensor in standard layout: what the kernels work on (see
+/// the README's design notes on `ndarray`). A tensor in another layout here is a bug.
+pub fn data(t: &Tensor) -> &[f32] {
+    t.as_slice().expect("engine tensors are in standard layout (see tensor::standard)")
+}
+
+/// [`data`], mutable.
+pub fn data_mut(t: &mut Tensor) -> &mut [f32] {
+    t.as_slice_mut().expect("engine tensors are in standard layout (see tensor::standard)")
+}
+
+/// A tensor from a kernel's output buffer, whose size matches `shape` by construction:
+/// a mismatch is a bug, not an input error (inputs go through [`from_vec`]).
+pub fn shaped(shape: &[usize], data: Vec<f32>) -> Tensor {
+    Tensor::from_shape_vec(IxDyn(shape), data).expect("a kernel's output has its shape's size")
+}
+
 /// The row-major data of a tensor, copying only if it is not already contiguous.
 pub fn contiguous(t: &Tensor) -> std::borrow::Cow<'_, [f32]> {
     match t.as_slice() {
@@ -51,7 +78,12 @@ pub fn gather_rows(t: &Tensor, rows: &[usize]) -> Tensor {
     }
     let mut shape = t.shape().to_vec();
     shape[0] = rows.len();
-    Tensor::from_shape_vec(IxDyn(&shape), out).expect("gather_rows: sizes agree by construction")
+    shaped(&shape, out)
+}
+
+/// Rows `range` (first-axis entries) of `t`, as a new tensor: a slice of the batch axis.
+pub fn row_range(t: &Tensor, range: std::ops::Range<usize>) -> Tensor {
+    t.slice_axis(Axis(0), range.into()).to_owned()
 }
 
 /// Checks `t`'s per-example shape against what a model expects.
@@ -72,5 +104,31 @@ pub fn check_finite(t: &Tensor, what: &str) -> Result<()> {
     match t.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
         Some(i) => Err(Error::Data(format!("{what}: example {} contains NaN or an infinite value", i / per))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_copies_only_what_is_not_row_major() {
+        let t = from_vec(&[2, 3], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        let at = t.as_ptr();
+        // Already standard: the same buffer comes back (no copy in the layers' forward).
+        let t = standard(t);
+        assert_eq!(t.as_ptr(), at);
+        // A transposed tensor made standard: its values in row-major order of its shape.
+        let tt = standard(t.reversed_axes());
+        assert_eq!(tt.shape(), &[3, 2]);
+        assert_eq!(data(&tt), &[0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    }
+
+    #[test]
+    fn row_range_and_gather_rows_take_whole_examples() {
+        let t = from_vec(&[4, 2], (0..8).map(|v| v as f32).collect()).unwrap();
+        assert_eq!(data(&row_range(&t, 1..3)), &[2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(row_range(&t, 1..3), gather_rows(&t, &[1, 2]));
+        assert_eq!(data(&gather_rows(&t, &[3, 0])), &[6.0, 7.0, 0.0, 1.0]);
     }
 }

@@ -7,8 +7,9 @@
 #[path = "common/synthetic.rs"]
 mod synthetic;
 use synthetic::bars;
-use transfer_playground::{Activation, Event, FitOptions, FitSession, History, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
-
+use transfer_playground::{
+    Activation, Event, FitOptions, FitSession, LayerSpec, Loss, OptimizerConfig, Padding, Sequential,
+};
 
 fn specs() -> Vec<LayerSpec> {
     vec![
@@ -26,29 +27,23 @@ fn model(freeze: bool) -> Sequential {
     if freeze {
         m.layers()[0].set_trainable(false);
     }
-    m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false }).unwrap();
+    m.compile(
+        Loss::SparseCategoricalCrossentropy,
+        OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false },
+    )
+    .unwrap();
     m
 }
 
 fn opts(epochs: usize, cache: bool) -> FitOptions {
     let (vx, vy) = bars(24, 12, 3, 2);
-    FitOptions { epochs, batch_size: 16, shuffle: true, seed: 1, validation: Some((vx, vy)), cache_frozen_features: cache }
-}
-
-fn assert_history_close(what: &str, got: &History, want: &History) {
-    for (name, a, b) in [("loss", &got.loss, &want.loss), ("accuracy", &got.accuracy, &want.accuracy), ("val_loss", &got.val_loss, &want.val_loss), ("val_accuracy", &got.val_accuracy, &want.val_accuracy)] {
-        assert_eq!(a.len(), b.len(), "{what}: {name} has {} epochs, want {}", a.len(), b.len());
-        for (e, (a, b)) in a.iter().zip(b).enumerate() {
-            assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-3), "{what}: epoch {e} {name}: got {a}, want {b}");
-        }
-    }
-}
-
-fn assert_weights_close(what: &str, got: &Sequential, want: &Sequential) {
-    for (i, (a, b)) in got.get_weights().iter().zip(want.get_weights()).enumerate() {
-        for (j, (p, q)) in a.iter().zip(b.iter()).enumerate() {
-            assert!((p - q).abs() <= 1e-3 * q.abs().max(1.0), "{what}: weight {i}[{j}]: got {p}, want {q}");
-        }
+    FitOptions {
+        epochs,
+        batch_size: 16,
+        shuffle: true,
+        seed: 1,
+        validation: Some((vx, vy)),
+        cache_frozen_features: cache,
     }
 }
 
@@ -82,10 +77,37 @@ mod common_gpu;
 mod gpu {
     use super::*;
     use std::cell::RefCell;
-    use transfer_playground::backend::gpu::FitRunner;
+    use transfer_playground::gpu::FitRunner;
+    use transfer_playground::History;
+
+    fn assert_history_close(what: &str, got: &History, want: &History) {
+        for (name, a, b) in [
+            ("loss", &got.loss, &want.loss),
+            ("accuracy", &got.accuracy, &want.accuracy),
+            ("val_loss", &got.val_loss, &want.val_loss),
+            ("val_accuracy", &got.val_accuracy, &want.val_accuracy),
+        ] {
+            assert_eq!(a.len(), b.len(), "{what}: {name} has {} epochs, want {}", a.len(), b.len());
+            for (e, (a, b)) in a.iter().zip(b).enumerate() {
+                assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-3), "{what}: epoch {e} {name}: got {a}, want {b}");
+            }
+        }
+    }
+
+    fn assert_weights_close(what: &str, got: &Sequential, want: &Sequential) {
+        for (i, (a, b)) in got.get_weights().iter().zip(want.get_weights()).enumerate() {
+            for (j, (p, q)) in a.iter().zip(b.iter()).enumerate() {
+                assert!((p - q).abs() <= 1e-3 * q.abs().max(1.0), "{what}: weight {i}[{j}]: got {p}, want {q}");
+            }
+        }
+    }
 
     /// Runs a runner to the end; returns the number of batch events and the fallback step.
-    fn drive(runner: &mut FitRunner, m: &RefCell<Sequential>, mut before_step: impl FnMut(usize)) -> (usize, Option<usize>) {
+    fn drive(
+        runner: &mut FitRunner,
+        m: &RefCell<Sequential>,
+        mut before_step: impl FnMut(usize),
+    ) -> (usize, Option<usize>) {
         let (mut batches, mut fell) = (0, None);
         for i in 0.. {
             before_step(i);

@@ -1,5 +1,5 @@
 //! `predict` and `evaluate` on the GPU with the CPU as the fallback
-//! (`backend::gpu::inference`, what the page's `predictAsync` / `evaluateAsync` run),
+//! (`gpu::inference`, what the page's `predictAsync` / `evaluateAsync` run),
 //! against the CPU reference. Run natively, e.g. on Mesa's lavapipe:
 //! `cargo test --release --test gpu_inference -- --nocapture`.
 //!
@@ -17,7 +17,7 @@ use synthetic::bars;
 
 use std::cell::RefCell;
 
-use transfer_playground::backend::gpu::{inference, GpuModel};
+use transfer_playground::gpu::{inference, GpuModel};
 use transfer_playground::tensor::{from_vec, Tensor};
 use transfer_playground::{Activation, Error, FitOptions, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
 
@@ -44,7 +44,12 @@ fn trained_model() -> Sequential {
 
 fn assert_tensor_close(what: &str, got: &Tensor, want: &Tensor) {
     assert_eq!(got.shape(), want.shape(), "{what}: shapes");
-    assert_close(what, got.as_standard_layout().as_slice().unwrap(), want.as_standard_layout().as_slice().unwrap(), 1e-4);
+    assert_close(
+        what,
+        got.as_standard_layout().as_slice().unwrap(),
+        want.as_standard_layout().as_slice().unwrap(),
+        1e-4,
+    );
 }
 
 #[test]
@@ -63,7 +68,12 @@ fn gpu_predict_and_evaluate_equal_the_cpu() {
         let got = pollster::block_on(inference::evaluate(Some(ctx.clone()), &m, &x, &y, batch)).unwrap();
         assert!(got.on_gpu && got.fallback.is_none(), "{got:?}");
         let e = got.value;
-        assert!((e.loss - want.loss).abs() <= 1e-4 * want.loss.abs(), "batch {batch}: loss {} on the GPU, {} on the CPU", e.loss, want.loss);
+        assert!(
+            (e.loss - want.loss).abs() <= 1e-4 * want.loss.abs(),
+            "batch {batch}: loss {} on the GPU, {} on the CPU",
+            e.loss,
+            want.loss
+        );
         assert_eq!(e.accuracy, want.accuracy, "batch {batch}: accuracy");
         eprintln!("batch {batch}: GPU {e:?}, CPU {want:?}");
     }
@@ -103,7 +113,9 @@ fn bad_data_is_the_same_error_on_the_gpu_as_on_the_cpu() {
     let mut with_nan = x.clone();
     with_nan[[3, 4, 5, 0]] = f32::NAN;
     let too_few_targets = from_vec(&[5], vec![0.0; 5]).unwrap();
-    for (what, x, y) in [("wrong shape", &wrong_shape, &y), ("NaN input", &with_nan, &y), ("too few targets", &x, &too_few_targets)] {
+    for (what, x, y) in
+        [("wrong shape", &wrong_shape, &y), ("NaN input", &with_nan, &y), ("too few targets", &x, &too_few_targets)]
+    {
         let gpu_err = pollster::block_on(inference::evaluate(Some(ctx.clone()), &m, x, y, 4)).unwrap_err();
         let cpu_err = m.borrow().evaluate(x, y, 4).unwrap_err();
         assert_eq!(gpu_err.to_string(), cpu_err.to_string(), "evaluate, {what}");
@@ -135,7 +147,16 @@ fn the_inference_batch_is_the_largest_whose_buffers_fit_the_gpu() {
     // 64x64x3 images through 32 3x3 filters: 64*64*32 = 131,072 activation values and
     // 64*64*27 = 110,592 im2col values per example; one buffer holds 2^25 values
     // (WebGPU's default 128 MiB binding), so at most 2^25 / 131,072 = 256 examples.
-    let m = Sequential::from_specs(&[64, 64, 3], &[LayerSpec::conv2d(32, 3, Padding::Same, Activation::Relu), LayerSpec::Flatten, LayerSpec::dense(2, Activation::Softmax)], 1).unwrap();
+    let m = Sequential::from_specs(
+        &[64, 64, 3],
+        &[
+            LayerSpec::conv2d(32, 3, Padding::Same, Activation::Relu),
+            LayerSpec::Flatten,
+            LayerSpec::dense(2, Activation::Softmax),
+        ],
+        1,
+    )
+    .unwrap();
     assert_eq!(GpuModel::largest_batch(&m, 1000), 256);
     assert_eq!(GpuModel::largest_batch(&m, 100), 100);
     assert_eq!(GpuModel::largest_batch(&m, 0), 1);

@@ -16,12 +16,12 @@ mod common_gpu;
 #[path = "common/synthetic.rs"]
 mod synthetic;
 use common_gpu::{assert_close, gpu};
-use synthetic::bars;
 use std::cell::RefCell;
 use std::rc::Rc;
+use synthetic::bars;
 
-use transfer_playground::backend::cpu::{self, Window};
-use transfer_playground::backend::gpu::{kernels, GpuContext, GpuFitSession, GpuModel};
+use transfer_playground::gpu::{kernels, GpuContext, GpuFitSession, GpuModel};
+use transfer_playground::kernels::{self as cpu, Window};
 use transfer_playground::layers::pool::PoolKind;
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
@@ -38,7 +38,13 @@ macro_rules! gpu_or_skip {
 
 /// `fit` on the GPU through the one GPU training loop (`GpuFitSession`). Its epoch-end
 /// read-backs leave the trained weights and optimizer state in `model`.
-fn gpu_fit(ctx: &Rc<GpuContext>, model: &RefCell<Sequential>, x: &Tensor, y: &Tensor, opts: &FitOptions) -> transfer_playground::Result<History> {
+fn gpu_fit(
+    ctx: &Rc<GpuContext>,
+    model: &RefCell<Sequential>,
+    x: &Tensor,
+    y: &Tensor,
+    opts: &FitOptions,
+) -> transfer_playground::Result<History> {
     let mut session = GpuFitSession::new(ctx.clone(), &model.borrow(), x, y, opts.clone(), 0)?;
     pollster::block_on(session.run_to_end(model))
 }
@@ -77,7 +83,12 @@ fn gemm_matches_cpu_in_all_transpositions_with_split_k() {
                     let (ga, gb, gc) = (ctx.upload("a", &a), ctx.upload("b", &b), ctx.upload("c", &c0));
                     ctx.run(&kernels::gemm_variant(&ctx, tiled, m, k, n, &ga, ta, &gb, tb, &gc, acc));
                     let got = pollster::block_on(ctx.read(&gc, m * n)).unwrap();
-                    assert_close(&format!("gemm {m}x{k}x{n} ta={ta} tb={tb} acc={acc} tiled={tiled}"), &got, &want, 1e-4);
+                    assert_close(
+                        &format!("gemm {m}x{k}x{n} ta={ta} tb={tb} acc={acc} tiled={tiled}"),
+                        &got,
+                        &want,
+                        1e-4,
+                    );
                 }
             }
         }
@@ -111,15 +122,24 @@ fn im2col_col2im_and_pooling_match_cpu() {
         let same = w.pad_top > 0 || w.pad_left > 0 || w.out_h * w.stride_h > w.in_h;
         for kind in [PoolKind::Max, PoolKind::Average] {
             let padding = if same { Padding::Same } else { Padding::Valid };
-            let mut layer = transfer_playground::layers::pool::Pool2D::new(kind, (w.k_h, w.k_w), (w.stride_h, w.stride_w), padding);
+            let mut layer =
+                transfer_playground::layers::pool::Pool2D::new(kind, (w.k_h, w.k_w), (w.stride_h, w.stride_w), padding);
             let wp = Window::new(w.batch, w.in_h, w.in_w, w.channels, (w.k_h, w.k_w), (w.stride_h, w.stride_w), same);
             let xt = from_vec(&[w.batch, w.in_h, w.in_w, w.channels], x.clone()).unwrap();
             let y = layer.forward(xt, transfer_playground::layers::Mode::Train).unwrap();
             let dy = data(y.len(), 8, -1.0, 1.0);
             let dx = layer.backward(from_vec(y.shape(), dy.clone()).unwrap()).unwrap();
-            let (gy, garg, gdy, gdx) = (ctx.zeros("y", y.len()), ctx.zeros("argmax", y.len()), ctx.upload("dy", &dy), ctx.zeros("dx", x.len()));
+            let (gy, garg, gdy, gdx) = (
+                ctx.zeros("y", y.len()),
+                ctx.zeros("argmax", y.len()),
+                ctx.upload("dy", &dy),
+                ctx.zeros("dx", x.len()),
+            );
             let max = kind == PoolKind::Max;
-            ctx.run(&[kernels::pool(&ctx, &wp, max, &gx, &gy, &garg), kernels::pool_backward(&ctx, &wp, max, &gdy, &garg, &gdx)]);
+            ctx.run(&[
+                kernels::pool(&ctx, &wp, max, &gx, &gy, &garg),
+                kernels::pool_backward(&ctx, &wp, max, &gdy, &garg, &gdx),
+            ]);
             let got = pollster::block_on(ctx.read_many(&[(&gy, y.len()), (&gdx, x.len())])).unwrap();
             assert_close(&format!("{kind:?} pool {wp:?}"), &got[0], y.as_slice().unwrap(), 1e-6);
             assert_close(&format!("{kind:?} pool backward {wp:?}"), &got[1], dx.as_slice().unwrap(), 1e-5);
@@ -130,7 +150,19 @@ fn im2col_col2im_and_pooling_match_cpu() {
 /// Trains two copies of a model (same seed), one per backend, and compares predictions
 /// before training, the history, and every weight afterwards.
 #[allow(clippy::too_many_arguments)]
-fn model_parity(ctx: &Rc<GpuContext>, what: &str, input: &[usize], specs: &[LayerSpec], loss: Loss, opt: OptimizerConfig, freeze: &[usize], n: usize, batch: usize, epochs: usize, y: Tensor) {
+fn model_parity(
+    ctx: &Rc<GpuContext>,
+    what: &str,
+    input: &[usize],
+    specs: &[LayerSpec],
+    loss: Loss,
+    opt: OptimizerConfig,
+    freeze: &[usize],
+    n: usize,
+    batch: usize,
+    epochs: usize,
+    y: Tensor,
+) {
     let build = || {
         let mut m = Sequential::from_specs(input, specs, 42).unwrap();
         for &i in freeze {
@@ -151,17 +183,40 @@ fn model_parity(ctx: &Rc<GpuContext>, what: &str, input: &[usize], specs: &[Laye
     let got = pollster::block_on(g.predict(&x, batch)).unwrap();
     assert_close(&format!("{what}: predict"), got.as_slice().unwrap(), want.as_slice().unwrap(), 1e-4);
     // Training parity.
-    let opts = FitOptions { epochs, batch_size: batch, shuffle: true, seed: 3, validation: Some((x.clone(), y.clone())), cache_frozen_features: true };
+    let opts = FitOptions {
+        epochs,
+        batch_size: batch,
+        shuffle: true,
+        seed: 3,
+        validation: Some((x.clone(), y.clone())),
+        cache_frozen_features: true,
+    };
     let hc = cpu_model.fit_quiet(&x, &y, opts.clone()).unwrap();
     let hg = gpu_fit(ctx, &gpu_model, &x, &y, &opts).unwrap();
-    for (name, a, b) in [("loss", &hg.loss, &hc.loss), ("accuracy", &hg.accuracy, &hc.accuracy), ("val_loss", &hg.val_loss, &hc.val_loss), ("val_accuracy", &hg.val_accuracy, &hc.val_accuracy)] {
+    for (name, a, b) in [
+        ("loss", &hg.loss, &hc.loss),
+        ("accuracy", &hg.accuracy, &hc.accuracy),
+        ("val_loss", &hg.val_loss, &hc.val_loss),
+        ("val_accuracy", &hg.val_accuracy, &hc.val_accuracy),
+    ] {
         assert_eq!(a.len(), b.len(), "{what}: {name} lengths");
         for (e, (a, b)) in a.iter().zip(b).enumerate() {
-            assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-3), "{what}: epoch {e} {name} {a} on the GPU, {b} on the CPU");
+            assert!(
+                (a - b).abs() <= 1e-3 * b.abs().max(1e-3),
+                "{what}: epoch {e} {name} {a} on the GPU, {b} on the CPU"
+            );
         }
     }
-    for (i, ((a, b), w0)) in gpu_model.borrow().get_weights().iter().zip(cpu_model.get_weights()).zip(&before).enumerate() {
-        assert_delta_close(&format!("{what}: weight {i}"), a.as_slice().unwrap(), b.as_slice().unwrap(), w0.as_slice().unwrap(), 1e-3);
+    for (i, ((a, b), w0)) in
+        gpu_model.borrow().get_weights().iter().zip(cpu_model.get_weights()).zip(&before).enumerate()
+    {
+        assert_delta_close(
+            &format!("{what}: weight {i}"),
+            a.as_slice().unwrap(),
+            b.as_slice().unwrap(),
+            w0.as_slice().unwrap(),
+            1e-3,
+        );
     }
     eprintln!("{what}: GPU history {:?} matches the CPU", hg.loss);
 }
@@ -175,19 +230,52 @@ fn sparse_labels(n: usize, classes: usize) -> Tensor {
 fn conv_dense_softmax_cross_entropy_sgd() {
     let ctx = gpu_or_skip!();
     let specs = [
-        LayerSpec::Conv2D { filters: 5, kernel_size: (3, 3), strides: (1, 1), padding: Padding::Same, activation: Activation::Relu, use_bias: true },
-        LayerSpec::Conv2D { filters: 3, kernel_size: (3, 2), strides: (2, 2), padding: Padding::Valid, activation: Activation::Tanh, use_bias: true },
+        LayerSpec::Conv2D {
+            filters: 5,
+            kernel_size: (3, 3),
+            strides: (1, 1),
+            padding: Padding::Same,
+            activation: Activation::Relu,
+            use_bias: true,
+        },
+        LayerSpec::Conv2D {
+            filters: 3,
+            kernel_size: (3, 2),
+            strides: (2, 2),
+            padding: Padding::Valid,
+            activation: Activation::Tanh,
+            use_bias: true,
+        },
         LayerSpec::Flatten,
         LayerSpec::dense(3, Activation::Softmax),
     ];
-    model_parity(&ctx, "conv/dense sparse-CE SGD", &[7, 6, 2], &specs, Loss::SparseCategoricalCrossentropy, OptimizerConfig::sgd(0.1), &[], 10, 4, 2, sparse_labels(10, 3));
+    model_parity(
+        &ctx,
+        "conv/dense sparse-CE SGD",
+        &[7, 6, 2],
+        &specs,
+        Loss::SparseCategoricalCrossentropy,
+        OptimizerConfig::sgd(0.1),
+        &[],
+        10,
+        4,
+        2,
+        sparse_labels(10, 3),
+    );
 }
 
 #[test]
 fn strided_same_conv_pooling_gap_sigmoid_bce_nesterov() {
     let ctx = gpu_or_skip!();
     let specs = [
-        LayerSpec::Conv2D { filters: 4, kernel_size: (3, 3), strides: (2, 2), padding: Padding::Same, activation: Activation::Elu, use_bias: true },
+        LayerSpec::Conv2D {
+            filters: 4,
+            kernel_size: (3, 3),
+            strides: (2, 2),
+            padding: Padding::Same,
+            activation: Activation::Elu,
+            use_bias: true,
+        },
         LayerSpec::MaxPooling2D { pool_size: (3, 3), strides: (2, 2), padding: Padding::Same },
         LayerSpec::AveragePooling2D { pool_size: (2, 2), strides: (1, 1), padding: Padding::Same },
         LayerSpec::GlobalAveragePooling2D,
@@ -196,7 +284,19 @@ fn strided_same_conv_pooling_gap_sigmoid_bce_nesterov() {
     let mut r = Rng::new(4);
     let y = from_vec(&[9, 2], (0..18).map(|_| (r.below(2)) as f32).collect()).unwrap();
     let opt = OptimizerConfig::Sgd { learning_rate: 0.2, momentum: 0.9, nesterov: true };
-    model_parity(&ctx, "strided conv, pools, GAP, BCE, nesterov", &[11, 9, 3], &specs, Loss::BinaryCrossentropy, opt, &[], 9, 4, 3, y);
+    model_parity(
+        &ctx,
+        "strided conv, pools, GAP, BCE, nesterov",
+        &[11, 9, 3],
+        &specs,
+        Loss::BinaryCrossentropy,
+        opt,
+        &[],
+        9,
+        4,
+        3,
+        y,
+    );
 }
 
 #[test]
@@ -212,43 +312,133 @@ fn dense_activations_dropout_batchnorm_mse_adam() {
         LayerSpec::dense(4, Activation::Linear),
     ];
     let y = from_vec(&[12, 4], data(48, 12, -1.0, 1.0)).unwrap();
-    model_parity(&ctx, "dense/selu/sigmoid/leaky/dropout/BN MSE Adam", &[5], &specs, Loss::MeanSquaredError, OptimizerConfig::adam(), &[], 12, 5, 3, y);
+    model_parity(
+        &ctx,
+        "dense/selu/sigmoid/leaky/dropout/BN MSE Adam",
+        &[5],
+        &specs,
+        Loss::MeanSquaredError,
+        OptimizerConfig::adam(),
+        &[],
+        12,
+        5,
+        3,
+        y,
+    );
 }
 
 #[test]
 fn categorical_ce_through_activation_layer_and_unfused_softmax_mse() {
     let ctx = gpu_or_skip!();
-    let specs = [LayerSpec::dense(6, Activation::Elu), LayerSpec::dense(3, Activation::Linear), LayerSpec::Activation { activation: Activation::Softmax }];
+    let specs = [
+        LayerSpec::dense(6, Activation::Elu),
+        LayerSpec::dense(3, Activation::Linear),
+        LayerSpec::Activation { activation: Activation::Softmax },
+    ];
     let labels = sparse_labels(8, 3);
-    let onehot: Vec<f32> = labels.iter().flat_map(|&c| (0..3).map(move |j| if j == c as usize { 1.0 } else { 0.0 })).collect();
+    let onehot: Vec<f32> =
+        labels.iter().flat_map(|&c| (0..3).map(move |j| if j == c as usize { 1.0 } else { 0.0 })).collect();
     let y = from_vec(&[8, 3], onehot).unwrap();
-    model_parity(&ctx, "categorical CE via Activation(softmax)", &[4], &specs, Loss::CategoricalCrossentropy, OptimizerConfig::sgd(0.3), &[], 8, 3, 2, y.clone());
+    model_parity(
+        &ctx,
+        "categorical CE via Activation(softmax)",
+        &[4],
+        &specs,
+        Loss::CategoricalCrossentropy,
+        OptimizerConfig::sgd(0.3),
+        &[],
+        8,
+        3,
+        2,
+        y.clone(),
+    );
     // MSE on a softmax output is not fused: exercises the softmax backward kernel.
     let specs = [LayerSpec::dense(5, Activation::Relu), LayerSpec::dense(3, Activation::Softmax)];
-    model_parity(&ctx, "MSE through softmax", &[4], &specs, Loss::MeanSquaredError, OptimizerConfig::sgd(0.5), &[], 8, 8, 2, y);
+    model_parity(
+        &ctx,
+        "MSE through softmax",
+        &[4],
+        &specs,
+        Loss::MeanSquaredError,
+        OptimizerConfig::sgd(0.5),
+        &[],
+        8,
+        8,
+        2,
+        y,
+    );
     // Unfused sigmoid + MSE on one unit.
     let specs = [LayerSpec::dense(5, Activation::Tanh), LayerSpec::dense(1, Activation::Sigmoid)];
     let yb = from_vec(&[8, 1], (0..8).map(|i| (i % 2) as f32).collect()).unwrap();
-    model_parity(&ctx, "MSE through sigmoid", &[4], &specs, Loss::MeanSquaredError, OptimizerConfig::sgd(0.5), &[], 8, 8, 2, yb);
+    model_parity(
+        &ctx,
+        "MSE through sigmoid",
+        &[4],
+        &specs,
+        Loss::MeanSquaredError,
+        OptimizerConfig::sgd(0.5),
+        &[],
+        8,
+        8,
+        2,
+        yb,
+    );
 }
 
 #[test]
 fn frozen_layers_and_frozen_batchnorm() {
     let ctx = gpu_or_skip!();
     let specs = [
-        LayerSpec::Conv2D { filters: 4, kernel_size: (3, 3), strides: (1, 1), padding: Padding::Same, activation: Activation::Relu, use_bias: true },
+        LayerSpec::Conv2D {
+            filters: 4,
+            kernel_size: (3, 3),
+            strides: (1, 1),
+            padding: Padding::Same,
+            activation: Activation::Relu,
+            use_bias: true,
+        },
         LayerSpec::batch_norm(),
-        LayerSpec::Conv2D { filters: 4, kernel_size: (2, 2), strides: (1, 1), padding: Padding::Valid, activation: Activation::Relu, use_bias: false },
+        LayerSpec::Conv2D {
+            filters: 4,
+            kernel_size: (2, 2),
+            strides: (1, 1),
+            padding: Padding::Valid,
+            activation: Activation::Relu,
+            use_bias: false,
+        },
         LayerSpec::batch_norm(),
         LayerSpec::Flatten,
         LayerSpec::dense(3, Activation::Softmax),
     ];
     // Frozen base (conv + BN) below a trainable conv, and a frozen BN inside the trainable part.
-    model_parity(&ctx, "frozen conv/BN, trainable conv, frozen BN", &[6, 5, 2], &specs, Loss::SparseCategoricalCrossentropy, OptimizerConfig::sgd(0.1), &[0, 1, 3], 7, 4, 2, sparse_labels(7, 3));
+    model_parity(
+        &ctx,
+        "frozen conv/BN, trainable conv, frozen BN",
+        &[6, 5, 2],
+        &specs,
+        Loss::SparseCategoricalCrossentropy,
+        OptimizerConfig::sgd(0.1),
+        &[0, 1, 3],
+        7,
+        4,
+        2,
+        sparse_labels(7, 3),
+    );
     // Trainable BN with batch statistics (moving statistics updated on the GPU).
-    model_parity(&ctx, "trainable BN", &[6, 5, 2], &specs, Loss::SparseCategoricalCrossentropy, OptimizerConfig::adam(), &[], 7, 4, 2, sparse_labels(7, 3));
+    model_parity(
+        &ctx,
+        "trainable BN",
+        &[6, 5, 2],
+        &specs,
+        Loss::SparseCategoricalCrossentropy,
+        OptimizerConfig::adam(),
+        &[],
+        7,
+        4,
+        2,
+        sparse_labels(7, 3),
+    );
 }
-
 
 #[test]
 fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
@@ -266,9 +456,21 @@ fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
     let (vx, vy) = bars(32, 12, 4, 2);
     let mut cpu_m = Sequential::from_specs(&[12, 12, 1], &specs, 7).unwrap();
     let gpu_m = RefCell::new(Sequential::from_specs(&[12, 12, 1], &specs, 7).unwrap());
-    let opts = |epochs| FitOptions { epochs, batch_size: 16, shuffle: true, seed: 1, validation: Some((vx.clone(), vy.clone())), cache_frozen_features: true };
+    let opts = |epochs| FitOptions {
+        epochs,
+        batch_size: 16,
+        shuffle: true,
+        seed: 1,
+        validation: Some((vx.clone(), vy.clone())),
+        cache_frozen_features: true,
+    };
     let compare = |stage: &str, hg: &transfer_playground::History, hc: &transfer_playground::History| {
-        for (name, a, b) in [("loss", &hg.loss, &hc.loss), ("accuracy", &hg.accuracy, &hc.accuracy), ("val_loss", &hg.val_loss, &hc.val_loss), ("val_accuracy", &hg.val_accuracy, &hc.val_accuracy)] {
+        for (name, a, b) in [
+            ("loss", &hg.loss, &hc.loss),
+            ("accuracy", &hg.accuracy, &hc.accuracy),
+            ("val_loss", &hg.val_loss, &hc.val_loss),
+            ("val_accuracy", &hg.val_accuracy, &hc.val_accuracy),
+        ] {
             for (e, (a, b)) in a.iter().zip(b.iter()).enumerate() {
                 assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-3), "{stage}: epoch {e} {name}: GPU {a}, CPU {b}");
             }
@@ -280,8 +482,19 @@ fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
         m.layers()[0].set_trainable(false);
         m.layers()[2].set_trainable(false);
     }
-    cpu_m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false }).unwrap();
-    gpu_m.borrow_mut().compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false }).unwrap();
+    cpu_m
+        .compile(
+            Loss::SparseCategoricalCrossentropy,
+            OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false },
+        )
+        .unwrap();
+    gpu_m
+        .borrow_mut()
+        .compile(
+            Loss::SparseCategoricalCrossentropy,
+            OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false },
+        )
+        .unwrap();
     let hc = cpu_m.fit_quiet(&x, &y, opts(3)).unwrap();
     let hg = gpu_fit(&ctx, &gpu_m, &x, &y, &opts(3)).unwrap();
     compare("stage 1 (frozen base)", &hg, &hc);
@@ -290,14 +503,30 @@ fn transfer_learning_fit_matches_cpu_frozen_then_fine_tuned() {
     nc_m.layers()[0].set_trainable(false);
     nc_m.layers()[2].set_trainable(false);
     let mut nc_m = nc_m;
-    nc_m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false }).unwrap();
-    let h_nc = gpu_fit(&ctx, &RefCell::new(nc_m), &x, &y, &FitOptions { cache_frozen_features: false, ..opts(3) }).unwrap();
+    nc_m.compile(
+        Loss::SparseCategoricalCrossentropy,
+        OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: false },
+    )
+    .unwrap();
+    let h_nc =
+        gpu_fit(&ctx, &RefCell::new(nc_m), &x, &y, &FitOptions { cache_frozen_features: false, ..opts(3) }).unwrap();
     compare("stage 1 without the feature cache", &h_nc, &hc);
     // Stage 2: unfreeze, recompile with Adam, fine-tune everything.
     cpu_m.set_trainable(true);
     gpu_m.borrow_mut().set_trainable(true);
-    cpu_m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Adam { learning_rate: 1e-3, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }).unwrap();
-    gpu_m.borrow_mut().compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Adam { learning_rate: 1e-3, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }).unwrap();
+    cpu_m
+        .compile(
+            Loss::SparseCategoricalCrossentropy,
+            OptimizerConfig::Adam { learning_rate: 1e-3, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
+        )
+        .unwrap();
+    gpu_m
+        .borrow_mut()
+        .compile(
+            Loss::SparseCategoricalCrossentropy,
+            OptimizerConfig::Adam { learning_rate: 1e-3, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
+        )
+        .unwrap();
     let hc = cpu_m.fit_quiet(&x, &y, opts(2)).unwrap();
     let hg = gpu_fit(&ctx, &gpu_m, &x, &y, &opts(2)).unwrap();
     compare("stage 2 (fine-tuning)", &hg, &hc);
@@ -323,7 +552,10 @@ fn divergence_is_reported_and_stops_updates_like_the_cpu() {
     let m = RefCell::new(build());
     let gpu_err = gpu_fit(&ctx, &m, &x, &y, &opts).unwrap_err();
     eprintln!("CPU: {cpu_err}\nGPU: {gpu_err}");
-    assert!(matches!(cpu_err, transfer_playground::Error::Diverged(_)) && matches!(gpu_err, transfer_playground::Error::Diverged(_)));
+    assert!(
+        matches!(cpu_err, transfer_playground::Error::Diverged(_))
+            && matches!(gpu_err, transfer_playground::Error::Diverged(_))
+    );
     // Both kept the weights of the last step whose loss was finite (the GPU fit reads
     // them back into the model when it stops).
     for (i, (a, b)) in m.borrow().get_weights().iter().zip(cpu_m.get_weights()).enumerate() {

@@ -7,9 +7,9 @@
 //! relative to the gradient's overall scale.
 
 use transfer_playground::layers::{Activation, Grad, Layer, LayerSpec, Mode, Padding};
+use transfer_playground::loss::Loss;
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
-use transfer_playground::train::loss::Loss;
 
 fn random(shape: &[usize], rng: &mut Rng, scale: f32) -> Tensor {
     let n = shape.iter().product();
@@ -48,7 +48,11 @@ fn assert_close_kinks(what: &str, analytic: &[f32], numeric: &[(f64, f64, f64)])
         assert!(kink, "{what}[{i}]: analytic {a} vs numeric {c} (one-sided {f}, {b}; scale {scale})");
         one_sided += 1;
     }
-    assert!(one_sided * 10 <= analytic.len().max(10), "{what}: {one_sided} of {} points matched only one-sidedly", analytic.len());
+    assert!(
+        one_sided * 10 <= analytic.len().max(10),
+        "{what}: {one_sided} of {} points matched only one-sidedly",
+        analytic.len()
+    );
 }
 
 /// Central, forward and backward differences of `f` around `x0` along one coordinate.
@@ -122,7 +126,14 @@ fn check_layer(spec: LayerSpec, input: &[usize], batch: usize, mode: Mode, seed:
     }
 }
 
-fn conv(filters: usize, k: (usize, usize), s: (usize, usize), padding: Padding, activation: Activation, use_bias: bool) -> LayerSpec {
+fn conv(
+    filters: usize,
+    k: (usize, usize),
+    s: (usize, usize),
+    padding: Padding,
+    activation: Activation,
+    use_bias: bool,
+) -> LayerSpec {
     LayerSpec::Conv2D { filters, kernel_size: k, strides: s, padding, activation, use_bias }
 }
 
@@ -171,7 +182,10 @@ fn conv2d_in_chunks_equals_image_by_image() {
             let dxn = layer.backward(Grad::Output(one(&r)), true, true).unwrap().unwrap();
             for (what, got, want) in [("output", &one(&y), &yn), ("input gradient", &one(&dx), &dxn)] {
                 for (a, b) in got.iter().zip(want.iter()) {
-                    assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{spec:?} image {n}: {what} {a} in the batch, {b} alone");
+                    assert!(
+                        (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                        "{spec:?} image {n}: {what} {a} in the batch, {b} alone"
+                    );
                 }
             }
             for (s, p) in summed.iter_mut().zip(layer.params()) {
@@ -181,7 +195,10 @@ fn conv2d_in_chunks_equals_image_by_image() {
         for (g, s) in grads.iter().zip(&summed) {
             let scale = s.iter().fold(1.0f64, |m, v| m.max(v.abs()));
             for (a, b) in g.iter().zip(s) {
-                assert!((*a as f64 - b).abs() <= 1e-4 * scale, "{spec:?}: parameter gradient {a} for the batch, {b} summed over its images");
+                assert!(
+                    (*a as f64 - b).abs() <= 1e-4 * scale,
+                    "{spec:?}: parameter gradient {a} for the batch, {b} summed over its images"
+                );
             }
         }
     }
@@ -213,20 +230,42 @@ fn global_average_pooling_and_flatten() {
 
 #[test]
 fn dense_with_every_activation() {
-    for (i, a) in [Activation::Linear, Activation::Relu, Activation::Sigmoid, Activation::Softmax, Activation::Tanh, Activation::Elu, Activation::Selu]
-        .into_iter()
-        .enumerate()
+    for (i, a) in [
+        Activation::Linear,
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::Softmax,
+        Activation::Tanh,
+        Activation::Elu,
+        Activation::Selu,
+    ]
+    .into_iter()
+    .enumerate()
     {
         check_layer(LayerSpec::Dense { units: 4, activation: a, use_bias: true }, &[5], 3, Mode::Train, 20 + i as u64);
     }
-    check_layer(LayerSpec::Dense { units: 3, activation: Activation::Linear, use_bias: false }, &[2, 4], 2, Mode::Train, 30);
+    check_layer(
+        LayerSpec::Dense { units: 3, activation: Activation::Linear, use_bias: false },
+        &[2, 4],
+        2,
+        Mode::Train,
+        30,
+    );
 }
 
 #[test]
 fn activation_layers() {
-    for (i, a) in [Activation::Relu, Activation::Sigmoid, Activation::Softmax, Activation::Tanh, Activation::Elu, Activation::Selu, Activation::Linear]
-        .into_iter()
-        .enumerate()
+    for (i, a) in [
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::Softmax,
+        Activation::Tanh,
+        Activation::Elu,
+        Activation::Selu,
+        Activation::Linear,
+    ]
+    .into_iter()
+    .enumerate()
     {
         check_layer(LayerSpec::Activation { activation: a }, &[2, 3, 5], 2, Mode::Train, 40 + i as u64);
     }
@@ -237,7 +276,13 @@ fn activation_layers() {
 fn batch_normalization_training_and_inference_modes() {
     check_layer(LayerSpec::batch_norm(), &[3, 3, 2], 4, Mode::Train, 60);
     check_layer(LayerSpec::batch_norm(), &[5], 6, Mode::Train, 61);
-    check_layer(LayerSpec::BatchNormalization { momentum: 0.9, epsilon: 1e-3, center: false, scale: true }, &[4], 5, Mode::Train, 62);
+    check_layer(
+        LayerSpec::BatchNormalization { momentum: 0.9, epsilon: 1e-3, center: false, scale: true },
+        &[4],
+        5,
+        Mode::Train,
+        62,
+    );
     // Frozen BN (moving statistics): the mode a frozen base runs in.
     check_layer(LayerSpec::batch_norm(), &[2, 3, 3], 3, Mode::Infer, 63);
 }
@@ -255,12 +300,14 @@ fn losses() {
     let (batch, last) = (4usize, 3usize);
     let z: Vec<f32> = (0..batch * last).map(|_| rng.uniform(-2.0, 2.0)).collect();
     let softmax = |z: &[f32]| -> Vec<f32> {
-        z.chunks(last).flat_map(|r| {
-            let m = r.iter().copied().fold(f32::MIN, f32::max);
-            let e: Vec<f32> = r.iter().map(|v| (v - m).exp()).collect();
-            let s: f32 = e.iter().sum();
-            e.into_iter().map(move |v| v / s)
-        }).collect()
+        z.chunks(last)
+            .flat_map(|r| {
+                let m = r.iter().copied().fold(f32::MIN, f32::max);
+                let e: Vec<f32> = r.iter().map(|v| (v - m).exp()).collect();
+                let s: f32 = e.iter().sum();
+                e.into_iter().map(move |v| v / s)
+            })
+            .collect()
     };
     let sigmoid = |z: &[f32]| -> Vec<f32> { z.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect() };
     let sparse: Vec<f32> = (0..batch).map(|i| (i % last) as f32).collect();
@@ -288,7 +335,11 @@ fn losses() {
                 }
             };
             let at: Vec<f32> = if fused { z.clone() } else { act(&z) };
-            let (_, g) = if fused { loss.loss_and_grad(&act(&z), Some(&z), &y, last, batch) } else { loss.loss_and_grad(&at, None, &y, last, batch) };
+            let (_, g) = if fused {
+                loss.loss_and_grad(&act(&z), Some(&z), &y, last, batch)
+            } else {
+                loss.loss_and_grad(&at, None, &y, last, batch)
+            };
             let numeric: Vec<f64> = (0..at.len())
                 .map(|i| {
                     let step = if fused { h } else { 1e-3 };

@@ -11,7 +11,14 @@ fn image3() -> Tensor {
 }
 
 fn conv_1to1(padding: Padding, stride: usize) -> Layer {
-    let spec = LayerSpec::Conv2D { filters: 1, kernel_size: (2, 2), strides: (stride, stride), padding, activation: Activation::Linear, use_bias: true };
+    let spec = LayerSpec::Conv2D {
+        filters: 1,
+        kernel_size: (2, 2),
+        strides: (stride, stride),
+        padding,
+        activation: Activation::Linear,
+        use_bias: true,
+    };
     let mut l = Layer::build(&spec, &[3, 3, 1], &mut Rng::new(0)).unwrap();
     // Kernel (HWIO [2, 2, 1, 1])  1 2 / 3 4, bias 0.5.
     l.params_mut()[0].value = from_vec(&[2, 2, 1, 1], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
@@ -40,7 +47,9 @@ fn conv_same_stride_2_pads_bottom_right() {
 
 #[test]
 fn pooling_valid_and_same() {
-    let pool = |spec: LayerSpec| Layer::build(&spec, &[3, 3, 1], &mut Rng::new(0)).unwrap().forward(image3(), Mode::Infer, false).unwrap();
+    let pool = |spec: LayerSpec| {
+        Layer::build(&spec, &[3, 3, 1], &mut Rng::new(0)).unwrap().forward(image3(), Mode::Infer, false).unwrap()
+    };
     // Max 2x2 stride 1 valid: max of each 2x2 window = its bottom-right value: 5 6 / 8 9.
     let y = pool(LayerSpec::MaxPooling2D { pool_size: (2, 2), strides: (1, 1), padding: Padding::Valid });
     assert_eq!(y.as_slice().unwrap(), &[5.0, 6.0, 8.0, 9.0]);

@@ -17,9 +17,7 @@ use fixture_json::tensor;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use transfer_playground::keras::{
-    load_keras_model, read_model_file, to_keras_archive, to_legacy_h5, KerasFormat,
-};
+use transfer_playground::keras::{load_keras_model, read_model_file, to_keras_archive, to_legacy_h5, KerasFormat};
 use transfer_playground::model::io::{from_tfjs, to_tfjs, WEIGHTS_FILE};
 use transfer_playground::{Sequential, Tensor};
 
@@ -47,7 +45,6 @@ fn out_dir() -> PathBuf {
     target.join("keras-roundtrip")
 }
 
-
 fn tensor_json(t: &Tensor) -> Value {
     json!({"shape": t.shape(), "values": t.iter().map(|&v| v as f64).collect::<Vec<_>>()})
 }
@@ -66,10 +63,8 @@ fn exports_read_back_exactly_and_are_left_for_real_tools() {
     let root = out_dir();
     for (model, file) in MODELS.into_iter().chain([(FROZEN, "my_model_A.keras")]) {
         let dump_name = if model == FROZEN { "my_model_A" } else { model };
-        let dump: Value = serde_json::from_slice(
-            &std::fs::read(fixture_dir().join(format!("{dump_name}.json"))).unwrap(),
-        )
-        .unwrap();
+        let dump: Value =
+            serde_json::from_slice(&std::fs::read(fixture_dir().join(format!("{dump_name}.json"))).unwrap()).unwrap();
         let x = tensor(&dump["inputs"]);
         let m = load_keras_model(&std::fs::read(fixture_dir().join(file)).unwrap()).unwrap();
         if model == FROZEN {
@@ -84,35 +79,16 @@ fn exports_read_back_exactly_and_are_left_for_real_tools() {
         assert_eq!(read.model_config["config"]["name"], m.name.as_str());
         let back = load_keras_model(&archive).unwrap();
         same_predictions(&format!("{model}.keras"), &back, &x, &ours);
-        assert_eq!(
-            back.layers()
-                .iter()
-                .map(|l| l.trainable())
-                .collect::<Vec<_>>(),
-            trainable,
-            "{model}.keras"
-        );
+        assert_eq!(back.layers().iter().map(|l| l.trainable()).collect::<Vec<_>>(), trainable, "{model}.keras");
 
         let h5 = to_legacy_h5(&m).unwrap();
         assert_eq!(read_model_file(&h5).unwrap().format, KerasFormat::LegacyH5);
         let back = load_keras_model(&h5).unwrap();
         same_predictions(&format!("{model}.h5"), &back, &x, &ours);
-        assert_eq!(
-            back.layers()
-                .iter()
-                .map(|l| l.trainable())
-                .collect::<Vec<_>>(),
-            trainable,
-            "{model}.h5"
-        );
+        assert_eq!(back.layers().iter().map(|l| l.trainable()).collect::<Vec<_>>(), trainable, "{model}.h5");
 
         let (model_json, bin) = to_tfjs(&m);
-        same_predictions(
-            &format!("{model} TF.js"),
-            &from_tfjs(&model_json, &bin, 1).unwrap(),
-            &x,
-            &ours,
-        );
+        same_predictions(&format!("{model} TF.js"), &from_tfjs(&model_json, &bin, 1).unwrap(), &x, &ours);
 
         let dir = root.join(model);
         std::fs::create_dir_all(dir.join("tfjs")).unwrap();
@@ -133,36 +109,16 @@ fn keras3_config_looks_like_keras_writes_it() {
     let config = read_model_file(&archive).unwrap().model_config;
     assert_eq!(config["module"], "keras");
     assert_eq!(config["class_name"], "Sequential");
-    assert_eq!(
-        config["build_config"]["input_shape"],
-        json!([null, 64, 64, 3])
-    );
+    assert_eq!(config["build_config"]["input_shape"], json!([null, 64, 64, 3]));
     let layers = config["config"]["layers"].as_array().unwrap();
     assert_eq!(layers[0]["class_name"], "InputLayer");
     assert_eq!(layers[0]["config"]["batch_shape"], json!([null, 64, 64, 3]));
     let conv = &layers[1];
-    assert_eq!(
-        (conv["module"].as_str(), conv["registered_name"].is_null()),
-        (Some("keras.layers"), true)
-    );
+    assert_eq!((conv["module"].as_str(), conv["registered_name"].is_null()), (Some("keras.layers"), true));
     assert_eq!(conv["config"]["dtype"]["class_name"], "DTypePolicy");
-    assert_eq!(
-        conv["config"]["kernel_initializer"]["module"],
-        "keras.initializers"
-    );
-    assert_eq!(
-        conv["build_config"]["input_shape"],
-        json!([null, 64, 64, 3])
-    );
-    let leaky = layers
-        .iter()
-        .find(|l| l["class_name"] == "LeakyReLU")
-        .unwrap();
-    assert_eq!(
-        leaky["config"]["negative_slope"]
-            .as_f64()
-            .map(|v| (v * 1e6).round()),
-        Some(0.2e6)
-    );
+    assert_eq!(conv["config"]["kernel_initializer"]["module"], "keras.initializers");
+    assert_eq!(conv["build_config"]["input_shape"], json!([null, 64, 64, 3]));
+    let leaky = layers.iter().find(|l| l["class_name"] == "LeakyReLU").unwrap();
+    assert_eq!(leaky["config"]["negative_slope"].as_f64().map(|v| (v * 1e6).round()), Some(0.2e6));
     assert!(leaky["config"].get("alpha").is_none());
 }

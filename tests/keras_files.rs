@@ -27,10 +27,7 @@ fn read(name: &str) -> KerasModelFile {
 
 fn err(bytes: &[u8]) -> String {
     match read_model_file(bytes) {
-        Ok(_) => panic!(
-            "expected an error, the reader accepted {} bytes",
-            bytes.len()
-        ),
+        Ok(_) => panic!("expected an error, the reader accepted {} bytes", bytes.len()),
         Err(e) => e.to_string(),
     }
 }
@@ -42,6 +39,8 @@ fn dumps() -> Vec<Value> {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .filter(|p| p.file_name().unwrap() != "versions.json")
+        // `<model>.layer_outputs.json` are the layer-output dumps (tests/layer_outputs.rs).
+        .filter(|p| !p.to_string_lossy().ends_with(".layer_outputs.json"))
         .map(|p| {
             let v = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
             (p.display().to_string(), v)
@@ -62,19 +61,11 @@ fn fnv1a64(values: &[f32]) -> String {
 }
 
 fn f32s(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
 }
 
 fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
+    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect()
 }
 
 /// Config class names in order, `InputLayer` left out (the reader leaves it out too).
@@ -95,12 +86,8 @@ fn every_fixture_reads_back_exactly_what_keras_dumped() {
     for dump in dumps() {
         let model = dump["model"].as_str().unwrap();
         // The reader leaves InputLayer out (a Functional model's `layers` lists it).
-        let layers: Vec<&Value> = dump["layers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|l| l["class_name"] != "InputLayer")
-            .collect();
+        let layers: Vec<&Value> =
+            dump["layers"].as_array().unwrap().iter().filter(|l| l["class_name"] != "InputLayer").collect();
         for (file_name, meta) in dump["files"].as_object().unwrap() {
             let file = read(file_name);
             let want_format = match meta["format"].as_str().unwrap() {
@@ -108,41 +95,20 @@ fn every_fixture_reads_back_exactly_what_keras_dumped() {
                 _ => KerasFormat::KerasV3,
             };
             assert_eq!(file.format, want_format, "{file_name}");
-            assert_eq!(
-                file.keras_version.as_deref(),
-                meta["keras_version"].as_str(),
-                "{file_name}"
-            );
+            assert_eq!(file.keras_version.as_deref(), meta["keras_version"].as_str(), "{file_name}");
             let class = file.model_config["class_name"].as_str().unwrap();
-            let want_class = if dump["class_name"] == "Functional" {
-                "Functional"
-            } else {
-                "Sequential"
-            };
+            let want_class = if dump["class_name"] == "Functional" { "Functional" } else { "Sequential" };
             assert_eq!(class, want_class, "{file_name}");
 
-            let want_classes: Vec<&str> = layers
-                .iter()
-                .map(|l| l["class_name"].as_str().unwrap())
-                .collect();
-            assert_eq!(
-                config_classes(&file),
-                want_classes,
-                "{file_name}: config layer classes"
-            );
+            let want_classes: Vec<&str> = layers.iter().map(|l| l["class_name"].as_str().unwrap()).collect();
+            assert_eq!(config_classes(&file), want_classes, "{file_name}: config layer classes");
             let got_names: Vec<&str> = file.layers.iter().map(|l| l.layer_name.as_str()).collect();
-            let want_names: Vec<&str> =
-                layers.iter().map(|l| l["name"].as_str().unwrap()).collect();
+            let want_names: Vec<&str> = layers.iter().map(|l| l["name"].as_str().unwrap()).collect();
             assert_eq!(got_names, want_names, "{file_name}: layer names");
 
             for (got, want) in file.layers.iter().zip(&layers) {
                 let want_weights = want["weights"].as_array().unwrap();
-                assert_eq!(
-                    got.weights.len(),
-                    want_weights.len(),
-                    "{file_name} {}",
-                    got.layer_name
-                );
+                assert_eq!(got.weights.len(), want_weights.len(), "{file_name} {}", got.layer_name);
                 for (g, w) in got.weights.iter().zip(want_weights) {
                     let at = format!("{file_name} {}", g.name);
                     assert_eq!(g.name, w["name"].as_str().unwrap(), "{at}");
@@ -150,21 +116,13 @@ fn every_fixture_reads_back_exactly_what_keras_dumped() {
                     assert_eq!(g.data.len(), g.shape.iter().product::<usize>(), "{at}");
                     if let Some(values) = w.get("values") {
                         let want = f32s(values);
-                        let same = g
-                            .data
-                            .iter()
-                            .zip(&want)
-                            .all(|(a, b)| a.to_bits() == b.to_bits());
+                        let same = g.data.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits());
                         assert!(same && g.data.len() == want.len(), "{at}: values differ");
                     } else {
                         assert_eq!(g.data.len() as u64, w["count"].as_u64().unwrap(), "{at}");
                         let head = f32s(&w["head"]);
                         assert_eq!(&g.data[..head.len()], &head[..], "{at}: first values");
-                        assert_eq!(
-                            fnv1a64(&g.data),
-                            w["fnv1a64"].as_str().unwrap(),
-                            "{at}: hash"
-                        );
+                        assert_eq!(fnv1a64(&g.data), w["fnv1a64"].as_str().unwrap(), "{at}: hash");
                     }
                     arrays_checked += 1;
                 }
@@ -173,52 +131,28 @@ fn every_fixture_reads_back_exactly_what_keras_dumped() {
         }
         // The inputs/outputs are for the engine's tests; check they are well-formed here.
         let n_in: usize = usizes(&dump["inputs"]["shape"]).iter().product();
-        assert_eq!(
-            dump["inputs"]["values"].as_array().unwrap().len(),
-            n_in,
-            "{model}"
-        );
+        assert_eq!(dump["inputs"]["values"].as_array().unwrap().len(), n_in, "{model}");
         let n_out: usize = usizes(&dump["outputs"]["shape"]).iter().product();
-        assert_eq!(
-            dump["outputs"]["values"].as_array().unwrap().len(),
-            n_out,
-            "{model}"
-        );
+        assert_eq!(dump["outputs"]["values"].as_array().unwrap().len(), n_out, "{model}");
     }
-    assert!(
-        files_checked >= 16,
-        "only {files_checked} fixture files were checked"
-    );
+    assert!(files_checked >= 16, "only {files_checked} fixture files were checked");
     println!("{files_checked} files, {arrays_checked} weight arrays matched exactly");
 }
 
 #[test]
 fn model_a_is_the_lecture_model_in_all_three_files() {
-    for (name, version) in [
-        ("my_model_A.h5", "3.15.1"),
-        ("my_model_A.keras", "3.15.1"),
-        ("my_model_A.tf_keras.h5", "2.21.0"),
-    ] {
+    for (name, version) in
+        [("my_model_A.h5", "3.15.1"), ("my_model_A.keras", "3.15.1"), ("my_model_A.tf_keras.h5", "2.21.0")]
+    {
         let file = read(name);
         assert_eq!(file.keras_version.as_deref(), Some(version), "{name}");
         assert_eq!(
             config_classes(&file),
-            [
-                "Conv2D",
-                "MaxPooling2D",
-                "Conv2D",
-                "MaxPooling2D",
-                "Flatten",
-                "Dense",
-                "Dense"
-            ],
+            ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"],
             "{name}"
         );
-        let shapes: Vec<(String, Vec<usize>)> = file
-            .layers
-            .iter()
-            .flat_map(|l| l.weights.iter().map(|w| (w.name.clone(), w.shape.clone())))
-            .collect();
+        let shapes: Vec<(String, Vec<usize>)> =
+            file.layers.iter().flat_map(|l| l.weights.iter().map(|w| (w.name.clone(), w.shape.clone()))).collect();
         let want: Vec<(String, Vec<usize>)> = [
             ("conv2d/kernel", vec![3, 3, 1, 16]), // HWIO
             ("conv2d/bias", vec![16]),
@@ -252,10 +186,7 @@ fn float64_and_float16_weights_become_f32() {
 #[test]
 fn text_and_json_are_not_model_files() {
     let e = err(b"<!DOCTYPE html><html>");
-    assert!(
-        e.starts_with("not an HDF5 file or .keras archive (first bytes 3c 21 44 4f"),
-        "{e}"
-    );
+    assert!(e.starts_with("not an HDF5 file or .keras archive (first bytes 3c 21 44 4f"), "{e}");
     assert!(e.contains("\"<!DOCTYP\""), "{e}");
     let e = err(&fixture("conv_odd.json"));
     assert!(e.starts_with("not an HDF5 file or .keras archive"), "{e}");
@@ -264,50 +195,21 @@ fn text_and_json_are_not_model_files() {
 #[test]
 fn empty_file_says_empty() {
     let e = err(&[]);
-    assert!(
-        e.contains("empty") && e.contains("not an HDF5 file or .keras archive"),
-        "{e}"
-    );
+    assert!(e.contains("empty") && e.contains("not an HDF5 file or .keras archive"), "{e}");
 }
 
 #[test]
 fn truncated_files_say_truncated_or_corrupt() {
-    for name in [
-        "conv_odd.h5",
-        "conv_odd.tf_keras.h5",
-        "my_model_A.h5",
-        "conv_odd.keras",
-        "rgb_bn.tf_keras.keras",
-    ] {
+    for name in ["conv_odd.h5", "conv_odd.tf_keras.h5", "my_model_A.h5", "conv_odd.keras", "rgb_bn.tf_keras.keras"] {
         let bytes = fixture(name);
         let n = bytes.len();
-        for cut in [
-            8,
-            16,
-            48,
-            100,
-            512,
-            1000,
-            2048,
-            4096,
-            n / 3,
-            n / 2,
-            n - 1000,
-            n - 100,
-            n - 1,
-        ] {
+        for cut in [8, 16, 48, 100, 512, 1000, 2048, 4096, n / 3, n / 2, n - 1000, n - 100, n - 1] {
             let e = err(&bytes[..cut]);
-            assert!(
-                e.starts_with("truncated/corrupt"),
-                "{name} cut at {cut} of {n}: {e}"
-            );
+            assert!(e.starts_with("truncated/corrupt"), "{name} cut at {cut} of {n}: {e}");
         }
         // Cut inside the signature: not recognised at all.
         let e = err(&bytes[..3]);
-        assert!(
-            e.starts_with("not an HDF5 file or .keras archive"),
-            "{name}: {e}"
-        );
+        assert!(e.starts_with("not an HDF5 file or .keras archive"), "{name}: {e}");
     }
 }
 
@@ -315,10 +217,7 @@ fn truncated_files_say_truncated_or_corrupt() {
 fn weights_only_files_say_save_the_whole_model() {
     for name in ["weights_only.weights.h5", "weights_only.tf_keras.h5"] {
         let e = err(&fixture(name));
-        assert!(
-            e.contains("weights-only file (save_weights)"),
-            "{name}: {e}"
-        );
+        assert!(e.contains("weights-only file (save_weights)"), "{name}: {e}");
         assert!(e.contains("model.save"), "{name}: {e}");
     }
 }
@@ -326,22 +225,14 @@ fn weights_only_files_say_save_the_whole_model() {
 #[test]
 fn archive_without_config_says_so() {
     let e = err(&fixture("no_config.keras"));
-    assert_eq!(
-        e,
-        ".keras archive has no config.json: it is a zip, but not one written by Keras' model.save"
-    );
+    assert_eq!(e, ".keras archive has no config.json: it is a zip, but not one written by Keras' model.save");
 }
 
 #[test]
 fn archive_without_weights_says_so() {
-    let bytes = rezip(&fixture("conv_odd.keras"), |name, data| {
-        (name != "model.weights.h5").then(|| data.to_vec())
-    });
+    let bytes = rezip(&fixture("conv_odd.keras"), |name, data| (name != "model.weights.h5").then(|| data.to_vec()));
     let e = err(&bytes);
-    assert!(
-        e.starts_with(".keras archive has no model.weights.h5"),
-        "{e}"
-    );
+    assert!(e.starts_with(".keras archive has no model.weights.h5"), "{e}");
 }
 
 #[test]
@@ -407,19 +298,10 @@ fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
         2 | 3 => {
             // A header field: the first 4 KiB hold the superblock and the root's object
             // headers; the zip's directory is at the end.
-            let region = if rng.below(3) == 0 {
-                n.saturating_sub(512)..n
-            } else {
-                0..n.min(4096)
-            };
+            let region = if rng.below(3) == 0 { n.saturating_sub(512)..n } else { 0..n.min(4096) };
             let at = region.start + rng.below(region.len().max(1));
             let width = [1, 2, 4, 8][rng.below(4)];
-            let v = NASTY[rng.below(NASTY.len())]
-                ^ if rng.below(2) == 0 {
-                    0
-                } else {
-                    rng.next() & 0xff
-                };
+            let v = NASTY[rng.below(NASTY.len())] ^ if rng.below(2) == 0 { 0 } else { rng.next() & 0xff };
             for (k, byte) in v.to_le_bytes().iter().take(width).enumerate() {
                 if at + k < n {
                     b[at + k] = *byte;
@@ -429,16 +311,10 @@ fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
         6 | 7 => {
             // A field of an HDF5 structure: just after one of the signatures that open
             // object headers, B-trees, heaps, symbol nodes and global heap collections.
-            const SIGNATURES: [&[u8]; 8] = [
-                b"OHDR", b"TREE", b"HEAP", b"SNOD", b"GCOL", b"FRHP", b"BTHD", b"\x89HDF",
-            ];
+            const SIGNATURES: [&[u8]; 8] = [b"OHDR", b"TREE", b"HEAP", b"SNOD", b"GCOL", b"FRHP", b"BTHD", b"\x89HDF"];
             let sig = SIGNATURES[rng.below(SIGNATURES.len())];
-            let hits: Vec<usize> = b
-                .windows(sig.len())
-                .enumerate()
-                .filter(|(_, w)| *w == sig)
-                .map(|(i, _)| i)
-                .collect();
+            let hits: Vec<usize> =
+                b.windows(sig.len()).enumerate().filter(|(_, w)| *w == sig).map(|(i, _)| i).collect();
             if hits.is_empty() {
                 b[rng.below(n)] ^= 0x80;
                 return b;
@@ -485,8 +361,7 @@ fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
 fn rezip(bytes: &[u8], mut keep: impl FnMut(&str, &[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
     let mut src = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let opts =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for i in 0..src.len() {
         let mut entry = src.by_index(i).unwrap();
         let name = entry.name().unwrap().to_string();
@@ -510,17 +385,9 @@ fn crasher_dir() -> PathBuf {
 
 /// Runs the reader on `bytes`; a panic is saved under `target/keras-crashers/` (to be
 /// moved into `tests/fixtures/keras/crashers/` as a regression) and reported.
-fn survives(
-    bytes: &[u8],
-    label: &str,
-    slowest: &mut (Duration, String),
-) -> Result<Result<(), String>, String> {
+fn survives(bytes: &[u8], label: &str, slowest: &mut (Duration, String)) -> Result<Result<(), String>, String> {
     let start = Instant::now();
-    let outcome = std::panic::catch_unwind(|| {
-        read_model_file(bytes)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    });
+    let outcome = std::panic::catch_unwind(|| read_model_file(bytes).map(|_| ()).map_err(|e| e.to_string()));
     let took = start.elapsed();
     if took > slowest.0 {
         *slowest = (took, label.to_string());
@@ -532,10 +399,7 @@ fn survives(
             std::fs::create_dir_all(&dir).unwrap();
             let path = dir.join(label.replace(['/', ' '], "_"));
             std::fs::write(&path, bytes).unwrap();
-            Err(format!(
-                "{label}: panicked; input saved to {}",
-                path.display()
-            ))
+            Err(format!("{label}: panicked; input saved to {}", path.display()))
         }
     }
 }
@@ -560,10 +424,7 @@ fn mutated_real_files_never_panic_or_hang() {
     .collect();
     // Archives whose inner file is mutated and then zipped again with a correct CRC.
     let archives: Vec<(&str, Vec<u8>)> =
-        ["conv_odd.keras", "rgb_bn.tf_keras.keras", "dtypes.keras"]
-            .into_iter()
-            .map(|n| (n, fixture(n)))
-            .collect();
+        ["conv_odd.keras", "rgb_bn.tf_keras.keras", "dtypes.keras"].into_iter().map(|n| (n, fixture(n))).collect();
 
     // KERAS_FUZZ_CASES / KERAS_FUZZ_SEED widen a search by hand; the defaults are the test.
     let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
@@ -575,26 +436,13 @@ fn mutated_real_files_never_panic_or_hang() {
     for case in 0..cases {
         let (label, bytes) = if case % 3 == 2 {
             let (name, base) = &archives[rng.below(archives.len())];
-            let target = if rng.below(4) == 0 {
-                "config.json"
-            } else {
-                "model.weights.h5"
-            };
-            let bytes = rezip(base, |entry, data| {
-                Some(if entry == target {
-                    mutate(&mut rng, data)
-                } else {
-                    data.to_vec()
-                })
-            });
+            let target = if rng.below(4) == 0 { "config.json" } else { "model.weights.h5" };
+            let bytes =
+                rezip(base, |entry, data| Some(if entry == target { mutate(&mut rng, data) } else { data.to_vec() }));
             (format!("case{case}-{name}-{target}"), bytes)
         } else {
             // The big file (last) gets fewer cases: it costs the most per case.
-            let pick = if rng.below(20) == 0 {
-                plain.len() - 1
-            } else {
-                rng.below(plain.len() - 1)
-            };
+            let pick = if rng.below(20) == 0 { plain.len() - 1 } else { rng.below(plain.len() - 1) };
             let (name, base) = &plain[pick];
             (format!("case{case}-{name}"), mutate(&mut rng, base))
         };
@@ -615,18 +463,8 @@ fn mutated_real_files_never_panic_or_hang() {
         slowest.0,
         slowest.1
     );
-    assert!(
-        failures.is_empty(),
-        "{} panics:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        slowest.0 < Duration::from_secs(5),
-        "a case took {:?}: {}",
-        slowest.0,
-        slowest.1
-    );
+    assert!(failures.is_empty(), "{} panics:\n{}", failures.len(), failures.join("\n"));
+    assert!(slowest.0 < Duration::from_secs(5), "a case took {:?}: {}", slowest.0, slowest.1);
 }
 
 #[test]
@@ -659,11 +497,7 @@ fn dataset_claiming_100_gb_is_refused_without_allocating() {
     };
     let legacy = patch(&fixture("my_model_A.h5"));
     let archive = rezip(&fixture("my_model_A.keras"), |name, data| {
-        Some(if name == "model.weights.h5" {
-            patch(data)
-        } else {
-            data.to_vec()
-        })
+        Some(if name == "model.weights.h5" { patch(data) } else { data.to_vec() })
     });
     for bytes in [legacy, archive] {
         let e = err(&bytes);

@@ -36,13 +36,9 @@ fn dump(model: &str) -> Value {
     serde_json::from_slice(&fixture(&format!("{model}.json"))).unwrap()
 }
 
-
 fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
     assert_eq!(a.shape(), b.shape());
-    a.iter()
-        .zip(b.iter())
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 fn load(name: &str) -> Sequential {
@@ -56,15 +52,7 @@ fn refusal(name: &str) -> String {
     }
 }
 
-const MODELS: [&str; 7] = [
-    "my_model_A",
-    "conv_odd",
-    "rgb_bn",
-    "mlp_acts",
-    "functional_chain",
-    "dtypes",
-    "bn_flags",
-];
+const MODELS: [&str; 7] = ["my_model_A", "conv_odd", "rgb_bn", "mlp_acts", "functional_chain", "dtypes", "bn_flags"];
 
 #[test]
 fn every_fixture_in_every_format_predicts_what_keras_predicted() {
@@ -82,10 +70,7 @@ fn every_fixture_in_every_format_predicts_what_keras_predicted() {
             let got = m.predict(&x, 32).unwrap();
             let err = max_abs_diff(&got, &want);
             println!("{file:28} max |ours - keras| = {err:.3e}");
-            assert!(
-                err <= tol,
-                "{file}: predictions differ from Keras' by {err} (tolerance {tol})"
-            );
+            assert!(err <= tol, "{file}: predictions differ from Keras' by {err} (tolerance {tol})");
             checked += 1;
         }
     }
@@ -96,43 +81,17 @@ fn every_fixture_in_every_format_predicts_what_keras_predicted() {
 fn imported_model_keeps_names_flags_and_weights() {
     let m = load("my_model_A.h5");
     let names: Vec<String> = m.layers().iter().map(|l| l.name()).collect();
-    assert_eq!(
-        names,
-        [
-            "conv2d",
-            "max_pooling2d",
-            "conv2d_1",
-            "max_pooling2d_1",
-            "flatten",
-            "dense",
-            "dense_1"
-        ]
-    );
+    assert_eq!(names, ["conv2d", "max_pooling2d", "conv2d_1", "max_pooling2d_1", "flatten", "dense", "dense_1"]);
     assert_eq!(m.name, "model_A");
-    assert_eq!(
-        m.count_params().0,
-        16 * 9 + 16 + 32 * 16 * 9 + 32 + 1568 * 64 + 64 + 64 * 8 + 8
-    );
+    assert_eq!(m.count_params().0, 16 * 9 + 16 + 32 * 16 * 9 + 32 + 1568 * 64 + 64 + 64 * 8 + 8);
     // The weights are the file's, in Keras' order.
     let file = read_model_file(&fixture("my_model_A.h5")).unwrap();
-    let from_file: Vec<f32> = file
-        .layers
-        .iter()
-        .flat_map(|l| l.weights.iter().flat_map(|w| w.data.clone()))
-        .collect();
-    let ours: Vec<f32> = m
-        .get_weights()
-        .iter()
-        .flat_map(|t| t.iter().copied().collect::<Vec<_>>())
-        .collect();
+    let from_file: Vec<f32> = file.layers.iter().flat_map(|l| l.weights.iter().flat_map(|w| w.data.clone())).collect();
+    let ours: Vec<f32> = m.get_weights().iter().flat_map(|t| t.iter().copied().collect::<Vec<_>>()).collect();
     assert_eq!(ours, from_file);
     // BatchNormalization without beta / gamma gets exactly the arrays it has.
     let bn = load("bn_flags.keras");
-    let counts: Vec<usize> = bn
-        .layers()
-        .iter()
-        .map(|l| l.borrow().layer.params().len())
-        .collect();
+    let counts: Vec<usize> = bn.layers().iter().map(|l| l.borrow().layer.params().len()).collect();
     assert_eq!(counts, [2, 3, 3, 2]);
 }
 
@@ -149,10 +108,7 @@ fn functional_chain_imports_as_sequential() {
 #[test]
 fn unsupported_layer_class_names_layer_class_and_supported_list() {
     let e = refusal("refuse_conv3d.keras");
-    assert!(
-        e.contains("'vol'") && e.contains("Conv3D") && e.contains("supported: InputLayer, Conv2D"),
-        "{e}"
-    );
+    assert!(e.contains("'vol'") && e.contains("Conv3D") && e.contains("supported: InputLayer, Conv2D"), "{e}");
 }
 
 #[test]
@@ -160,10 +116,7 @@ fn unsupported_activation_names_layer_and_supported_list() {
     for file in ["refuse_gelu.keras", "refuse_gelu.h5"] {
         let e = refusal(file);
         assert!(
-            e.contains("'d_gelu'")
-                && e.contains("(Dense)")
-                && e.contains("'gelu'")
-                && e.contains("supported: "),
+            e.contains("'d_gelu'") && e.contains("(Dense)") && e.contains("'gelu'") && e.contains("supported: "),
             "{file}: {e}"
         );
     }
@@ -172,10 +125,7 @@ fn unsupported_activation_names_layer_and_supported_list() {
 #[test]
 fn unsupported_setting_names_layer_and_setting() {
     let e = refusal("refuse_dilated.h5");
-    assert!(
-        e.contains("'c_dilated'") && e.contains("(Conv2D)") && e.contains("dilation_rate"),
-        "{e}"
-    );
+    assert!(e.contains("'c_dilated'") && e.contains("(Conv2D)") && e.contains("dilation_rate"), "{e}");
 }
 
 #[test]
@@ -183,31 +133,22 @@ fn non_chain_functional_models_are_refused_clearly() {
     for file in ["refuse_skip_add.keras", "refuse_skip_add.h5"] {
         let e = refusal(file);
         // The Add layer takes two inputs: the model is not a chain of single layers.
-        assert!(
-            e.contains("'skip'") && e.contains("only simple chains"),
-            "{file}: {e}"
-        );
+        assert!(e.contains("'skip'") && e.contains("only simple chains"), "{file}: {e}");
     }
     let e = refusal("refuse_two_inputs.keras");
-    assert!(
-        e.contains("2 inputs") && e.contains("'a'") && e.contains("'b'"),
-        "{e}"
-    );
+    assert!(e.contains("2 inputs") && e.contains("'a'") && e.contains("'b'"), "{e}");
 }
 
 #[test]
 fn weight_mismatches_name_layer_variable_expected_and_found() {
     let bytes = fixture("conv_odd.keras");
     let file = read_model_file(&bytes).unwrap();
-    let model =
-        transfer_playground::model::keras_json::model_from_config(&file.model_config, 0).unwrap();
+    let model = transfer_playground::model::keras_json::model_from_config(&file.model_config, 0).unwrap();
 
     let mut wrong_shape = file.layers.clone();
     wrong_shape[5].weights[0].shape = vec![21, 6];
     wrong_shape[5].weights[0].data.extend([0.0; 6]);
-    let e = weights::engine_weights(&model, &wrong_shape)
-        .unwrap_err()
-        .to_string();
+    let e = weights::engine_weights(&model, &wrong_shape).unwrap_err().to_string();
     assert!(
         e.contains("layer 5 'd_elu' (Dense)")
             && e.contains("'kernel'")
@@ -219,44 +160,26 @@ fn weight_mismatches_name_layer_variable_expected_and_found() {
     let mut missing = file.layers.clone();
     let extra = missing[0].weights[1].clone();
     missing[1].weights.push(extra);
-    let e = weights::engine_weights(&model, &missing)
-        .unwrap_err()
-        .to_string();
+    let e = weights::engine_weights(&model, &missing).unwrap_err().to_string();
     assert!(
-        e.contains("layer 1 'c_same_s2_nobias' (Conv2D)")
-            && e.contains("expected 1 weight arrays [kernel]"),
+        e.contains("layer 1 'c_same_s2_nobias' (Conv2D)") && e.contains("expected 1 weight arrays [kernel]"),
         "{e}"
     );
 
     let mut swapped = file.layers.clone();
     swapped.swap(0, 1);
-    let e = weights::engine_weights(&model, &swapped)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("layer 0 'c_valid'") && e.contains("'c_same_s2_nobias'"),
-        "{e}"
-    );
+    let e = weights::engine_weights(&model, &swapped).unwrap_err().to_string();
+    assert!(e.contains("layer 0 'c_valid'") && e.contains("'c_same_s2_nobias'"), "{e}");
 
-    let e = weights::engine_weights(&model, &file.layers[..3])
-        .unwrap_err()
-        .to_string();
+    let e = weights::engine_weights(&model, &file.layers[..3]).unwrap_err().to_string();
     assert!(e.contains("3 layers") && e.contains("describes 8"), "{e}");
 }
 
 #[test]
 fn broken_files_are_format_errors() {
     let a = fixture("my_model_A.h5");
-    assert!(matches!(
-        load_keras_model(&a[..a.len() / 2]),
-        Err(Error::Format(_))
-    ));
-    assert!(matches!(
-        load_keras_model(b"not a model"),
-        Err(Error::Format(_))
-    ));
-    let e = load_keras_model(&fixture("weights_only.weights.h5"))
-        .unwrap_err()
-        .to_string();
+    assert!(matches!(load_keras_model(&a[..a.len() / 2]), Err(Error::Format(_))));
+    assert!(matches!(load_keras_model(b"not a model"), Err(Error::Format(_))));
+    let e = load_keras_model(&fixture("weights_only.weights.h5")).unwrap_err().to_string();
     assert!(e.contains("weights-only"), "{e}");
 }

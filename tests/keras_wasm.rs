@@ -11,9 +11,7 @@
 #[path = "common/fixture_json.rs"]
 mod fixture_json;
 use fixture_json::tensor;
-use transfer_playground::keras::{
-    load_keras_model, read_model_file, to_keras_archive, to_legacy_h5, KerasFormat,
-};
+use transfer_playground::keras::{load_keras_model, read_model_file, to_keras_archive, to_legacy_h5, KerasFormat};
 
 const MODEL_A_H5: &[u8] = include_bytes!("fixtures/keras/my_model_A.h5");
 const MODEL_A_KERAS: &[u8] = include_bytes!("fixtures/keras/my_model_A.keras");
@@ -29,10 +27,7 @@ fn reads_real_files() {
     assert_eq!(k.format, KerasFormat::KerasV3);
     assert_eq!(a.layers, k.layers);
     let dense = &a.layers[5].weights[0];
-    assert_eq!(
-        (dense.name.as_str(), dense.shape.as_slice()),
-        ("dense/kernel", &[1568, 64][..])
-    );
+    assert_eq!((dense.name.as_str(), dense.shape.as_slice()), ("dense/kernel", &[1568, 64][..]));
     let bn = read_model_file(RGB_BN_TF_KERAS).unwrap();
     assert_eq!(bn.layers[1].weights.len(), 4);
     let d = read_model_file(DTYPES_H5).unwrap();
@@ -55,19 +50,9 @@ fn imports_predicts_and_exports() {
     let (x, want) = (tensor(&dump["inputs"]), tensor(&dump["outputs"]));
     let model = load_keras_model(MODEL_A_H5).unwrap();
     let ours = model.predict(&x, 32).unwrap();
-    let err = ours
-        .iter()
-        .zip(want.iter())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let err = ours.iter().zip(want.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(err <= 1e-5, "max error {err}");
-    for bytes in [
-        to_keras_archive(&model).unwrap(),
-        to_legacy_h5(&model).unwrap(),
-    ] {
-        assert_eq!(
-            load_keras_model(&bytes).unwrap().predict(&x, 32).unwrap(),
-            ours
-        );
+    for bytes in [to_keras_archive(&model).unwrap(), to_legacy_h5(&model).unwrap()] {
+        assert_eq!(load_keras_model(&bytes).unwrap().predict(&x, 32).unwrap(), ours);
     }
 }

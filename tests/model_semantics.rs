@@ -7,7 +7,9 @@ use transfer_playground::lecture::{clone_with_weights, model_a_specs, set_base_t
 use transfer_playground::model::io::{from_tfjs, to_tfjs};
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
-use transfer_playground::{Activation, Control, Error, Event, FitOptions, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
+use transfer_playground::{
+    Activation, Control, Error, Event, FitOptions, LayerSpec, Loss, OptimizerConfig, Padding, Sequential,
+};
 
 /// A learnable synthetic task on 28x28x1 images: class k has a bright band at rows
 /// 3k..3k+3, plus noise.
@@ -55,7 +57,8 @@ fn summary_counts_match_keras_formula() {
     set_base_trainable(&b, false);
     // B: 160 + 4640 + 100416 + (64 + 1) = 105281, of which only the head's 65 are trainable.
     assert_eq!(b.count_params(), (105_281, 65, 105_216));
-    let bn = Sequential::from_specs(&[4], &[LayerSpec::batch_norm(), LayerSpec::dense(2, Activation::Softmax)], 0).unwrap();
+    let bn =
+        Sequential::from_specs(&[4], &[LayerSpec::batch_norm(), LayerSpec::dense(2, Activation::Softmax)], 0).unwrap();
     // BN: gamma, beta trainable (8); moving mean/variance not (8).
     assert_eq!(bn.count_params(), (26, 18, 8));
 }
@@ -89,8 +92,10 @@ fn without_clone_training_b_changes_a_with_clone_it_does_not() {
 fn clone_model_has_fresh_weights_and_same_architecture() {
     let a = model_a(4);
     let c = a.clone_model().unwrap();
-    assert_eq!(a.summary_rows().iter().map(|r| (&r.class_name, &r.output_shape)).collect::<Vec<_>>(),
-               c.summary_rows().iter().map(|r| (&r.class_name, &r.output_shape)).collect::<Vec<_>>());
+    assert_eq!(
+        a.summary_rows().iter().map(|r| (&r.class_name, &r.output_shape)).collect::<Vec<_>>(),
+        c.summary_rows().iter().map(|r| (&r.class_name, &r.output_shape)).collect::<Vec<_>>()
+    );
     assert_ne!(bits(&a.get_weights()), bits(&c.get_weights()));
     assert_ne!(a.layers()[0].name(), c.layers()[0].name());
 }
@@ -103,16 +108,27 @@ fn frozen_layers_are_bit_identical_after_fit_and_head_learns() {
     let mut b = transfer(&clone_with_weights(&a).unwrap()).unwrap();
     set_base_trainable(&b, false);
     b.compile(Loss::BinaryCrossentropy, OptimizerConfig::sgd(1e-2)).unwrap();
-    let base_before: Vec<Vec<u32>> = b.layers()[..6].iter().map(|l| bits(&l.borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>())).collect();
+    let base_before: Vec<Vec<u32>> = b.layers()[..6]
+        .iter()
+        .map(|l| bits(&l.borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>()))
+        .collect();
     let head_before = bits(&b.layers()[6].borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>());
     let h = b.fit_quiet(&x, &yb, opts(2, 1)).unwrap();
     assert_eq!(h.loss.len(), 2);
     for (i, l) in b.layers()[..6].iter().enumerate() {
-        assert_eq!(bits(&l.borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>()), base_before[i], "frozen layer {i} changed");
+        assert_eq!(
+            bits(&l.borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>()),
+            base_before[i],
+            "frozen layer {i} changed"
+        );
     }
-    assert_ne!(bits(&b.layers()[6].borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>()), head_before);
+    assert_ne!(
+        bits(&b.layers()[6].borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>()),
+        head_before
+    );
     // Only the head has optimizer state (SGD without momentum has none; use momentum).
-    b.compile(Loss::BinaryCrossentropy, OptimizerConfig::Sgd { learning_rate: 1e-2, momentum: 0.9, nesterov: false }).unwrap();
+    b.compile(Loss::BinaryCrossentropy, OptimizerConfig::Sgd { learning_rate: 1e-2, momentum: 0.9, nesterov: false })
+        .unwrap();
     assert_eq!(b.optimizer_state().iter().map(Vec::len).collect::<Vec<_>>(), vec![64, 1]);
 }
 
@@ -129,7 +145,8 @@ fn frozen_fit_equals_full_forward_fit() {
         b.compile(Loss::BinaryCrossentropy, OptimizerConfig::sgd(1e-2)).unwrap();
         let vx = x.clone();
         let vy = yb.clone();
-        b.fit_quiet(&x, &yb, FitOptions { cache_frozen_features: cache, validation: Some((vx, vy)), ..opts(2, 3) }).unwrap()
+        b.fit_quiet(&x, &yb, FitOptions { cache_frozen_features: cache, validation: Some((vx, vy)), ..opts(2, 3) })
+            .unwrap()
     };
     let h1 = run(false);
     let h2 = run(true);
@@ -151,7 +168,9 @@ fn frozen_batch_norm_runs_in_inference_mode() {
     ];
     let mut m = Sequential::from_specs(&MODEL_A_INPUT, &specs, 1).unwrap();
     let bn = m.layers()[1].clone();
-    let stats = |bn: &transfer_playground::LayerRef| bits(&bn.borrow().layer.params()[2..].iter().map(|p| p.value.clone()).collect::<Vec<_>>());
+    let stats = |bn: &transfer_playground::LayerRef| {
+        bits(&bn.borrow().layer.params()[2..].iter().map(|p| p.value.clone()).collect::<Vec<_>>())
+    };
     let before = stats(&bn);
     bn.set_trainable(false);
     m.compile(Loss::BinaryCrossentropy, OptimizerConfig::sgd(1e-2)).unwrap();
@@ -172,15 +191,20 @@ fn trainable_change_without_recompile_warns_and_is_ignored() {
     set_base_trainable(&b, false); // no compile after this
     let before = bits(&b.layers()[0].borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>());
     let mut seen = Vec::new();
-    let h = b.fit(&x, &yb, opts(1, 0), &mut |_, w| {
-        seen.extend(w.iter().cloned());
-        Control::Continue
-    }).unwrap();
+    let h = b
+        .fit(&x, &yb, opts(1, 0), &mut |_, w| {
+            seen.extend(w.iter().cloned());
+            Control::Continue
+        })
+        .unwrap();
     assert_eq!(h.warnings.len(), 1);
     assert!(h.warnings[0].contains("compile"), "{}", h.warnings[0]);
     assert_eq!(seen, h.warnings);
     // As in Keras, the old (trainable) setting is still in force until compile.
-    assert_ne!(bits(&b.layers()[0].borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>()), before);
+    assert_ne!(
+        bits(&b.layers()[0].borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>()),
+        before
+    );
     b.compile(Loss::BinaryCrossentropy, OptimizerConfig::sgd(1e-2)).unwrap();
     assert!(b.fit_quiet(&x, &yb, opts(1, 0)).unwrap().warnings.is_empty());
 }
@@ -196,7 +220,10 @@ fn set_weights_errors_name_the_layer_and_shapes() {
     w[2] = Tensor::zeros(ndarray::IxDyn(&[3, 3, 16, 31]));
     let e = a.set_weights(&w).unwrap_err().to_string();
     let name = a.layers()[2].name();
-    assert!(e.contains("layer 2") && e.contains(&name) && e.contains("[3, 3, 16, 32]") && e.contains("[3, 3, 16, 31]"), "{e}");
+    assert!(
+        e.contains("layer 2") && e.contains(&name) && e.contains("[3, 3, 16, 32]") && e.contains("[3, 3, 16, 31]"),
+        "{e}"
+    );
     // Nothing was changed by the failed call.
     let good = a.get_weights();
     assert_eq!(bits(&good), bits(&a.get_weights()));
@@ -222,7 +249,11 @@ fn it_learns_a_synthetic_task() {
     let (x, y) = synthetic(160, 8, 15);
     let (vx, vy) = synthetic(80, 8, 16);
     let mut m = model_a(17);
-    m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.01, momentum: 0.9, nesterov: false }).unwrap();
+    m.compile(
+        Loss::SparseCategoricalCrossentropy,
+        OptimizerConfig::Sgd { learning_rate: 0.01, momentum: 0.9, nesterov: false },
+    )
+    .unwrap();
     let h = m.fit_quiet(&x, &y, FitOptions { validation: Some((vx, vy)), ..opts(4, 1) }).unwrap();
     assert!(h.val_accuracy.last().unwrap() > &0.9, "{h:?}");
     assert!(h.loss.last().unwrap() < &h.loss[0]);
@@ -235,14 +266,20 @@ fn callback_sees_batches_and_can_stop_keeping_weights() {
     m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::sgd(1e-2)).unwrap();
     let before = bits(&m.get_weights());
     let mut batches = 0;
-    let h = m.fit(&x, &y, opts(3, 0), &mut |ev, _| {
-        if let Event::Batch(b) = ev {
-            batches += 1;
-            assert_eq!(b.batches, 4);
-            assert!(b.loss.is_finite());
-        }
-        if batches == 3 { Control::Stop } else { Control::Continue }
-    }).unwrap();
+    let h = m
+        .fit(&x, &y, opts(3, 0), &mut |ev, _| {
+            if let Event::Batch(b) = ev {
+                batches += 1;
+                assert_eq!(b.batches, 4);
+                assert!(b.loss.is_finite());
+            }
+            if batches == 3 {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        })
+        .unwrap();
     assert_eq!(batches, 3);
     assert!(h.loss.is_empty());
     assert_ne!(bits(&m.get_weights()), before);
@@ -251,7 +288,12 @@ fn callback_sees_batches_and_can_stop_keeping_weights() {
 #[test]
 fn divergence_stops_with_a_message_and_keeps_finite_weights() {
     let (x, y) = synthetic(64, 2, 20);
-    let mut m = Sequential::from_specs(&MODEL_A_INPUT, &[LayerSpec::Flatten, LayerSpec::dense(8, Activation::Relu), LayerSpec::dense(1, Activation::Linear)], 1).unwrap();
+    let mut m = Sequential::from_specs(
+        &MODEL_A_INPUT,
+        &[LayerSpec::Flatten, LayerSpec::dense(8, Activation::Relu), LayerSpec::dense(1, Activation::Linear)],
+        1,
+    )
+    .unwrap();
     m.compile(Loss::MeanSquaredError, OptimizerConfig::sgd(1e6)).unwrap();
     let e = m.fit_quiet(&x, &y, opts(5, 0)).unwrap_err();
     assert!(matches!(e, Error::Diverged(_)), "{e}");
@@ -281,7 +323,9 @@ fn bad_input_gives_errors_not_panics() {
     assert!(e.contains("sigmoid"), "{e}");
     assert!(m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::sgd(-1.0)).is_err());
     assert!(m.predict(&wrong, 32).is_err());
-    let e = Sequential::from_specs(&[2, 2, 1], &[LayerSpec::conv2d(1, 3, Padding::Valid, Activation::Relu)], 0).unwrap_err().to_string();
+    let e = Sequential::from_specs(&[2, 2, 1], &[LayerSpec::conv2d(1, 3, Padding::Valid, Activation::Relu)], 0)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("layer 0") && e.contains("does not fit"), "{e}");
     let e = Sequential::from_specs(&[10], &[LayerSpec::max_pool(2)], 0).unwrap_err().to_string();
     assert!(e.contains("3-D input"), "{e}");

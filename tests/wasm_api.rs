@@ -1,12 +1,13 @@
-//! The wasm API (src/web.rs) in a real browser, through the same handles JS gets:
+//! The wasm API (src/web/) in a real browser, through the same handles JS gets:
 //! load model A from bytes, clone it, share its layers, train a couple of steps, and
-//! see errors come back as `JsError`s with the engine's message.
+//! see errors come back as `EngineError`s with the engine's message.
 //! Run by scripts/test.sh with wasm-bindgen-test-runner in headless Chromium.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Float32Array, Object, Reflect};
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use transfer_playground::web::{clone_model, load_image_set, load_layers_model, sequential, JsModel};
-use wasm_bindgen::{JsCast, JsError, JsValue};
+use transfer_playground::Error;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -19,17 +20,26 @@ fn get<T: AsRef<JsValue>>(o: &T, k: &str) -> JsValue {
     Reflect::get(o.as_ref(), &k.into()).unwrap()
 }
 
-/// The message of a JsError (a JS `Error` object once it crosses the boundary).
-fn message(e: JsError) -> String {
+/// The message of an engine error as JS sees it (a JS `Error` once it crosses the boundary).
+fn message(e: Error) -> String {
     get(&JsValue::from(e), "message").as_string().unwrap_or_default()
 }
 
-fn ok<T>(r: Result<T, JsError>) -> T {
+fn ok<T>(r: Result<T, Error>) -> T {
     r.unwrap_or_else(|e| panic!("{}", message(e)))
 }
 
+/// One `FitRun.step()` of a CPU run (its event).
+fn step(run: &mut transfer_playground::web::FitRun) -> JsValue {
+    run.step().unwrap_or_else(|e| panic!("{:?}", get(&e, "message")))
+}
+
+fn bytes(b: &[u8]) -> JsValue {
+    Uint8Array::from(b).into()
+}
+
 fn model_a() -> JsModel {
-    ok(load_layers_model(MODEL_JSON, WEIGHTS))
+    ok(load_layers_model(&MODEL_JSON.into(), &bytes(WEIGHTS)))
 }
 
 fn weights_vec(m: &JsModel) -> Vec<Vec<f32>> {
@@ -37,7 +47,7 @@ fn weights_vec(m: &JsModel) -> Vec<Vec<f32>> {
 }
 
 fn ids(m: &JsModel) -> Vec<f64> {
-    ok(m.layers()).iter().map(|l| l.id()).collect()
+    ok(m.layers()).iter().map(|l| ok(l.id())).collect()
 }
 
 #[wasm_bindgen_test]
@@ -45,8 +55,8 @@ fn loads_the_builtin_model_from_bytes() {
     let a = model_a();
     let layers = ok(a.layers());
     assert_eq!(layers.len(), 7);
-    assert_eq!(layers[0].class_name(), "Conv2D");
-    assert_eq!(layers[6].count_params(), 64 * 8 + 8);
+    assert_eq!(ok(layers[0].class_name()), "Conv2D");
+    assert_eq!(ok(layers[6].count_params()), (64 * 8 + 8) as f64);
     let shape: Vec<f64> = ok(a.input_shape()).iter().map(|v| v.as_f64().unwrap()).collect();
     assert_eq!(shape, vec![28.0, 28.0, 1.0]);
     assert!(ok(a.summary()).contains("Total params: 105,736"));
@@ -58,7 +68,7 @@ fn clone_model_has_new_layers_and_set_weights_copies() {
     let clone = ok(clone_model(&a));
     assert!(ids(&a).iter().all(|id| !ids(&clone).contains(id)), "clone_model makes new layer objects");
     assert_ne!(weights_vec(&a), weights_vec(&clone), "clone_model does not copy weights");
-    ok(clone.set_weights(&ok(a.get_weights())));
+    ok(clone.set_weights(&ok(a.get_weights()).into()));
     assert_eq!(weights_vec(&a), weights_vec(&clone));
 }
 
@@ -66,10 +76,10 @@ fn clone_model_has_new_layers_and_set_weights_copies() {
 fn sequential_shares_layers_and_trains_on_task_b() {
     let a = model_a();
     let clone = ok(clone_model(&a));
-    ok(clone.set_weights(&ok(a.get_weights())));
+    ok(clone.set_weights(&ok(a.get_weights()).into()));
     let handles: Array = ok(clone.layers()).into_iter().map(JsValue::from).collect();
     let base = handles.slice(0, handles.length() - 1);
-    let b = ok(sequential(&base));
+    let b = ok(sequential(&base.into()));
     assert_eq!(ids(&b), ids(&clone)[..6].to_vec(), "the same layer objects");
     let config = Object::new();
     Reflect::set(&config, &"className".into(), &"Dense".into()).unwrap();
@@ -78,16 +88,16 @@ fn sequential_shares_layers_and_trains_on_task_b() {
     ok(b.add(&config));
     // Freezing through B's handles is seen through the clone's: one object.
     for l in &ok(b.layers())[..6] {
-        l.set_trainable(false);
+        ok(l.set_trainable(false.into()));
     }
-    assert!(ok(clone.layers()).iter().take(6).all(|l| !l.trainable()));
+    assert!(ok(clone.layers()).iter().take(6).all(|l| !ok(l.trainable())));
     let opts = Object::new();
     Reflect::set(&opts, &"optimizer".into(), &"sgd".into()).unwrap();
     Reflect::set(&opts, &"learningRate".into(), &0.01.into()).unwrap();
     Reflect::set(&opts, &"loss".into(), &"binaryCrossentropy".into()).unwrap();
     ok(b.compile(&opts));
     // 16 task-B images, two batches of 8.
-    let set = ok(load_image_set(TRAIN));
+    let set = ok(load_image_set(&bytes(TRAIN)));
     let take = |t: JsValue, per: u32| {
         let o = Object::new();
         let data = get(&t, "data").dyn_into::<Float32Array>().unwrap().subarray(0, 16 * per);
@@ -104,33 +114,33 @@ fn sequential_shares_layers_and_trains_on_task_b() {
     let frozen_before = weights_vec(&clone)[..6].to_vec();
     let mut run = ok(b.fit(&x, &y, &fit_opts));
     for batch in 0..2 {
-        let ev = ok(run.step());
+        let ev = step(&mut run);
         assert_eq!(get(&ev, "type").as_string().unwrap(), "batch");
         assert_eq!(get(&ev, "batch").as_f64().unwrap(), batch as f64);
         assert!(get(&ev, "loss").as_f64().unwrap().is_finite());
     }
-    assert_eq!(get(&ok(run.step()), "type").as_string().unwrap(), "epoch");
-    assert_eq!(get(&ok(run.step()), "type").as_string().unwrap(), "done");
+    assert_eq!(get(&step(&mut run), "type").as_string().unwrap(), "epoch");
+    assert_eq!(get(&step(&mut run), "type").as_string().unwrap(), "done");
     assert_eq!(weights_vec(&clone)[..6].to_vec(), frozen_before, "frozen layers unchanged");
-    let p = ok(b.predict(&x, None));
+    let p = ok(b.predict(&x, &JsValue::UNDEFINED));
     assert_eq!(get(&p, "data").dyn_into::<Float32Array>().unwrap().length(), 16);
 }
 
 #[wasm_bindgen_test]
 fn errors_surface_as_js_errors() {
-    let e = load_layers_model("{not json", WEIGHTS).err().expect("bad JSON fails");
+    let e = load_layers_model(&"{not json".into(), &bytes(WEIGHTS)).err().expect("bad JSON fails");
     assert!(message(e).contains("not valid JSON"));
-    let e = load_layers_model(MODEL_JSON, &WEIGHTS[..100]).err().expect("short weights fail");
+    let e = load_layers_model(&MODEL_JSON.into(), &bytes(&WEIGHTS[..100])).err().expect("short weights fail");
     assert!(message(e).contains("bytes"));
     let a = model_a();
     let x = Object::new();
     Reflect::set(&x, &"data".into(), &Float32Array::new_with_length(2 * 10 * 10)).unwrap();
     let shape: Array = [2, 10, 10, 1].iter().map(|&d| JsValue::from(d)).collect();
     Reflect::set(&x, &"shape".into(), &shape).unwrap();
-    let m = message(a.predict(&x, None).err().expect("wrong image size fails"));
+    let m = message(a.predict(&x, &JsValue::UNDEFINED).expect_err("wrong image size fails"));
     assert!(m.contains("28"), "{m}");
-    let m = message(a.set_weights(&Array::new()).err().expect("no weights fails"));
+    let m = message(a.set_weights(&Array::new().into()).expect_err("no weights fails"));
     assert!(m.contains("weight arrays"), "{m}");
-    let m = message(a.predict(&JsValue::from(3), None).err().expect("not a tensor"));
+    let m = message(a.predict(&JsValue::from(3), &JsValue::UNDEFINED).expect_err("not a tensor"));
     assert!(m.contains("Float32Array"), "{m}");
 }

@@ -18,8 +18,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Float32Array, Object, Promise, Reflect};
-use transfer_playground::backend::cpu;
-use transfer_playground::backend::gpu::{kernels, FitRunner, GpuContext};
+use transfer_playground::gpu::{kernels, FitRunner, GpuContext};
+use transfer_playground::kernels as cpu;
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, Tensor};
 use transfer_playground::web::{init_gpu, simulate_device_loss, JsModel};
@@ -50,7 +50,7 @@ fn web_sys_log(msg: &str) {
 
 /// The JS API's `initGpu()` result, or `None` after a loud SKIP with its reason.
 async fn js_gpu_or_skip() -> Option<Object> {
-    let info = init_gpu().await;
+    let info = init_gpu().await.map_err(JsValue::from).unwrap();
     if get(&info, "ok").as_bool().unwrap_or(false) {
         return Some(info);
     }
@@ -61,7 +61,12 @@ async fn js_gpu_or_skip() -> Option<Object> {
 async fn ctx_or_skip() -> Option<Rc<GpuContext>> {
     match GpuContext::new().await {
         Ok(c) => {
-            console_log!("WebGPU adapter: '{}' ({:?}, fallback adapter: {})", c.adapter_info.name, c.adapter_info.backend, c.adapter_info.device_type == wgpu::DeviceType::Cpu);
+            console_log!(
+                "WebGPU adapter: '{}' ({:?}, fallback adapter: {})",
+                c.adapter_info.name,
+                c.adapter_info.backend,
+                c.adapter_info.device_type == wgpu::DeviceType::Cpu
+            );
             Some(Rc::new(c))
         }
         Err(e) => {
@@ -88,7 +93,10 @@ async fn gemm_matches_the_cpu() {
         ctx.run(&kernels::gemm_variant(&ctx, tiled, m, k, n, &ga, false, &gb, true, &gc, false));
         let got = ctx.read(&gc, m * n).await.unwrap();
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "gemm tiled={tiled}: element {i} is {g} on WebGPU, {w} on the CPU");
+            assert!(
+                (g - w).abs() <= 1e-4 * w.abs().max(1.0),
+                "gemm tiled={tiled}: element {i} is {g} on WebGPU, {w} on the CPU"
+            );
         }
     }
 }
@@ -108,9 +116,18 @@ fn bars(n: usize, h: usize, classes: usize, seed: u64) -> (Tensor, Tensor) {
 }
 
 fn tiny_model() -> Sequential {
-    let specs = [LayerSpec::conv2d(4, 3, Padding::Same, Activation::Relu), LayerSpec::max_pool(2), LayerSpec::Flatten, LayerSpec::dense(3, Activation::Softmax)];
+    let specs = [
+        LayerSpec::conv2d(4, 3, Padding::Same, Activation::Relu),
+        LayerSpec::max_pool(2),
+        LayerSpec::Flatten,
+        LayerSpec::dense(3, Activation::Softmax),
+    ];
     let mut m = Sequential::from_specs(&[8, 8, 1], &specs, 3).unwrap();
-    m.compile(Loss::SparseCategoricalCrossentropy, OptimizerConfig::Sgd { learning_rate: 0.1, momentum: 0.9, nesterov: false }).unwrap();
+    m.compile(
+        Loss::SparseCategoricalCrossentropy,
+        OptimizerConfig::Sgd { learning_rate: 0.1, momentum: 0.9, nesterov: false },
+    )
+    .unwrap();
     m
 }
 
@@ -119,7 +136,14 @@ async fn a_tiny_models_stepwise_fit_matches_the_cpu() {
     let Some(ctx) = ctx_or_skip().await else { return };
     let (x, y) = bars(24, 8, 3, 1);
     let (vx, vy) = bars(8, 8, 3, 2);
-    let opts = FitOptions { epochs: 2, batch_size: 8, shuffle: true, seed: 5, validation: Some((vx, vy)), cache_frozen_features: true };
+    let opts = FitOptions {
+        epochs: 2,
+        batch_size: 8,
+        shuffle: true,
+        seed: 5,
+        validation: Some((vx, vy)),
+        cache_frozen_features: true,
+    };
     let mut cpu_m = tiny_model();
     let want = cpu_m.fit_quiet(&x, &y, opts.clone()).unwrap();
     let m = RefCell::new(tiny_model());
@@ -132,7 +156,11 @@ async fn a_tiny_models_stepwise_fit_matches_the_cpu() {
         }
     }
     let got = runner.history();
-    for (name, a, b) in [("loss", &got.loss, &want.loss), ("accuracy", &got.accuracy, &want.accuracy), ("val_loss", &got.val_loss, &want.val_loss)] {
+    for (name, a, b) in [
+        ("loss", &got.loss, &want.loss),
+        ("accuracy", &got.accuracy, &want.accuracy),
+        ("val_loss", &got.val_loss, &want.val_loss),
+    ] {
         assert_eq!(a.len(), 2);
         for (e, (a, b)) in a.iter().zip(b).enumerate() {
             assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-3), "epoch {e} {name}: WebGPU {a}, CPU {b}");
@@ -157,13 +185,23 @@ fn js_tensor(t: &Tensor) -> JsValue {
 #[wasm_bindgen_test]
 async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     let Some(info) = js_gpu_or_skip().await else { return };
-    console_log!("initGpu: name '{}', isFallbackAdapter {:?}", get(&info, "name").as_string().unwrap_or_default(), get(&info, "isFallbackAdapter").as_bool());
+    console_log!(
+        "initGpu: name '{}', isFallbackAdapter {:?}",
+        get(&info, "name").as_string().unwrap_or_default(),
+        get(&info, "isFallbackAdapter").as_bool()
+    );
     assert!(get(&info, "isFallbackAdapter").as_bool().is_some());
     // The model through the JS API: a Sequential built from specs, wrapped as JS sees it.
     let model = JsModel::from(tiny_model());
     let (x, y) = bars(24, 8, 3, 1);
     let opts = Object::new();
-    for (k, v) in [("epochs", JsValue::from(3)), ("batchSize", 8.into()), ("seed", 5.into()), ("backend", "webgpu".into()), ("checkpointEvery", 1.into())] {
+    for (k, v) in [
+        ("epochs", JsValue::from(3)),
+        ("batchSize", 8.into()),
+        ("seed", 5.into()),
+        ("backend", "webgpu".into()),
+        ("checkpointEvery", 1.into()),
+    ] {
         Reflect::set(&opts, &k.into(), &v).unwrap();
     }
     let mut run = model.fit(&js_tensor(&x), &js_tensor(&y), &opts).map_err(JsValue::from).unwrap();
@@ -173,9 +211,9 @@ async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     for step in 0.. {
         if step == 5 {
             // Epoch 2, after its first batch.
-            assert!(simulate_device_loss());
+            assert!(simulate_device_loss().map_err(JsValue::from).unwrap());
         }
-        let p = run.step().map_err(JsValue::from).unwrap();
+        let p = run.step().unwrap();
         let p: Promise = p.dyn_into().expect("a GPU run's step() returns a Promise");
         let ev = JsFuture::from(p).await.unwrap();
         if let Some(f) = get(&ev, "fallback").as_string() {
@@ -191,7 +229,10 @@ async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     console_log!("step {at}: {msg}");
     assert_eq!(at, 5);
     assert!(msg.contains("lost") && msg.contains("epoch 2, batch 1"), "{msg}");
-    assert!(events[..5].iter().all(|(_, b)| b == "webgpu") && events[5..].iter().all(|(_, b)| b == "cpu"), "{events:?}");
+    assert!(
+        events[..5].iter().all(|(_, b)| b == "webgpu") && events[5..].iter().all(|(_, b)| b == "cpu"),
+        "{events:?}"
+    );
     assert_eq!(events.iter().filter(|(t, _)| t == "epoch").count(), 3, "{events:?}");
     assert_eq!(run.backend().map_err(JsValue::from).unwrap(), "cpu");
     // Three epochs in the history, finite losses, and the model still usable.
@@ -199,9 +240,9 @@ async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     let loss: Vec<f64> = js_sys::Array::from(&get(&h, "loss")).iter().map(|v| v.as_f64().unwrap()).collect();
     assert_eq!(loss.len(), 3);
     assert!(loss.iter().all(|l| l.is_finite()));
-    assert!(model.predict(&js_tensor(&x), None).is_ok());
+    assert!(model.predict(&js_tensor(&x), &JsValue::UNDEFINED).is_ok());
     // A new device can be opened after the loss.
-    assert!(get(&init_gpu().await, "ok").as_bool().unwrap());
+    assert!(get(&init_gpu().await.map_err(JsValue::from).unwrap(), "ok").as_bool().unwrap());
 }
 
 fn js_opts(pairs: &[(&str, JsValue)]) -> JsValue {
@@ -242,16 +283,19 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
     let on_gpu = js_opts(&[("backend", "webgpu".into())]);
 
     // Before any fit: WebGPU equals the CPU, and says where it ran.
-    let cpu_p = js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into());
+    let cpu_p = js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into());
     let p = settle(model.predict_async(&jx, &on_gpu)).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "webgpu");
     assert!(get(&p, "fallback").is_undefined());
     assert_close("predictAsync before fit", &js_data(&p), &cpu_p);
-    let cpu_e = model.evaluate(&jx, &jy, None).map_err(JsValue::from).unwrap();
+    let cpu_e = model.evaluate(&jx, &jy, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
     let e = settle(model.evaluate_async(&jx, &jy, &on_gpu)).await;
     assert_eq!(get(&e, "backend").as_string().unwrap(), "webgpu");
     let (loss, want_loss) = (get(&e, "loss").as_f64().unwrap(), get(&cpu_e, "loss").as_f64().unwrap());
-    assert!((loss - want_loss).abs() <= 1e-4 * want_loss.abs(), "evaluateAsync loss {loss} on WebGPU, {want_loss} on the CPU");
+    assert!(
+        (loss - want_loss).abs() <= 1e-4 * want_loss.abs(),
+        "evaluateAsync loss {loss} on WebGPU, {want_loss} on the CPU"
+    );
     assert_eq!(get(&e, "accuracy").as_f64(), get(&cpu_e, "accuracy").as_f64());
     // Asked for the CPU: the synchronous result, exactly.
     let p = settle(model.predict_async(&jx, &js_opts(&[("backend", "cpu".into()), ("batchSize", 5.into())]))).await;
@@ -260,33 +304,41 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
 
     // A GPU fit (3 batches per epoch) stopped after epoch 1 and one batch of epoch 2:
     // the model holds epoch 1's checkpoint, the GPU one batch more.
-    let fit_opts = js_opts(&[("epochs", 2.into()), ("batchSize", 4.into()), ("seed", 1.into()), ("backend", "webgpu".into())]);
+    let fit_opts =
+        js_opts(&[("epochs", 2.into()), ("batchSize", 4.into()), ("seed", 1.into()), ("backend", "webgpu".into())]);
     let mut run = model.fit(&jx, &jy, &fit_opts).map_err(JsValue::from).unwrap();
     for _ in 0..4 {
-        settle(run.step().map_err(JsValue::from).unwrap().dyn_into().unwrap()).await;
+        settle(run.step().unwrap().dyn_into().unwrap()).await;
     }
-    let at_checkpoint = js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into());
+    let at_checkpoint = js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into());
     assert!(max_change(&at_checkpoint, &cpu_p) > 1e-4, "epoch 1 did not change the predictions");
-    let ev = settle(run.step().map_err(JsValue::from).unwrap().dyn_into().unwrap()).await;
+    let ev = settle(run.step().unwrap().dyn_into().unwrap()).await;
     assert_eq!(get(&ev, "type").as_string().unwrap(), "batch");
     let p = settle(model.predict_async(&jx, &on_gpu)).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "webgpu");
     let newest = js_data(&p);
-    assert!(max_change(&newest, &at_checkpoint) > 1e-4, "predictAsync used the epoch-1 checkpoint, not the newest weights");
+    assert!(
+        max_change(&newest, &at_checkpoint) > 1e-4,
+        "predictAsync used the epoch-1 checkpoint, not the newest weights"
+    );
     // It read that state back first: the CPU now predicts the same.
-    assert_close("predictAsync after a stopped GPU fit", &newest, &js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into()));
+    assert_close(
+        "predictAsync after a stopped GPU fit",
+        &newest,
+        &js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into()),
+    );
 
     // The device lost: the CPU computes, and the result says why.
-    assert!(simulate_device_loss());
+    assert!(simulate_device_loss().map_err(JsValue::from).unwrap());
     let p = settle(model.predict_async(&jx, &on_gpu)).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "cpu");
     let why = get(&p, "fallback").as_string().expect("a fallback reason");
     assert!(why.contains("lost"), "{why}");
-    assert_eq!(js_data(&p), js_data(&model.predict(&jx, None).map_err(JsValue::from).unwrap().into()));
+    assert_eq!(js_data(&p), js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into()));
     let e = settle(model.evaluate_async(&jx, &jy, &on_gpu)).await;
     assert_eq!(get(&e, "backend").as_string().unwrap(), "cpu");
     assert!(get(&e, "fallback").as_string().is_some());
     console_log!("after the device loss: {why}");
     // A new device for whatever runs next.
-    assert!(get(&init_gpu().await, "ok").as_bool().unwrap());
+    assert!(get(&init_gpu().await.map_err(JsValue::from).unwrap(), "ok").as_bool().unwrap());
 }

@@ -25,7 +25,11 @@ export function mountBackend(ctx) {
     note.hidden = !info.reason;
     note.dataset.code = info.reason?.code ?? '';
     // The engine's reason is English free text: shown as it is, inside the translated note.
-    note.textContent = info.reason ? t('be.noGpu', { reason: info.reason.code === 'SOFTWARE_ADAPTER' ? t('be.softwareSlow') : info.reason.params.detail }) : '';
+    const full = info.reason ? t('be.noGpu', { reason: info.reason.code === 'SOFTWARE_ADAPTER' ? t('be.softwareSlow') : info.reason.params.detail }) : '';
+    // An embed's status bar has one line to spare: the short note, the full one on hover.
+    const short = info.reason && ctx.store.get().embed;
+    note.textContent = short ? t('embed.noGpu') : full;
+    if (short) note.title = full; else note.removeAttribute('title');
   }
 
   function show(i) { info = i; render(); }

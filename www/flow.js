@@ -108,7 +108,14 @@ export function createFlow(ctx) {
     return train('stage4', { args: { from: s3.id }, value: { base3History: s3.value.history, base3Test: s3.value.test } });
   }
 
-  const RUN = { stage1, stage2, stage3, stage4, scratch: () => train('scratch') };
+  async function scratch() {
+    // An embed of the comparison has no stage 4 on its page to run: its run trains the
+    // transfer side first (as needed), so the two curves it compares are both there.
+    if (ctx.store.get().embed) await ensure('stage4');
+    return train('scratch');
+  }
+
+  const RUN = { stage1, stage2, stage3, stage4, scratch };
 
   /** Makes sure `kind` has a current result, running it (and what it needs) if not. */
   async function ensure(kind) {

@@ -2,7 +2,7 @@
 // provenance, the saved project, the worker, and the views. Every view renders from
 // those (`render()`), so a language switch, a changed setting or a restored project
 // is one re-render; this file only connects them.
-import { parseHash, toHash, envFor, PROJECT_KEYS, SETTING } from './state.js';
+import { parseHash, envFor, PROJECT_KEYS, SETTING } from './state.js';
 import { createStore } from './store.js';
 import { loadDictionaries, pickLanguage, setLanguage, apply, t, describe } from './i18n.js';
 import { toErrorValue } from './errors.js';
@@ -26,6 +26,10 @@ import { mountCompare } from './stages/5-compare.js';
 import { mountPredict } from './predict.js';
 import { mountOwn } from './uploads.js';
 import { mountDownloads } from './downloads.js';
+import { mountTabs } from './embed-tabs.js';
+import { mountFit } from './embed-fit.js';
+import { mountEmbedBuilder } from './embed-builder.js';
+import { mountUpstream } from './embed-upstream.js';
 
 const $ = (s) => document.querySelector(s);
 
@@ -90,6 +94,7 @@ function renderAll(ctx) {
   st.dataset.code = ctx.status?.code ?? '';
   st.dataset.seq = String(ctx.statusSeq); // tests wait for a new message by this count
   ctx.views.forEach((v) => v.render());
+  ctx.fit?.check();
 }
 
 function applyLook(s) {
@@ -97,6 +102,9 @@ function applyLook(s) {
   document.documentElement.dataset.theme = dark ? 'dark' : 'light';
   $('#theme').setAttribute('aria-pressed', String(dark));
   document.body.classList.toggle('embed', s.embed);
+  document.documentElement.toggleAttribute('data-embed', s.embed);
+  // CSSOM, not a style attribute: allowed by the page's style-src 'self'.
+  document.documentElement.style.setProperty('--scale', String(s.scale));
   document.querySelectorAll('section.stage').forEach((sec) => { sec.hidden = s.embed && sec.dataset.view !== s.stage; });
   document.querySelectorAll('[data-hidden-by-state]').forEach((el) => { el.hidden = false; delete el.dataset.hiddenByState; });
   for (const id of s.hide) {
@@ -163,15 +171,22 @@ async function main() {
   const backend = mountBackend(ctx);
   const settings = mountSettings(ctx);
   ctx.views.push(settings, mountSession(ctx), backend, mountStage1(ctx, flow), mountStage2(ctx, flow), mountStage3(ctx, flow),
-    mountStage4(ctx, flow), mountCompare(ctx, flow), mountPredict(ctx), mountOwn(ctx));
+    mountStage4(ctx, flow), mountCompare(ctx, flow), mountPredict(ctx, flow), mountOwn(ctx));
   mountDownloads(ctx);
+  ctx.fit = mountFit();
+  ctx.refit = ctx.fit.refit;
+  ctx.views.push(mountTabs(ctx), mountUpstream(ctx), mountEmbedBuilder(ctx));
+  engine.onProgress(() => ctx.fit.check()); // a progress line may wrap
   applyLook(store.get()); // again: the views have added their parts (data-control) now
+  // A link that names a section opens the full page there.
+  if (!store.get().embed && parsed.given.has('stage')) document.querySelector(`section[data-view="${store.get().stage}"]`)?.scrollIntoView();
   ctx.results.subscribe(() => ctx.render());
 
   let saveTimer = null;
   store.subscribe((s, patch) => {
     if ('lang' in patch) { setLanguage(pickLanguage(s.lang)); apply(); }
-    if (['theme', 'embed', 'stage', 'hide'].some((k) => k in patch)) applyLook(s);
+    if (['theme', 'embed', 'stage', 'hide', 'scale'].some((k) => k in patch)) applyLook(s);
+    if (['lang', 'embed', 'stage', 'hide', 'scale'].some((k) => k in patch)) ctx.refit();
     if (PROJECT_KEYS.some((k) => k in patch)) { clearTimeout(saveTimer); saveTimer = setTimeout(() => saveMeta(ctx), 300); }
     ctx.render();
   });
@@ -183,12 +198,6 @@ async function main() {
     ctx.render();
   });
   $('#theme').addEventListener('click', () => store.set({ theme: document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark' }));
-  $('#copy-embed').addEventListener('click', async () => {
-    const url = `${location.origin}${location.pathname}${toHash({ ...store.get(), embed: true })}`;
-    const code = `<iframe src="${url}" width="960" height="540" style="border:0" title="${t('title')}" loading="lazy"></iframe>`;
-    $('#embed-code').textContent = code;
-    try { await navigator.clipboard.writeText(code); ctx.say({ key: 'copied' }); } catch { ctx.say({ key: 'copyManually' }); }
-  });
   // Test hooks (tests/e2e): lose the GPU device, or make the wasm instance trap.
   window.__playground = {
     simulateDeviceLoss: () => engine.call('simulateDeviceLoss'),

@@ -11,13 +11,18 @@ import { modelClassNames, namesFor } from './own/classes.js';
 import { probBars } from './prob-bars.js';
 import { mountPredictCamera } from './predict-camera.js';
 
-export function mountPredict(ctx) {
+export function mountPredict(ctx, flow) {
   const $ = (s) => document.querySelector(s);
   let last = null; // {p: {b?, scratch?, backend}, label?, image: {data, shape}, source}
 
   /** Shows the answer for `image` (label: its true class, if known). */
   async function predict(image, label, source = 'test') {
-    const p = await ctx.engine.call('predict', { data: image.data });
+    let p = await ctx.engine.call('predict', { data: image.data });
+    // An embed of this section alone has no stage to train B in: it trains it first.
+    if (p.b === undefined && p.scratch === undefined && ctx.store.get().embed && flow) {
+      await flow.ensure('stage4');
+      p = await ctx.engine.call('predict', { data: image.data });
+    }
     if (p.b === undefined && p.scratch === undefined) throw pageError('NOT_TRAINED', { which: 'b' });
     last = { p, label, image, source };
     render();

@@ -6,6 +6,22 @@
 //
 // Keys are short because they end up in slide decks: `#stage=3&lr3=0.01&ep3=4&n=200`.
 
+/**
+ * The parts of a stage a link can hide (`hide=`), in the order the embed builder lists
+ * them: each is the `data-control` name of the elements it hides, and `label` its i18n
+ * key. Settings' fields are named by their key; `backend` is the compute-backend picker,
+ * `fingerprints` the fingerprint and check lines, `progress` the per-batch line.
+ */
+export const PARTS = Object.freeze([
+  ['lr3', 'set.lr3'], ['ep3', 'set.ep3'], ['n', 'set.n'], ['bs', 'set.bs'], ['seed', 'set.seed'],
+  ['lr4', 'set.lr4'], ['ep4', 'set.ep4'], ['backend', 'embed.part.backend'],
+  ['title', 'embed.part.title'], ['what', 'embed.part.what'], ['source', 'embed.part.source'],
+  ['code', 'embed.part.code'], ['charts', 'embed.part.charts'], ['log', 'embed.part.log'],
+  ['layers', 'embed.part.layers'], ['fingerprints', 'embed.part.fingerprints'],
+  ['progress', 'embed.part.progress'], ['downloads', 'embed.part.downloads'], ['status', 'embed.part.status'],
+].map(([id, label]) => Object.freeze({ id, label })));
+const PARTS_LIST = PARTS.map((p) => p.id);
+
 /** What each result kind is: `stage1`..`stage4`, `scratch` (the comparison run). */
 export const RESULT_KINDS = ['stage1', 'stage2', 'stage3', 'stage4', 'scratch'];
 
@@ -38,8 +54,11 @@ export const SETTINGS = Object.freeze([
   // The section an embed shows (and the page scrolls to): a stage or a view.
   { key: 'stage', type: 'enum', values: ['1', '2', '3', '4', 'compare', 'predict', 'own'], default: '1', label: 'set.stage', affects: [] },
   { key: 'embed', type: 'bool', default: false, label: 'set.embed', affects: [] },
-  // Parts to hide (their `data-control` names), e.g. `hide=seed,n`.
-  { key: 'hide', type: 'list', pattern: /^[a-z0-9-]{1,32}$/, default: [], label: 'set.hide', affects: [] },
+  // Parts to hide, from PARTS below (their `data-control` names), e.g. `hide=seed,code,log`.
+  { key: 'hide', type: 'list', values: PARTS_LIST, default: [], label: 'set.hide', affects: [] },
+  // The presenter scale: text size (and everything sized with it) times this. An embed's
+  // base size already follows its frame; this makes it larger for the back of a hall.
+  { key: 'scale', type: 'float', min: 0.5, max: 2, default: 1, label: 'embed.scale', affects: [] },
 ]);
 
 export const SETTING = Object.freeze(Object.fromEntries(SETTINGS.map((s) => [s.key, s])));
@@ -98,7 +117,9 @@ export function validate(key, raw, env = { available: 200 }) {
     }
     case 'list': {
       const items = Array.isArray(text) ? text : String(text).split(',').map((x) => x.trim()).filter(Boolean);
-      return items.every((x) => s.pattern.test(x)) ? { ok: true, value: [...new Set(items)] } : { ok: false, code: 'BAD_LIST', params: {} };
+      // Known names only, so a typo in a link is reported rather than silently ignored.
+      const unknown = items.filter((x) => !s.values.includes(x));
+      return unknown.length ? { ok: false, code: 'BAD_LIST', params: { unknown: unknown.join(', ') } } : { ok: true, value: [...new Set(items)] };
     }
     default:
       return { ok: false, code: 'UNKNOWN_SETTING', params: { key } };
@@ -144,7 +165,8 @@ export function toHash(state) {
     const same = s.type === 'list' ? v.join(',') === s.default.join(',') : v === s.default;
     if (!same) params.set(s.key, format(s.key, v));
   }
-  const text = params.toString();
+  // Commas stay commas (a fragment allows them): `hide=seed,code` reads as it is written.
+  const text = params.toString().replace(/%2C/gi, ',');
   return text ? `#${text}` : '';
 }
 

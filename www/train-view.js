@@ -16,12 +16,12 @@ export function createTrainView(root, { id, runLabel }) {
       <button type="button" id="resume-${id}" disabled></button>
     </div>
     <progress id="prog-${id}" max="1" value="0"></progress>
-    <p class="mono small" id="batch-${id}" aria-live="off" data-control="progress-${id}"></p>
-    <div class="charts figures" data-control="charts-${id}">
+    <p class="mono small" id="batch-${id}" aria-live="off" data-control="progress"></p>
+    <div class="charts figures" data-control="charts" data-tab-panel="main">
       <canvas class="chart" id="loss-${id}" role="img"></canvas>
       <canvas class="chart" id="acc-${id}" role="img"></canvas>
     </div>
-    <ul class="epochs mono small figures" id="log-${id}" data-control="log-${id}"></ul>
+    <ul class="epochs mono small figures" id="log-${id}" data-control="log"></ul>
     <p class="result figures" id="result-${id}" aria-live="polite"></p>`;
   const $ = (s) => root.querySelector(s);
   const runBtn = $(`#run-${id}`);

@@ -3,8 +3,10 @@
 //! goes to [`super::h5`].
 //!
 //! Every entry is read through a reader capped at what the input could honestly hold
-//! ([`MAX_EXPANSION`] times its length), so a zip header that lies about sizes ends in an
-//! error, not an allocation.
+//! ([`MAX_EXPANSION`] times its length) and at `limits::MAX_ARCHIVE_ENTRY_BYTES`, so a
+//! zip header that lies about sizes ends in an error, not an allocation; the first
+//! allocation is fallible too (a 42 MB archive may honestly declare 2 GiB, which wasm32
+//! cannot have).
 
 use std::io::{Cursor, Read, Write};
 
@@ -13,13 +15,13 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use super::{config_layers, h5, KerasFileError, KerasFormat, KerasModelFile, MAX_EXPANSION};
+use crate::limits::MAX_ARCHIVE_ENTRY_BYTES;
 
 pub(super) fn read_keras_archive(bytes: &[u8]) -> Result<KerasModelFile, KerasFileError> {
     let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
     let limit = bytes.len().saturating_mul(MAX_EXPANSION);
 
-    let config_bytes =
-        read_entry(&mut zip, "config.json", limit)?.ok_or(KerasFileError::ArchiveWithoutConfig)?;
+    let config_bytes = read_entry(&mut zip, "config.json", limit)?.ok_or(KerasFileError::ArchiveWithoutConfig)?;
     let model_config: serde_json::Value = serde_json::from_slice(&config_bytes)
         .map_err(|e| KerasFileError::BadConfig(format!("config.json is not JSON: {e}")))?;
     let config = config_layers(&model_config)?;
@@ -31,20 +33,12 @@ pub(super) fn read_keras_archive(bytes: &[u8]) -> Result<KerasModelFile, KerasFi
         .and_then(|m| serde_json::from_slice::<serde_json::Value>(&m).ok())
         .and_then(|m| m.get("keras_version")?.as_str().map(str::to_string));
 
-    let weights_h5 = read_entry(&mut zip, "model.weights.h5", limit)?
-        .ok_or(KerasFileError::ArchiveWithoutWeights)?;
+    let weights_h5 = read_entry(&mut zip, "model.weights.h5", limit)?.ok_or(KerasFileError::ArchiveWithoutWeights)?;
     if !h5::has_signature(&weights_h5) {
-        return Err(KerasFileError::CorruptArchive(
-            "model.weights.h5 inside the archive is not an HDF5 file".into(),
-        ));
+        return Err(KerasFileError::CorruptArchive("model.weights.h5 inside the archive is not an HDF5 file".into()));
     }
     let layers = h5::read_v3_weights(&weights_h5, &config, bytes.len())?;
-    Ok(KerasModelFile {
-        format: KerasFormat::KerasV3,
-        keras_version,
-        model_config,
-        layers,
-    })
+    Ok(KerasModelFile { format: KerasFormat::KerasV3, keras_version, model_config, layers })
 }
 
 /// Zips a `.keras` archive as Keras does: `metadata.json`, `config.json`,
@@ -62,8 +56,7 @@ pub(super) fn write_keras_archive(
         ("model.weights.h5", weights_h5),
     ] {
         zip.start_file(name, options).map_err(corrupt)?;
-        zip.write_all(bytes)
-            .map_err(|e| KerasFileError::CorruptArchive(format!("writing {name}: {e}")))?;
+        zip.write_all(bytes).map_err(|e| KerasFileError::CorruptArchive(format!("writing {name}: {e}")))?;
     }
     Ok(zip.finish().map_err(corrupt)?.into_inner())
 }
@@ -87,12 +80,27 @@ fn read_entry(
             input_bytes: limit / MAX_EXPANSION,
         });
     }
-    // The declared size only sizes the first allocation; the cap is what bounds memory.
-    let mut out = Vec::with_capacity(declared as usize);
+    let entry_limit = MAX_ARCHIVE_ENTRY_BYTES.min(limit);
+    let over_limit = |value: u64| KerasFileError::Limit {
+        what: format!("bytes of archive entry {name}"),
+        value,
+        limit: MAX_ARCHIVE_ENTRY_BYTES as u64,
+    };
+    if declared > MAX_ARCHIVE_ENTRY_BYTES as u64 {
+        return Err(over_limit(declared));
+    }
+    // The declared size only sizes the first allocation (fallibly); the cap is what
+    // bounds memory.
+    let mut out = Vec::new();
+    out.try_reserve_exact(declared as usize)
+        .map_err(|_| KerasFileError::OutOfMemory { what: format!("archive entry {name}"), bytes: declared })?;
     (&mut entry)
-        .take(limit as u64 + 1)
+        .take(entry_limit as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|e| KerasFileError::CorruptArchive(format!("reading {name}: {e}")))?;
+    if out.len() > entry_limit && entry_limit == MAX_ARCHIVE_ENTRY_BYTES {
+        return Err(over_limit(out.len() as u64));
+    }
     if out.len() > limit {
         return Err(KerasFileError::TooLarge {
             what: format!("archive entry {name} (inflated)"),

@@ -33,26 +33,16 @@ pub fn to_keras_archive(model: &Sequential) -> Result<Vec<u8>> {
         // No date_saved: wasm32 has no clock without JavaScript, and Keras never reads it.
         "generated_by": concat!("transfer-playground ", env!("CARGO_PKG_VERSION")),
     });
-    let keyed = weight_keys(model)
-        .into_iter()
-        .zip(weights::keras_weights(model))
-        .collect::<Vec<(String, LayerWeights)>>();
+    let keyed =
+        weight_keys(model).into_iter().zip(weights::keras_weights(model)).collect::<Vec<(String, LayerWeights)>>();
     let weights_h5 = h5::write_v3_weights(&model.name, &keyed)?;
-    Ok(archive::write_keras_archive(
-        &metadata.to_string(),
-        &config.to_string(),
-        &weights_h5,
-    )?)
+    Ok(archive::write_keras_archive(&metadata.to_string(), &config.to_string(), &weights_h5)?)
 }
 
 /// `model.save("x.h5")`: the legacy HDF5 format (what the book's `my_model_A.h5` is).
 pub fn to_legacy_h5(model: &Sequential) -> Result<Vec<u8>> {
     let config = model_config(model).to_string();
-    Ok(h5::write_legacy_model(
-        &config,
-        WRITTEN_LEGACY_KERAS_VERSION,
-        &weights::keras_weights(model),
-    )?)
+    Ok(h5::write_legacy_model(&config, WRITTEN_LEGACY_KERAS_VERSION, &weights::keras_weights(model))?)
 }
 
 /// The keys of `model.weights.h5`'s `layers/` group, as Keras derives them: the class
@@ -85,10 +75,7 @@ pub fn keras3_model_config(model: &Sequential) -> Value {
     for l in model.layers() {
         let node = l.borrow();
         let spec = node.layer.spec();
-        let mut layer = keras3_object(
-            "keras.layers",
-            layer_config(&spec, &node.name, node.trainable),
-        );
+        let mut layer = keras3_object("keras.layers", layer_config(&spec, &node.name, node.trainable));
         let c = &mut layer["config"];
         c["dtype"] = dtype_policy();
         if let Some(c) = c.as_object_mut() {
@@ -131,14 +118,8 @@ pub fn keras3_model_config(model: &Sequential) -> Value {
 fn keras3_object(module: &str, v: Value) -> Value {
     let mut o = Map::new();
     o.insert("module".into(), json!(module));
-    o.insert(
-        "class_name".into(),
-        v.get("class_name").cloned().unwrap_or(Value::Null),
-    );
-    o.insert(
-        "config".into(),
-        v.get("config").cloned().unwrap_or_else(|| json!({})),
-    );
+    o.insert("class_name".into(), v.get("class_name").cloned().unwrap_or(Value::Null));
+    o.insert("config".into(), v.get("config").cloned().unwrap_or_else(|| json!({})));
     o.insert("registered_name".into(), Value::Null);
     Value::Object(o)
 }

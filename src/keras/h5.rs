@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use hdf5_pure::{AttrValue, Dataset, Datatype, DatatypeByteOrder, File, FileBuilder, Group};
 
 use super::{
-    config_layers, is_nested_model, ConfigLayer, KerasFileError, KerasFormat, KerasModelFile,
-    LayerWeights, NamedArray, MAX_EXPANSION,
+    config_layers, is_nested_model, ConfigLayer, KerasFileError, KerasFormat, KerasModelFile, LayerWeights, NamedArray,
+    MAX_EXPANSION,
 };
 
 /// Whether `bytes` carry the HDF5 signature where a superblock may start: offset 0, or
@@ -35,42 +35,31 @@ pub(super) fn has_signature(bytes: &[u8]) -> bool {
 /// Reads a whole model saved as `model.save("x.h5")`.
 pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFileError> {
     let file = open(bytes)?;
+    let mut budget = Budget::default();
     let root = file.root();
-    let attrs = root
-        .attrs()
-        .map_err(corrupt("the root group's attributes"))?;
+    let attrs = root.attrs().map_err(corrupt("the root group's attributes"))?;
 
     let config_text = match attrs.get("model_config") {
-        Some(value) => attr_string(value).ok_or_else(|| {
-            KerasFileError::BadConfig("the model_config attribute is not text".into())
-        })?,
+        Some(value) => attr_string(value)
+            .ok_or_else(|| KerasFileError::BadConfig("the model_config attribute is not text".into()))?,
         None => return Err(classify_without_config(&root, &attrs)),
     };
     let model_config: serde_json::Value = serde_json::from_str(&config_text)
         .map_err(|e| KerasFileError::BadConfig(format!("model_config is not JSON: {e}")))?;
     let config = config_layers(&model_config)?;
 
-    let weights_group = root.group("model_weights").map_err(|e| {
-        KerasFileError::BadWeights(format!("the file has no model_weights group ({e})"))
-    })?;
-    let weights_attrs = weights_group
-        .attrs()
-        .map_err(corrupt("the model_weights group's attributes"))?;
-    let keras_version = attrs
-        .get("keras_version")
-        .or_else(|| weights_attrs.get("keras_version"))
-        .and_then(attr_string);
-    let layer_names = string_list(&weights_attrs, "layer_names").ok_or_else(|| {
-        KerasFileError::BadWeights("model_weights has no layer_names attribute".into())
-    })?;
+    let weights_group = root
+        .group("model_weights")
+        .map_err(|e| KerasFileError::BadWeights(format!("the file has no model_weights group ({e})")))?;
+    let weights_attrs = weights_group.attrs().map_err(corrupt("the model_weights group's attributes"))?;
+    let keras_version = attrs.get("keras_version").or_else(|| weights_attrs.get("keras_version")).and_then(attr_string);
+    let layer_names = string_list(&weights_attrs, "layer_names")
+        .ok_or_else(|| KerasFileError::BadWeights("model_weights has no layer_names attribute".into()))?;
 
-    let class_of: HashMap<&str, &ConfigLayer> =
-        config.iter().map(|l| (l.name.as_str(), l)).collect();
+    let class_of: HashMap<&str, &ConfigLayer> = config.iter().map(|l| (l.name.as_str(), l)).collect();
     let mut layers = Vec::with_capacity(layer_names.len().min(config.len()));
     for layer_name in &layer_names {
-        let class_name = class_of
-            .get(layer_name.as_str())
-            .map(|l| l.class_name.as_str());
+        let class_name = class_of.get(layer_name.as_str()).map(|l| l.class_name.as_str());
         if class_name == Some("InputLayer") {
             continue;
         }
@@ -79,14 +68,9 @@ pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFil
                 "layer_names lists '{layer_name}' but model_weights has no such group ({e})"
             ))
         })?;
-        let group_attrs = group
-            .attrs()
-            .map_err(corrupt(&format!("layer '{layer_name}' attributes")))?;
-        let weight_names = string_list(&group_attrs, "weight_names").ok_or_else(|| {
-            KerasFileError::BadWeights(format!(
-                "layer '{layer_name}' has no weight_names attribute"
-            ))
-        })?;
+        let group_attrs = group.attrs().map_err(corrupt(&format!("layer '{layer_name}' attributes")))?;
+        let weight_names = string_list(&group_attrs, "weight_names")
+            .ok_or_else(|| KerasFileError::BadWeights(format!("layer '{layer_name}' has no weight_names attribute")))?;
         let mut weights = Vec::with_capacity(weight_names.len().min(64));
         for weight_name in &weight_names {
             let name = format!("{layer_name}/{}", variable_of(weight_name));
@@ -96,19 +80,11 @@ pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFil
                      dataset model_weights/{layer_name}/{weight_name} ({e})"
                 ))
             })?;
-            weights.push(read_array(&dataset, name, bytes.len())?);
+            weights.push(read_array(&dataset, name, bytes.len(), &mut budget)?);
         }
-        layers.push(LayerWeights {
-            layer_name: layer_name.clone(),
-            weights,
-        });
+        layers.push(LayerWeights { layer_name: layer_name.clone(), weights });
     }
-    Ok(KerasModelFile {
-        format: KerasFormat::LegacyH5,
-        keras_version,
-        model_config,
-        layers,
-    })
+    Ok(KerasModelFile { format: KerasFormat::LegacyH5, keras_version, model_config, layers })
 }
 
 /// Reads `model.weights.h5` from a `.keras` archive, matching its numbered entries to the
@@ -119,22 +95,17 @@ pub(super) fn read_v3_weights(
     input_len: usize,
 ) -> Result<Vec<LayerWeights>, KerasFileError> {
     let file = open(weights_h5)?;
+    let mut budget = Budget::default();
     let root = file.root();
     let layers_group = match root.group("layers") {
         Ok(g) => Some(g),
         Err(_) if config.iter().all(|l| l.class_name == "InputLayer") => None,
-        Err(e) => {
-            return Err(KerasFileError::BadWeights(format!(
-                "model.weights.h5 has no 'layers' group ({e})"
-            )))
-        }
+        Err(e) => return Err(KerasFileError::BadWeights(format!("model.weights.h5 has no 'layers' group ({e})"))),
     };
     let Some(layers_group) = layers_group else {
         return Ok(Vec::new());
     };
-    let keys = layers_group
-        .groups()
-        .map_err(corrupt("the 'layers' group"))?;
+    let keys = layers_group.groups().map_err(corrupt("the 'layers' group"))?;
 
     // Keras >= 3.x records each layer's name on its `vars` group: trust it where present.
     let mut key_of_name: HashMap<String, String> = HashMap::new();
@@ -142,11 +113,7 @@ pub(super) fn read_v3_weights(
         let Ok(vars) = layers_group.group(&format!("{key}/vars")) else {
             continue;
         };
-        if let Some(name) = vars
-            .attrs()
-            .ok()
-            .and_then(|a| a.get("name").and_then(attr_string))
-        {
+        if let Some(name) = vars.attrs().ok().and_then(|a| a.get("name").and_then(attr_string)) {
             key_of_name.insert(name, key.clone());
         }
     }
@@ -158,11 +125,7 @@ pub(super) fn read_v3_weights(
     for layer in config {
         let base = snake_case(&layer.class_name);
         let seen = used.entry(base.clone()).or_insert(0);
-        let class_key = if *seen == 0 {
-            base
-        } else {
-            format!("{base}_{seen}")
-        };
+        let class_key = if *seen == 0 { base } else { format!("{base}_{seen}") };
         *seen += 1;
         if layer.class_name == "InputLayer" {
             continue;
@@ -175,19 +138,16 @@ pub(super) fn read_v3_weights(
             ))
         })?;
         if is_nested_model(&layer.class_name)
-            || group
-                .groups()
-                .map(|g| g.iter().any(|n| n == "layers"))
-                .unwrap_or(false)
+            || group.groups().map(|g| g.iter().any(|n| n == "layers")).unwrap_or(false)
         {
             return Err(KerasFileError::Unsupported(format!(
                 "layer '{}' is itself a model ({}); only flat models can be read",
                 layer.name, layer.class_name
             )));
         }
-        let vars = group.group("vars").map_err(|e| {
-            KerasFileError::BadWeights(format!("layers/{key} has no 'vars' group ({e})"))
-        })?;
+        let vars = group
+            .group("vars")
+            .map_err(|e| KerasFileError::BadWeights(format!("layers/{key} has no 'vars' group ({e})")))?;
         let mut indices: Vec<(usize, String)> = vars
             .datasets()
             .map_err(corrupt(&format!("layers/{key}/vars")))?
@@ -201,27 +161,17 @@ pub(super) fn read_v3_weights(
             .collect::<Result<_, _>>()?;
         indices.sort();
         if indices.iter().enumerate().any(|(want, (i, _))| *i != want) {
-            return Err(KerasFileError::BadWeights(format!(
-                "layers/{key}/vars is not numbered 0..{}",
-                indices.len()
-            )));
+            return Err(KerasFileError::BadWeights(format!("layers/{key}/vars is not numbered 0..{}", indices.len())));
         }
         let names = variable_names(layer, indices.len());
         let mut weights = Vec::with_capacity(indices.len());
         for ((_, entry), var) in indices.iter().zip(names) {
-            let dataset = vars.dataset(entry).map_err(|e| {
-                KerasFileError::BadWeights(format!("layers/{key}/vars/{entry}: {e}"))
-            })?;
-            weights.push(read_array(
-                &dataset,
-                format!("{}/{var}", layer.name),
-                input_len,
-            )?);
+            let dataset = vars
+                .dataset(entry)
+                .map_err(|e| KerasFileError::BadWeights(format!("layers/{key}/vars/{entry}: {e}")))?;
+            weights.push(read_array(&dataset, format!("{}/{var}", layer.name), input_len, &mut budget)?);
         }
-        layers.push(LayerWeights {
-            layer_name: layer.name.clone(),
-            weights,
-        });
+        layers.push(LayerWeights { layer_name: layer.name.clone(), weights });
     }
     Ok(layers)
 }
@@ -236,22 +186,13 @@ pub(super) fn write_legacy_model(
     layers: &[LayerWeights],
 ) -> Result<Vec<u8>, KerasFileError> {
     let mut file = FileBuilder::new();
-    file.set_attr(
-        "model_config",
-        AttrValue::VarLenString(model_config.to_string()),
-    );
-    file.set_attr(
-        "keras_version",
-        AttrValue::VarLenString(keras_version.to_string()),
-    );
+    file.set_attr("model_config", AttrValue::VarLenString(model_config.to_string()));
+    file.set_attr("keras_version", AttrValue::VarLenString(keras_version.to_string()));
     file.set_attr("backend", AttrValue::VarLenString("tensorflow".into()));
     let mut weights = file.create_group("model_weights");
     let names: Vec<String> = layers.iter().map(|l| l.layer_name.clone()).collect();
     weights.set_attr("layer_names", string_array(names));
-    weights.set_attr(
-        "keras_version",
-        AttrValue::VarLenString(keras_version.to_string()),
-    );
+    weights.set_attr("keras_version", AttrValue::VarLenString(keras_version.to_string()));
     weights.set_attr("backend", AttrValue::VarLenString("tensorflow".into()));
     for layer in layers {
         let mut group = weights.create_group(&layer.layer_name);
@@ -259,10 +200,7 @@ pub(super) fn write_legacy_model(
         let mut weight_names = Vec::with_capacity(layer.weights.len());
         for w in &layer.weights {
             let var = format!("{}:0", variable_of(&w.name));
-            inner
-                .create_dataset(&var)
-                .with_f32_data(&w.data)
-                .with_shape(&shape_u64(&w.shape));
+            inner.create_dataset(&var).with_f32_data(&w.data).with_shape(&shape_u64(&w.shape));
             weight_names.push(format!("{}/{var}", layer.layer_name));
         }
         if !layer.weights.is_empty() {
@@ -272,17 +210,13 @@ pub(super) fn write_legacy_model(
         weights.add_group(group.finish());
     }
     file.add_group(weights.finish());
-    file.finish()
-        .map_err(|e| KerasFileError::CorruptHdf5(format!("writing the .h5 file: {e}")))
+    file.finish().map_err(|e| KerasFileError::CorruptHdf5(format!("writing the .h5 file: {e}")))
 }
 
 /// Writes the `model.weights.h5` of a `.keras` archive: `layers/<key>/vars/<i>` for each
 /// `(key, layer)` (keys as Keras derives them, see the module docs), each `vars` group
 /// carrying the layer's name as Keras 3.15 does, and the model's own empty `vars`.
-pub(super) fn write_v3_weights(
-    model_name: &str,
-    layers: &[(String, LayerWeights)],
-) -> Result<Vec<u8>, KerasFileError> {
+pub(super) fn write_v3_weights(model_name: &str, layers: &[(String, LayerWeights)]) -> Result<Vec<u8>, KerasFileError> {
     let mut file = FileBuilder::new();
     let mut group_of_layers = file.create_group("layers");
     for (key, layer) in layers {
@@ -290,9 +224,7 @@ pub(super) fn write_v3_weights(
         let mut vars = group.create_group("vars");
         vars.set_attr("name", AttrValue::VarLenString(layer.layer_name.clone()));
         for (i, w) in layer.weights.iter().enumerate() {
-            vars.create_dataset(&i.to_string())
-                .with_f32_data(&w.data)
-                .with_shape(&shape_u64(&w.shape));
+            vars.create_dataset(&i.to_string()).with_f32_data(&w.data).with_shape(&shape_u64(&w.shape));
         }
         group.add_group(vars.finish());
         group_of_layers.add_group(group.finish());
@@ -301,8 +233,7 @@ pub(super) fn write_v3_weights(
     let mut own = file.create_group("vars");
     own.set_attr("name", AttrValue::VarLenString(model_name.to_string()));
     file.add_group(own.finish());
-    file.finish()
-        .map_err(|e| KerasFileError::CorruptHdf5(format!("writing model.weights.h5: {e}")))
+    file.finish().map_err(|e| KerasFileError::CorruptHdf5(format!("writing model.weights.h5: {e}")))
 }
 
 /// A list of strings as an attribute; an empty list the way h5py stores `np.asarray([])`
@@ -322,8 +253,7 @@ fn shape_u64(shape: &[usize]) -> Vec<u64> {
 /// Opens the bytes, refusing a file shorter than its superblock says: the common case of
 /// an interrupted upload or download gets a plain message before any deeper error.
 fn open(bytes: &[u8]) -> Result<File, KerasFileError> {
-    let file =
-        File::from_bytes(bytes.to_vec()).map_err(|e| KerasFileError::CorruptHdf5(e.to_string()))?;
+    let file = File::from_bytes(bytes.to_vec()).map_err(|e| KerasFileError::CorruptHdf5(e.to_string()))?;
     let sb = file.superblock();
     let end = sb.base_address.get().saturating_add(sb.eof_address);
     if end > bytes.len() as u64 {
@@ -355,8 +285,16 @@ fn classify_without_config(root: &Group, attrs: &HashMap<String, AttrValue>) -> 
     }
 }
 
-/// Reads one weight array as f32, refusing sizes the input cannot hold.
-fn read_array(ds: &Dataset, name: String, input_len: usize) -> Result<NamedArray, KerasFileError> {
+/// Values read so far from one file: no array, and not all of them together, may exceed
+/// `limits::MAX_PARAMS` (every one of them becomes a model parameter).
+#[derive(Default)]
+struct Budget {
+    values: u64,
+}
+
+/// Reads one weight array as f32, refusing sizes the input cannot hold and sizes over
+/// the engine's parameter limit, before anything is read.
+fn read_array(ds: &Dataset, name: String, input_len: usize, budget: &mut Budget) -> Result<NamedArray, KerasFileError> {
     let at = |e: hdf5_pure::Error| KerasFileError::CorruptHdf5(format!("weight '{name}': {e}"));
     let dims = ds.shape().map_err(at)?;
     let element_size = ds.element_size().map_err(at)?;
@@ -365,51 +303,44 @@ fn read_array(ds: &Dataset, name: String, input_len: usize) -> Result<NamedArray
         declared_bytes,
         input_bytes: input_len,
     };
-    let count = dims
-        .iter()
-        .try_fold(1u64, |n, &d| n.checked_mul(d))
-        .ok_or(too_large(u64::MAX))?;
+    let count = dims.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).ok_or(too_large(u64::MAX))?;
     let declared = count.checked_mul(element_size).ok_or(too_large(u64::MAX))?;
     // Uncompressed data is inside the file; filtered (deflated) data may expand, boundedly.
-    let expansion = if ds.filters().is_empty() {
-        1
-    } else {
-        MAX_EXPANSION
-    };
+    let expansion = if ds.filters().is_empty() { 1 } else { MAX_EXPANSION };
     if declared > (input_len as u64).saturating_mul(expansion as u64) {
         return Err(too_large(declared));
     }
-    let shape = dims
-        .iter()
-        .map(|&d| usize::try_from(d).map_err(|_| too_large(declared)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let max = crate::limits::MAX_PARAMS as u64;
+    budget.values = budget.values.saturating_add(count);
+    if budget.values > max {
+        return Err(KerasFileError::Limit {
+            what: if count > max {
+                format!("values of weight '{name}' of shape {dims:?}")
+            } else {
+                format!("values of the weights up to '{name}'")
+            },
+            value: if count > max { count } else { budget.values },
+            limit: max,
+        });
+    }
+    let shape =
+        dims.iter().map(|&d| usize::try_from(d).map_err(|_| too_large(declared))).collect::<Result<Vec<_>, _>>()?;
 
     let datatype = ds.datatype().map_err(at)?;
     let data = match &datatype {
         Datatype::FloatingPoint { size: 4 | 8, .. } => ds.read_f32().map_err(at)?,
-        Datatype::FloatingPoint {
-            size: 2,
-            byte_order,
-            layout,
-        } if layout.exponent_size == 5 && layout.mantissa_size == 10 => {
+        Datatype::FloatingPoint { size: 2, byte_order, layout }
+            if layout.exponent_size == 5 && layout.mantissa_size == 10 =>
+        {
             let raw = ds.read_raw().map_err(at)?;
             let big = matches!(byte_order, DatatypeByteOrder::BigEndian);
             raw.chunks_exact(2)
                 .map(|b| {
-                    f16_to_f32(if big {
-                        u16::from_be_bytes([b[0], b[1]])
-                    } else {
-                        u16::from_le_bytes([b[0], b[1]])
-                    })
+                    f16_to_f32(if big { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) })
                 })
                 .collect()
         }
-        other => {
-            return Err(KerasFileError::UnsupportedDtype {
-                name,
-                dtype: format!("{other:?}"),
-            })
-        }
+        other => return Err(KerasFileError::UnsupportedDtype { name, dtype: format!("{other:?}") }),
     };
     if data.len() as u64 != count {
         return Err(KerasFileError::BadWeights(format!(
@@ -451,16 +382,11 @@ fn variable_of(weight_name: &str) -> &str {
 /// The variable names of a `.keras` layer, which the file does not store: known classes
 /// get Keras' names, others their indices.
 fn variable_names(layer: &ConfigLayer, count: usize) -> Vec<String> {
-    let flag = |key: &str| {
-        layer
-            .config
-            .get(key)
-            .and_then(|v| v.as_bool())
-            .unwrap_or(true)
-    };
+    let flag = |key: &str| layer.config.get(key).and_then(|v| v.as_bool()).unwrap_or(true);
     let known: Vec<&str> = match layer.class_name.as_str() {
-        "Dense" | "Conv1D" | "Conv2D" | "Conv3D" | "Conv1DTranspose" | "Conv2DTranspose"
-        | "Conv3DTranspose" => vec!["kernel", "bias"],
+        "Dense" | "Conv1D" | "Conv2D" | "Conv3D" | "Conv1DTranspose" | "Conv2DTranspose" | "Conv3DTranspose" => {
+            vec!["kernel", "bias"]
+        }
         "DepthwiseConv2D" => vec!["depthwise_kernel", "bias"],
         "Embedding" => vec!["embeddings"],
         "BatchNormalization" => {
@@ -499,19 +425,12 @@ fn variable_names(layer: &ConfigLayer, count: usize) -> Vec<String> {
 /// `BatchNormalization` → `batch_normalization`, `LeakyReLU` → `leaky_re_lu`.
 pub(super) fn snake_case(class_name: &str) -> String {
     // 1. Drop non-word characters.
-    let s: Vec<char> = class_name
-        .chars()
-        .filter(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
+    let s: Vec<char> = class_name.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
     // 2. `(.)([A-Z][a-z]+)` → `\1_\2`, left to right, non-overlapping.
     let mut a = Vec::with_capacity(s.len() * 2);
     let mut i = 0;
     while i < s.len() {
-        let lower_run = s[i + 1..]
-            .iter()
-            .skip(1)
-            .take_while(|c| c.is_ascii_lowercase())
-            .count();
+        let lower_run = s[i + 1..].iter().skip(1).take_while(|c| c.is_ascii_lowercase()).count();
         if i + 2 < s.len() && s[i + 1].is_ascii_uppercase() && lower_run > 0 {
             a.push(s[i]);
             a.push('_');
@@ -546,16 +465,8 @@ fn attr_string(value: &AttrValue) -> Option<String> {
         | AttrValue::AsciiString(s)
         | AttrValue::VarLenString(s)
         | AttrValue::VarLenAsciiString(s) => Some(s.clone()),
-        AttrValue::StringSized { value, .. } | AttrValue::AsciiStringSized { value, .. } => {
-            Some(value.clone())
-        }
-        _ => attr_strings(value).and_then(|v| {
-            if v.len() == 1 {
-                v.into_iter().next()
-            } else {
-                None
-            }
-        }),
+        AttrValue::StringSized { value, .. } | AttrValue::AsciiStringSized { value, .. } => Some(value.clone()),
+        _ => attr_strings(value).and_then(|v| if v.len() == 1 { v.into_iter().next() } else { None }),
     }
 }
 
@@ -568,8 +479,9 @@ fn attr_strings(value: &AttrValue) -> Option<Vec<String>> {
         | AttrValue::VarLenStringArray(v)
         | AttrValue::VarLenAsciiStringArray(v)
         | AttrValue::VarLenAsciiCharArray(v) => Some(v.clone()),
-        AttrValue::StringArraySized { values, .. }
-        | AttrValue::AsciiStringArraySized { values, .. } => Some(values.clone()),
+        AttrValue::StringArraySized { values, .. } | AttrValue::AsciiStringArraySized { values, .. } => {
+            Some(values.clone())
+        }
         AttrValue::F64Array(v) if v.is_empty() => Some(Vec::new()),
         AttrValue::F32Array(v) if v.is_empty() => Some(Vec::new()),
         _ => None,
@@ -602,10 +514,7 @@ mod tests {
         assert_eq!(snake_case("BatchNormalization"), "batch_normalization");
         assert_eq!(snake_case("LeakyReLU"), "leaky_re_lu");
         assert_eq!(snake_case("MaxPooling2D"), "max_pooling2d");
-        assert_eq!(
-            snake_case("GlobalAveragePooling2D"),
-            "global_average_pooling2d"
-        );
+        assert_eq!(snake_case("GlobalAveragePooling2D"), "global_average_pooling2d");
         assert_eq!(snake_case("InputLayer"), "input_layer");
         assert_eq!(snake_case("Dense"), "dense");
     }

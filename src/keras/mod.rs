@@ -50,8 +50,9 @@
 //! # Hostile input
 //! Every input gives `Ok` or `Err`, never a panic or a hang: the formats are sniffed
 //! first, every array's declared size is checked against the input's length before a
-//! read allocates for it ([`MAX_EXPANSION`]), zip entries are read through a bounded
-//! reader, and `tests/keras_files.rs` mutates the real fixtures thousands of times.
+//! read allocates for it ([`MAX_EXPANSION`]) and against the engine's limits (no array,
+//! and not all of them together, over `limits::MAX_PARAMS` values; no zip entry over
+//! `limits::MAX_ARCHIVE_ENTRY_BYTES`), zip entries are read through a bounded reader, and `tests/keras_files.rs` mutates the real fixtures thousands of times.
 //! HDF5 parsing is done by the `hdf5-pure` crate (pure Rust, wasm32-clean, returns
 //! errors for malformed files and is fuzzed upstream); the zip by `zip` with only
 //! inflate (through `flate2`'s pure-Rust `miniz_oxide` backend).
@@ -134,13 +135,14 @@ pub enum KerasFileError {
     /// A weight stored as something other than a float.
     UnsupportedDtype { name: String, dtype: String },
     /// A size declared in the file that cannot be true for an input this long.
-    TooLarge {
-        what: String,
-        declared_bytes: u64,
-        input_bytes: usize,
-    },
+    TooLarge { what: String, declared_bytes: u64, input_bytes: usize },
     /// A valid file using something this reader does not handle yet.
     Unsupported(String),
+    /// A size the file declares that is over one of the engine's limits
+    /// (`crate::limits`: parameters, archive entry size).
+    Limit { what: String, value: u64, limit: u64 },
+    /// Memory for an array the file holds could not be had.
+    OutOfMemory { what: String, bytes: u64 },
 }
 
 impl fmt::Display for KerasFileError {
@@ -148,10 +150,7 @@ impl fmt::Display for KerasFileError {
         use KerasFileError::*;
         match self {
             NotAModelFile { len: 0, .. } => {
-                write!(
-                    f,
-                    "the file is empty (0 bytes): not an HDF5 file or .keras archive"
-                )
+                write!(f, "the file is empty (0 bytes): not an HDF5 file or .keras archive")
             }
             NotAModelFile { first_bytes, len } => {
                 write!(f, "not an HDF5 file or .keras archive (first bytes")?;
@@ -160,13 +159,7 @@ impl fmt::Display for KerasFileError {
                 }
                 let text: String = first_bytes
                     .iter()
-                    .map(|&b| {
-                        if b.is_ascii_graphic() || b == b' ' {
-                            b as char
-                        } else {
-                            '.'
-                        }
-                    })
+                    .map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' })
                     .collect();
                 write!(
                     f,
@@ -198,20 +191,21 @@ impl fmt::Display for KerasFileError {
             ),
             BadConfig(d) => write!(f, "bad model config: {d}"),
             BadWeights(d) => write!(f, "bad weights: {d}"),
-            UnsupportedDtype { name, dtype } => write!(
-                f,
-                "weight '{name}' is stored as {dtype}; only float16/32/64 weights can be read"
-            ),
-            TooLarge {
-                what,
-                declared_bytes,
-                input_bytes,
-            } => write!(
+            UnsupportedDtype { name, dtype } => {
+                write!(f, "weight '{name}' is stored as {dtype}; only float16/32/64 weights can be read")
+            }
+            TooLarge { what, declared_bytes, input_bytes } => write!(
                 f,
                 "truncated/corrupt file: {what} declares {declared_bytes} bytes, which cannot \
                  fit in a {input_bytes}-byte file"
             ),
             Unsupported(d) => write!(f, "not supported yet: {d}"),
+            Limit { what, value, limit } => {
+                write!(f, "{}", crate::Error::limit(what.clone(), *value as f64, *limit as f64))
+            }
+            OutOfMemory { what, bytes } => {
+                write!(f, "{}", crate::Error::OutOfMemory { what: what.clone(), bytes: *bytes as f64 })
+            }
         }
     }
 }
@@ -220,7 +214,17 @@ impl std::error::Error for KerasFileError {}
 
 impl From<KerasFileError> for crate::Error {
     fn from(e: KerasFileError) -> crate::Error {
-        crate::Error::Format(e.to_string())
+        match e {
+            KerasFileError::Limit { what, value, limit } => crate::Error::limit(what, value as f64, limit as f64),
+            KerasFileError::OutOfMemory { what, bytes } => crate::Error::OutOfMemory { what, bytes: bytes as f64 },
+            KerasFileError::Unsupported(d) => {
+                crate::Error::unsupported(d, "flat Sequential models and simple chains of layers")
+            }
+            KerasFileError::UnsupportedDtype { name, dtype } => {
+                crate::Error::unsupported(format!("weight '{name}' stored as {dtype}"), "float16, float32, float64")
+            }
+            other => crate::Error::Format(other.to_string()),
+        }
     }
 }
 
@@ -241,10 +245,7 @@ pub fn read_model_file(bytes: &[u8]) -> Result<KerasModelFile, KerasFileError> {
     } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         archive::read_keras_archive(bytes)
     } else {
-        Err(KerasFileError::NotAModelFile {
-            first_bytes: bytes.iter().take(8).copied().collect(),
-            len: bytes.len(),
-        })
+        Err(KerasFileError::NotAModelFile { first_bytes: bytes.iter().take(8).copied().collect(), len: bytes.len() })
     }
 }
 
@@ -263,14 +264,9 @@ fn config_layers(model_config: &serde_json::Value) -> Result<Vec<ConfigLayer>, K
     let class = model_config
         .get("class_name")
         .and_then(|c| c.as_str())
-        .ok_or_else(|| {
-            KerasFileError::BadConfig("the model config has no \"class_name\"".into())
-        })?;
-    let layers = model_config
-        .get("config")
-        .and_then(|c| c.get("layers"))
-        .and_then(|l| l.as_array())
-        .ok_or_else(|| {
+        .ok_or_else(|| KerasFileError::BadConfig("the model config has no \"class_name\"".into()))?;
+    let layers =
+        model_config.get("config").and_then(|c| c.get("layers")).and_then(|l| l.as_array()).ok_or_else(|| {
             KerasFileError::BadConfig(format!(
                 "the {class} config has no \"layers\" list (only Sequential and Functional \
                  models can be read)"
@@ -281,23 +277,13 @@ fn config_layers(model_config: &serde_json::Value) -> Result<Vec<ConfigLayer>, K
         .enumerate()
         .map(|(i, layer)| {
             let class_name = layer.get("class_name").and_then(|c| c.as_str());
-            let config = layer
-                .get("config")
-                .cloned()
-                .unwrap_or(serde_json::Value::Null);
-            let name = config
-                .get("name")
-                .or_else(|| layer.get("name"))
-                .and_then(|n| n.as_str());
+            let config = layer.get("config").cloned().unwrap_or(serde_json::Value::Null);
+            let name = config.get("name").or_else(|| layer.get("name")).and_then(|n| n.as_str());
             match (name, class_name) {
-                (Some(n), Some(c)) => Ok(ConfigLayer {
-                    name: n.to_string(),
-                    class_name: c.to_string(),
-                    config: config.clone(),
-                }),
-                _ => Err(KerasFileError::BadConfig(format!(
-                    "layer {i} of the config has no name or class_name"
-                ))),
+                (Some(n), Some(c)) => {
+                    Ok(ConfigLayer { name: n.to_string(), class_name: c.to_string(), config: config.clone() })
+                }
+                _ => Err(KerasFileError::BadConfig(format!("layer {i} of the config has no name or class_name"))),
             }
         })
         .collect()

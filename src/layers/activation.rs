@@ -61,9 +61,9 @@ impl Activation {
                     *v = v.exp_m1()
                 }
             }),
-            Activation::Selu => z.iter_mut().for_each(|v| {
-                *v = if *v > 0.0 { SELU_SCALE * *v } else { SELU_SCALE * SELU_ALPHA * v.exp_m1() }
-            }),
+            Activation::Selu => z
+                .iter_mut()
+                .for_each(|v| *v = if *v > 0.0 { SELU_SCALE * *v } else { SELU_SCALE * SELU_ALPHA * v.exp_m1() }),
             Activation::Softmax => {
                 for row in z.chunks_mut(last.max(1)) {
                     softmax_in_place(row);
@@ -84,9 +84,10 @@ impl Activation {
             Activation::Sigmoid => dy.iter_mut().zip(y).for_each(|(g, y)| *g *= y * (1.0 - y)),
             Activation::Tanh => dy.iter_mut().zip(y).for_each(|(g, y)| *g *= 1.0 - y * y),
             Activation::Elu => dy.iter_mut().zip(y).for_each(|(g, y)| *g = if *y <= 0.0 { *g * (y + 1.0) } else { *g }),
-            Activation::Selu => dy.iter_mut().zip(y).for_each(|(g, y)| {
-                *g *= if *y > 0.0 { SELU_SCALE } else { y + SELU_SCALE * SELU_ALPHA }
-            }),
+            Activation::Selu => dy
+                .iter_mut()
+                .zip(y)
+                .for_each(|(g, y)| *g *= if *y > 0.0 { SELU_SCALE } else { y + SELU_SCALE * SELU_ALPHA }),
             Activation::Softmax => {
                 let last = last.max(1);
                 for (g, y) in dy.chunks_mut(last).zip(y.chunks(last)) {

@@ -6,10 +6,10 @@
 //! kernel `[kh, kw, in_channels, filters]`, bias `[filters]`.
 
 use super::{glorot_uniform, Activation, Grad, LayerSpec, Mode, Padding, Param};
-use crate::backend::cpu::{col2im, gemm, im2col, Window};
 use crate::error::{Error, Result};
+use crate::kernels::{col2im, gemm, im2col, Window};
 use crate::rng::Rng;
-use crate::tensor::{zeros, Tensor};
+use crate::tensor::{data, data_mut, shaped, standard, zeros, Tensor};
 
 #[derive(Debug, Clone)]
 pub struct Conv2D {
@@ -37,7 +37,12 @@ const CHUNK_FLOATS: usize = 1 << 17;
 /// Splits a batch into chunks of whole images: for each, its first image's index, its
 /// input images, their window and the matching rows of a `[rows, f]` matrix (the
 /// output, or its gradient).
-fn chunks<'a>(x: &'a [f32], w: &Window, rows: &'a mut [f32], f: usize) -> impl Iterator<Item = (usize, &'a [f32], Window, &'a mut [f32])> {
+fn chunks<'a>(
+    x: &'a [f32],
+    w: &Window,
+    rows: &'a mut [f32],
+    f: usize,
+) -> impl Iterator<Item = (usize, &'a [f32], Window, &'a mut [f32])> {
     let (per_in, per_out) = (w.in_h * w.in_w * w.channels, w.out_h * w.out_w);
     let step = (CHUNK_FLOATS / (per_out * w.cols()).max(1)).max(1);
     let w = *w;
@@ -56,14 +61,34 @@ fn scratch(cols: &mut Vec<f32>, len: usize) -> &mut [f32] {
 
 impl Conv2D {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(in_channels: usize, filters: usize, kernel_size: (usize, usize), strides: (usize, usize), padding: Padding, activation: Activation, use_bias: bool, rng: &mut Rng) -> Conv2D {
+    pub fn new(
+        in_channels: usize,
+        filters: usize,
+        kernel_size: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+        activation: Activation,
+        use_bias: bool,
+        rng: &mut Rng,
+    ) -> Conv2D {
         let (kh, kw) = kernel_size;
         let kernel = glorot_uniform(&[kh, kw, in_channels, filters], kh * kw * in_channels, kh * kw * filters, rng);
         let mut params = vec![Param::new("kernel", kernel, true)];
         if use_bias {
             params.push(Param::new("bias", zeros(&[filters]), true));
         }
-        Conv2D { in_channels, filters, kernel_size, strides, padding, activation, use_bias, params, cols: Vec::new(), cache: None }
+        Conv2D {
+            in_channels,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            activation,
+            use_bias,
+            params,
+            cols: Vec::new(),
+            cache: None,
+        }
     }
 
     pub fn spec(&self) -> LayerSpec {
@@ -92,22 +117,22 @@ impl Conv2D {
 
     pub fn forward(&mut self, x: Tensor, mode: Mode) -> Result<Tensor> {
         let w = self.window(&x)?;
-        let x = if x.is_standard_layout() { x } else { x.as_standard_layout().into_owned() };
+        let x = standard(x);
         let (kc, f) = (w.cols(), self.filters);
         // [rows, filters], each row starting as the bias.
         let mut out = vec![0.0f32; w.rows() * f];
         if self.use_bias {
-            let b = self.params[1].value.as_slice().unwrap();
+            let b = data(&self.params[1].value);
             out.chunks_mut(f).for_each(|r| r.copy_from_slice(b));
         }
-        let kernel = self.params[0].value.as_slice().unwrap();
-        for (_, xc, cw, oc) in chunks(x.as_slice().unwrap(), &w, &mut out, f) {
+        let kernel = data(&self.params[0].value);
+        for (_, xc, cw, oc) in chunks(data(&x), &w, &mut out, f) {
             let cols = scratch(&mut self.cols, cw.rows() * kc);
             im2col(xc, &cw, cols);
             gemm(cw.rows(), kc, f, cols, false, kernel, false, oc, 1.0);
         }
         self.activation.forward(&mut out, f);
-        let y = Tensor::from_shape_vec(ndarray::IxDyn(&[w.batch, w.out_h, w.out_w, f]), out).unwrap();
+        let y = shaped(&[w.batch, w.out_h, w.out_w, f], out);
         // [batch, out_h, out_w, filters]; backward rebuilds the columns from the input.
         self.cache = (mode == Mode::Train).then(|| (w, x, y.clone()));
         Ok(y)
@@ -115,22 +140,23 @@ impl Conv2D {
 
     pub fn backward(&mut self, g: Grad, need_dx: bool, param_grads: bool) -> Result<Option<Tensor>> {
         let Conv2D { cache, cols, params, activation, filters, use_bias, .. } = self;
-        let (w, x, y) = cache.as_ref().ok_or_else(|| Error::Config("Conv2D: backward without a training forward pass".into()))?;
+        let (w, x, y) =
+            cache.as_ref().ok_or_else(|| Error::Config("Conv2D: backward without a training forward pass".into()))?;
         let (w, kc, f) = (*w, w.cols(), *filters);
         let mut dz = match g {
             Grad::PreActivation(dz) => dz,
             Grad::Output(mut dy) => {
-                activation.backward(y.as_slice().unwrap(), dy.as_slice_mut().unwrap(), f);
+                activation.backward(data(y), data_mut(&mut dy), f);
                 dy
             }
         };
-        let dz = dz.as_slice_mut().unwrap();
-        let kernel = params[0].value.as_slice().unwrap();
+        let dz = data_mut(&mut dz);
+        let kernel = data(&params[0].value);
         // dK [kh*kw*cin, filters] = cols^T [kc, rows] x dz [rows, filters], summed over chunks;
         // dcols [rows, kc] = dz [rows, filters] x K^T, scattered back by col2im.
         let mut dk = param_grads.then(|| vec![0.0f32; kc * f]);
         let mut dx = need_dx.then(|| vec![0.0f32; w.batch * w.in_h * w.in_w * w.channels]);
-        for (n0, xc, cw, dzc) in chunks(x.as_slice().unwrap(), &w, dz, f) {
+        for (n0, xc, cw, dzc) in chunks(data(x), &w, dz, f) {
             let cols = scratch(cols, cw.rows() * kc);
             if let Some(dk) = &mut dk {
                 im2col(xc, &cw, cols);
@@ -143,18 +169,18 @@ impl Conv2D {
             }
         }
         if let Some(dk) = dk {
-            params[0].grad = Some(Tensor::from_shape_vec(params[0].value.raw_dim(), dk).unwrap());
+            params[0].grad = Some(shaped(params[0].value.shape(), dk));
         }
         if param_grads && *use_bias {
             let mut db = vec![0.0f32; f];
             for r in dz.chunks(f) {
                 db.iter_mut().zip(r).for_each(|(a, b)| *a += b);
             }
-            params[1].grad = Some(Tensor::from_shape_vec(ndarray::IxDyn(&[f]), db).unwrap());
+            params[1].grad = Some(shaped(&[f], db));
         }
         let Some(dx) = dx else { return Ok(None) };
         *cache = None;
-        Ok(Some(Tensor::from_shape_vec(ndarray::IxDyn(&[w.batch, w.in_h, w.in_w, w.channels]), dx).unwrap()))
+        Ok(Some(shaped(&[w.batch, w.in_h, w.in_w, w.channels], dx)))
     }
 
     pub fn clear_cache(&mut self) {

@@ -16,7 +16,7 @@ pub mod reshape;
 
 use crate::error::{fmt_shape, Error, Result};
 use crate::rng::Rng;
-use crate::tensor::Tensor;
+use crate::tensor::{data, data_mut, shaped, standard, Tensor};
 
 pub use activation::Activation;
 
@@ -81,16 +81,47 @@ pub enum Grad {
 /// A layer's description, before weights exist: Keras' layer config.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LayerSpec {
-    Conv2D { filters: usize, kernel_size: (usize, usize), strides: (usize, usize), padding: Padding, activation: Activation, use_bias: bool },
-    MaxPooling2D { pool_size: (usize, usize), strides: (usize, usize), padding: Padding },
-    AveragePooling2D { pool_size: (usize, usize), strides: (usize, usize), padding: Padding },
+    Conv2D {
+        filters: usize,
+        kernel_size: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+        activation: Activation,
+        use_bias: bool,
+    },
+    MaxPooling2D {
+        pool_size: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+    },
+    AveragePooling2D {
+        pool_size: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+    },
     GlobalAveragePooling2D,
     Flatten,
-    Dense { units: usize, activation: Activation, use_bias: bool },
-    Dropout { rate: f32, seed: Option<u64> },
-    Activation { activation: Activation },
-    LeakyReLU { negative_slope: f32 },
-    BatchNormalization { momentum: f32, epsilon: f32, center: bool, scale: bool },
+    Dense {
+        units: usize,
+        activation: Activation,
+        use_bias: bool,
+    },
+    Dropout {
+        rate: f32,
+        seed: Option<u64>,
+    },
+    Activation {
+        activation: Activation,
+    },
+    LeakyReLU {
+        negative_slope: f32,
+    },
+    BatchNormalization {
+        momentum: f32,
+        epsilon: f32,
+        center: bool,
+        scale: bool,
+    },
 }
 
 impl LayerSpec {
@@ -128,7 +159,14 @@ impl LayerSpec {
 
     /// Shorthands mirroring Keras' constructors with Keras' defaults.
     pub fn conv2d(filters: usize, kernel: usize, padding: Padding, activation: Activation) -> LayerSpec {
-        LayerSpec::Conv2D { filters, kernel_size: (kernel, kernel), strides: (1, 1), padding, activation, use_bias: true }
+        LayerSpec::Conv2D {
+            filters,
+            kernel_size: (kernel, kernel),
+            strides: (1, 1),
+            padding,
+            activation,
+            use_bias: true,
+        }
     }
     pub fn max_pool(pool: usize) -> LayerSpec {
         LayerSpec::MaxPooling2D { pool_size: (pool, pool), strides: (pool, pool), padding: Padding::Valid }
@@ -142,14 +180,18 @@ impl LayerSpec {
 
     /// Checks the settings themselves (not the input shape).
     pub fn validate(&self) -> Result<()> {
+        crate::limits::check_spec_dims(self)?;
         let bad = |what: String| Err(Error::Config(format!("{}: {what}", self.class_name())));
         match *self {
             LayerSpec::Conv2D { filters, kernel_size, strides, .. }
                 if filters == 0 || kernel_size.0 == 0 || kernel_size.1 == 0 || strides.0 == 0 || strides.1 == 0 =>
             {
-                return bad(format!("filters, kernel_size and strides must be positive (got {filters}, {kernel_size:?}, {strides:?})"));
+                return bad(format!(
+                    "filters, kernel_size and strides must be positive (got {filters}, {kernel_size:?}, {strides:?})"
+                ));
             }
-            LayerSpec::MaxPooling2D { pool_size, strides, .. } | LayerSpec::AveragePooling2D { pool_size, strides, .. }
+            LayerSpec::MaxPooling2D { pool_size, strides, .. }
+            | LayerSpec::AveragePooling2D { pool_size, strides, .. }
                 if pool_size.0 == 0 || pool_size.1 == 0 || strides.0 == 0 || strides.1 == 0 =>
             {
                 return bad(format!("pool_size and strides must be positive (got {pool_size:?}, {strides:?})"));
@@ -158,7 +200,9 @@ impl LayerSpec {
             LayerSpec::Dropout { rate, .. } if !(0.0..1.0).contains(&rate) => {
                 return bad(format!("rate must be in [0, 1), got {rate}"))
             }
-            LayerSpec::BatchNormalization { momentum, epsilon, .. } if !(0.0..=1.0).contains(&momentum) || epsilon <= 0.0 => {
+            LayerSpec::BatchNormalization { momentum, epsilon, .. }
+                if !(0.0..=1.0).contains(&momentum) || epsilon <= 0.0 =>
+            {
                 return bad(format!("momentum must be in [0, 1] and epsilon positive (got {momentum}, {epsilon})"))
             }
             _ => {}
@@ -181,12 +225,16 @@ impl LayerSpec {
             }
         };
         let window = |h: usize, w: usize, k: (usize, usize), s: (usize, usize), p: Padding| -> Result<(usize, usize)> {
-            let (oh, _) = crate::backend::cpu::conv_geometry(h, k.0, s.0, p == Padding::Same);
-            let (ow, _) = crate::backend::cpu::conv_geometry(w, k.1, s.1, p == Padding::Same);
+            let (oh, _) = crate::kernels::conv_geometry(h, k.0, s.0, p == Padding::Same);
+            let (ow, _) = crate::kernels::conv_geometry(w, k.1, s.1, p == Padding::Same);
             if oh == 0 || ow == 0 {
                 return Err(Error::Shape(format!(
                     "{}: a {}x{} window with 'valid' padding does not fit the {}x{} input",
-                    self.class_name(), k.0, k.1, h, w
+                    self.class_name(),
+                    k.0,
+                    k.1,
+                    h,
+                    w
                 )));
             }
             Ok((oh, ow))
@@ -197,7 +245,8 @@ impl LayerSpec {
                 let (oh, ow) = window(h, w, kernel_size, strides, padding)?;
                 vec![oh, ow, filters]
             }
-            LayerSpec::MaxPooling2D { pool_size, strides, padding } | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
+            LayerSpec::MaxPooling2D { pool_size, strides, padding }
+            | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
                 let (h, w, c) = spatial("")?;
                 let (oh, ow) = window(h, w, pool_size, strides, padding)?;
                 vec![oh, ow, c]
@@ -218,9 +267,10 @@ impl LayerSpec {
             LayerSpec::BatchNormalization { .. } if input.is_empty() => {
                 return Err(Error::Shape("BatchNormalization needs at least a 1-D input per example".into()))
             }
-            LayerSpec::Dropout { .. } | LayerSpec::Activation { .. } | LayerSpec::LeakyReLU { .. } | LayerSpec::BatchNormalization { .. } => {
-                input.to_vec()
-            }
+            LayerSpec::Dropout { .. }
+            | LayerSpec::Activation { .. }
+            | LayerSpec::LeakyReLU { .. }
+            | LayerSpec::BatchNormalization { .. } => input.to_vec(),
         })
     }
 }
@@ -258,9 +308,9 @@ pub mod activation_layer {
 
         pub fn forward(&mut self, x: Tensor, mode: Mode) -> Tensor {
             let last = *x.shape().last().unwrap_or(&1);
-            let mut x = x.as_standard_layout().into_owned();
+            let mut x = standard(x);
             self.logits = matches!(self.activation, Activation::Sigmoid | Activation::Softmax).then(|| x.clone());
-            self.activation.forward(x.as_slice_mut().expect("standard layout"), last);
+            self.activation.forward(data_mut(&mut x), last);
             self.y = (mode == Mode::Train).then(|| x.clone());
             x
         }
@@ -269,9 +319,12 @@ pub mod activation_layer {
             match g {
                 Grad::PreActivation(dz) => Ok(dz),
                 Grad::Output(mut dy) => {
-                    let y = self.y.as_ref().ok_or_else(|| Error::Config("Activation: backward without a training forward pass".into()))?;
+                    let y = self
+                        .y
+                        .as_ref()
+                        .ok_or_else(|| Error::Config("Activation: backward without a training forward pass".into()))?;
                     let last = *y.shape().last().unwrap_or(&1);
-                    self.activation.backward(y.as_slice().unwrap(), dy.as_slice_mut().unwrap(), last);
+                    self.activation.backward(data(y), data_mut(&mut dy), last);
                     Ok(dy)
                 }
             }
@@ -290,16 +343,19 @@ pub mod activation_layer {
         }
 
         pub fn forward(&mut self, x: Tensor, mode: Mode) -> Tensor {
-            let mut x = x.as_standard_layout().into_owned();
+            let mut x = standard(x);
             self.x = (mode == Mode::Train).then(|| x.clone());
-            activation::leaky_relu_forward(x.as_slice_mut().unwrap(), self.negative_slope);
+            activation::leaky_relu_forward(data_mut(&mut x), self.negative_slope);
             x
         }
 
         pub fn backward(&mut self, g: Grad) -> Result<Tensor> {
             let (Grad::Output(mut dy) | Grad::PreActivation(mut dy)) = g;
-            let x = self.x.as_ref().ok_or_else(|| Error::Config("LeakyReLU: backward without a training forward pass".into()))?;
-            activation::leaky_relu_backward(x.as_slice().unwrap(), dy.as_slice_mut().unwrap(), self.negative_slope);
+            let x = self
+                .x
+                .as_ref()
+                .ok_or_else(|| Error::Config("LeakyReLU: backward without a training forward pass".into()))?;
+            activation::leaky_relu_backward(data(x), data_mut(&mut dy), self.negative_slope);
             Ok(dy)
         }
     }
@@ -309,12 +365,14 @@ impl Layer {
     /// Builds a layer for a per-example input shape, initialising its weights as Keras
     /// does (glorot-uniform kernels, zero biases, BN gamma=1, beta=0, mean=0, var=1).
     pub fn build(spec: &LayerSpec, input: &[usize], rng: &mut Rng) -> Result<Layer> {
-        spec.output_shape(input)?;
+        crate::limits::check_layer(spec, input)?;
         Ok(match *spec {
-            LayerSpec::Conv2D { filters, kernel_size, strides, padding, activation, use_bias } => {
-                Layer::Conv2D(conv::Conv2D::new(input[2], filters, kernel_size, strides, padding, activation, use_bias, rng))
+            LayerSpec::Conv2D { filters, kernel_size, strides, padding, activation, use_bias } => Layer::Conv2D(
+                conv::Conv2D::new(input[2], filters, kernel_size, strides, padding, activation, use_bias, rng),
+            ),
+            LayerSpec::MaxPooling2D { pool_size, strides, padding } => {
+                Layer::Pool2D(pool::Pool2D::new(pool::PoolKind::Max, pool_size, strides, padding))
             }
-            LayerSpec::MaxPooling2D { pool_size, strides, padding } => Layer::Pool2D(pool::Pool2D::new(pool::PoolKind::Max, pool_size, strides, padding)),
             LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
                 Layer::Pool2D(pool::Pool2D::new(pool::PoolKind::Average, pool_size, strides, padding))
             }
@@ -323,12 +381,18 @@ impl Layer {
             LayerSpec::Dense { units, activation, use_bias } => {
                 Layer::Dense(dense::Dense::new(*input.last().unwrap(), units, activation, use_bias, rng))
             }
-            LayerSpec::Dropout { rate, seed } => Layer::Dropout(dropout::Dropout::new(rate, seed.unwrap_or_else(|| rng.next_u64()))),
-            LayerSpec::Activation { activation } => Layer::Activation(activation_layer::ActivationLayer::new(activation)),
-            LayerSpec::LeakyReLU { negative_slope } => Layer::LeakyReLU(activation_layer::LeakyReLU::new(negative_slope)),
-            LayerSpec::BatchNormalization { momentum, epsilon, center, scale } => {
-                Layer::BatchNormalization(norm::BatchNormalization::new(*input.last().unwrap(), momentum, epsilon, center, scale))
+            LayerSpec::Dropout { rate, seed } => {
+                Layer::Dropout(dropout::Dropout::new(rate, seed.unwrap_or_else(|| rng.next_u64())))
             }
+            LayerSpec::Activation { activation } => {
+                Layer::Activation(activation_layer::ActivationLayer::new(activation))
+            }
+            LayerSpec::LeakyReLU { negative_slope } => {
+                Layer::LeakyReLU(activation_layer::LeakyReLU::new(negative_slope))
+            }
+            LayerSpec::BatchNormalization { momentum, epsilon, center, scale } => Layer::BatchNormalization(
+                norm::BatchNormalization::new(*input.last().unwrap(), momentum, epsilon, center, scale),
+            ),
         })
     }
 
@@ -437,7 +501,9 @@ impl Layer {
 fn output_grad(g: Grad) -> Result<Tensor> {
     match g {
         Grad::Output(t) => Ok(t),
-        Grad::PreActivation(_) => Err(Error::Config("a fused loss gradient reached a layer without an activation".into())),
+        Grad::PreActivation(_) => {
+            Err(Error::Config("a fused loss gradient reached a layer without an activation".into()))
+        }
     }
 }
 
@@ -446,7 +512,7 @@ pub(crate) fn glorot_uniform(shape: &[usize], fan_in: usize, fan_out: usize, rng
     let limit = (6.0 / (fan_in + fan_out) as f32).sqrt();
     let n: usize = shape.iter().product();
     let data: Vec<f32> = (0..n).map(|_| rng.uniform(-limit, limit)).collect();
-    Tensor::from_shape_vec(ndarray::IxDyn(shape), data).expect("sizes agree")
+    shaped(shape, data)
 }
 
 /// Reads `[N, d1, .., dk]` as `[N * d1 * .. * d(k-1), dk]` for layers that act on the last axis.

@@ -12,7 +12,8 @@
 
 use super::{rows_and_last, Grad, LayerSpec, Mode, Param};
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{data, data_mut, shaped, standard, Tensor};
+use ndarray::IxDyn;
 
 #[derive(Debug, Clone)]
 pub struct BatchNormalization {
@@ -36,8 +37,8 @@ struct Cache {
 
 impl BatchNormalization {
     pub fn new(channels: usize, momentum: f32, epsilon: f32, center: bool, scale: bool) -> Self {
-        let ones = Tensor::from_elem(ndarray::IxDyn(&[channels]), 1.0);
-        let zeros = Tensor::zeros(ndarray::IxDyn(&[channels]));
+        let ones = Tensor::from_elem(IxDyn(&[channels]), 1.0);
+        let zeros = Tensor::zeros(IxDyn(&[channels]));
         let mut params = Vec::new();
         if scale {
             params.push(Param::new("gamma", ones.clone(), true));
@@ -51,7 +52,12 @@ impl BatchNormalization {
     }
 
     pub fn spec(&self) -> LayerSpec {
-        LayerSpec::BatchNormalization { momentum: self.momentum, epsilon: self.epsilon, center: self.center, scale: self.scale }
+        LayerSpec::BatchNormalization {
+            momentum: self.momentum,
+            epsilon: self.epsilon,
+            center: self.center,
+            scale: self.scale,
+        }
     }
 
     fn idx(&self, name: &str) -> Option<usize> {
@@ -70,12 +76,15 @@ impl BatchNormalization {
     pub fn forward(&mut self, x: Tensor, mode: Mode, batch_stats: bool) -> Result<Tensor> {
         let c = self.channels;
         if x.ndim() < 2 || *x.shape().last().unwrap() != c {
-            return Err(Error::Shape(format!("BatchNormalization expects input [batch, .., {c}], got {:?}", x.shape())));
+            return Err(Error::Shape(format!(
+                "BatchNormalization expects input [batch, .., {c}], got {:?}",
+                x.shape()
+            )));
         }
         let shape = x.shape().to_vec();
-        let mut x = x.as_standard_layout().into_owned();
+        let mut x = standard(x);
         let (rows, _) = rows_and_last(&shape);
-        let xs = x.as_slice_mut().unwrap();
+        let xs = data_mut(&mut x);
         let (mean, var) = if batch_stats {
             // Two passes in f64 for the statistics: stable for large batches.
             let mut mean = vec![0.0f64; c];
@@ -88,7 +97,8 @@ impl BatchNormalization {
                 var.iter_mut().zip(r.iter().zip(&mean)).for_each(|(s, (v, m))| *s += (*v as f64 - m).powi(2));
             }
             var.iter_mut().for_each(|v| *v /= rows as f64);
-            let (mean, var): (Vec<f32>, Vec<f32>) = (mean.iter().map(|&m| m as f32).collect(), var.iter().map(|&v| v as f32).collect());
+            let (mean, var): (Vec<f32>, Vec<f32>) =
+                (mean.iter().map(|&m| m as f32).collect(), var.iter().map(|&v| v as f32).collect());
             let m = self.momentum;
             for (name, batch) in [("moving_mean", &mean), ("moving_variance", &var)] {
                 let i = self.idx(name).unwrap();
@@ -118,10 +128,13 @@ impl BatchNormalization {
 
     pub fn backward(&mut self, g: Grad, need_dx: bool, param_grads: bool) -> Result<Option<Tensor>> {
         let (Grad::Output(dy) | Grad::PreActivation(dy)) = g;
-        let cache = self.cache.as_ref().ok_or_else(|| Error::Config("BatchNormalization: backward without a training forward pass".into()))?;
+        let cache = self
+            .cache
+            .as_ref()
+            .ok_or_else(|| Error::Config("BatchNormalization: backward without a training forward pass".into()))?;
         let c = self.channels;
-        let dy = dy.as_standard_layout();
-        let g = dy.as_slice().unwrap();
+        let dy = standard(dy);
+        let g = data(&dy);
         let (rows, _) = rows_and_last(&cache.shape);
         let mut sum_dy = vec![0.0f32; c];
         let mut sum_dy_xhat = vec![0.0f32; c];
@@ -133,10 +146,10 @@ impl BatchNormalization {
         }
         if param_grads {
             if let Some(i) = self.idx("gamma") {
-                self.params[i].grad = Some(Tensor::from_shape_vec(ndarray::IxDyn(&[c]), sum_dy_xhat.clone()).unwrap());
+                self.params[i].grad = Some(shaped(&[c], sum_dy_xhat.clone()));
             }
             if let Some(i) = self.idx("beta") {
-                self.params[i].grad = Some(Tensor::from_shape_vec(ndarray::IxDyn(&[c]), sum_dy.clone()).unwrap());
+                self.params[i].grad = Some(shaped(&[c], sum_dy.clone()));
             }
         }
         if !need_dx {
@@ -160,7 +173,7 @@ impl BatchNormalization {
                 }
             }
         }
-        Ok(Some(Tensor::from_shape_vec(ndarray::IxDyn(&cache.shape), dx).unwrap()))
+        Ok(Some(shaped(&cache.shape, dx)))
     }
 
     pub fn clear_cache(&mut self) {

@@ -8,9 +8,9 @@
 //! `[batch, h, w, c]` -> `[batch, out_h, out_w, c]` (global: `[batch, c]`).
 
 use super::{LayerSpec, Mode, Padding};
-use crate::backend::cpu::{copy_short, Window};
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::kernels::{copy_short, Window};
+use crate::tensor::{data, shaped, standard, Tensor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PoolKind {
@@ -65,7 +65,11 @@ fn max_with_index(d: &mut [f32], idx: &mut [u32], v: &[f32], at: usize) {
             // SAFETY: done + 4 <= len of all three slices (asserted equal); v128 loads and
             // stores need no alignment.
             unsafe {
-                let (dp, ip, vp) = (d.as_mut_ptr().add(done) as *mut v128, idx.as_mut_ptr().add(done) as *mut v128, v.as_ptr().add(done) as *const v128);
+                let (dp, ip, vp) = (
+                    d.as_mut_ptr().add(done) as *mut v128,
+                    idx.as_mut_ptr().add(done) as *mut v128,
+                    v.as_ptr().add(done) as *const v128,
+                );
                 let (dv, iv, vv) = (v128_load(dp), v128_load(ip), v128_load(vp));
                 let better = f32x4_gt(vv, dv);
                 let here = u32x4_add(u32x4_splat((at + done) as u32), lanes);
@@ -101,11 +105,15 @@ impl Pool2D {
 
     pub fn forward(&mut self, x: Tensor, mode: Mode) -> Result<Tensor> {
         let &[n, h, wd, c] = x.shape() else {
-            return Err(Error::Shape(format!("{} expects input [batch, height, width, channels], got {:?}", self.spec().class_name(), x.shape())));
+            return Err(Error::Shape(format!(
+                "{} expects input [batch, height, width, channels], got {:?}",
+                self.spec().class_name(),
+                x.shape()
+            )));
         };
         let w = Window::new(n, h, wd, c, self.pool_size, self.strides, self.padding == Padding::Same);
-        let x = x.as_standard_layout();
-        let xs = x.as_slice().unwrap();
+        let x = standard(x);
+        let xs = data(&x);
         let mut out = vec![0.0f32; w.rows() * c];
         let keep = mode == Mode::Train && self.kind == PoolKind::Max;
         if keep {
@@ -139,7 +147,9 @@ impl Pool2D {
                                 for iy in y0..y1 {
                                     for ix in x0..x1 {
                                         let at = base + (iy * wd + ix) * c;
-                                        dst.iter_mut().zip(&xs[at..at + c]).for_each(|(d, v)| *d = if *v > *d { *v } else { *d });
+                                        dst.iter_mut()
+                                            .zip(&xs[at..at + c])
+                                            .for_each(|(d, v)| *d = if *v > *d { *v } else { *d });
                                     }
                                 }
                             }
@@ -159,14 +169,14 @@ impl Pool2D {
             }
         }
         self.window = (mode == Mode::Train).then_some(w);
-        Ok(Tensor::from_shape_vec(ndarray::IxDyn(&[n, w.out_h, w.out_w, c]), out).unwrap())
+        Ok(shaped(&[n, w.out_h, w.out_w, c], out))
     }
 
     pub fn backward(&mut self, dy: Tensor) -> Result<Tensor> {
         let w = self.window.ok_or_else(|| Error::Config("pooling: backward without a training forward pass".into()))?;
         let c = w.channels;
-        let dy = dy.as_standard_layout();
-        let g = dy.as_slice().unwrap();
+        let dy = standard(dy);
+        let g = data(&dy);
         let mut dx = vec![0.0f32; w.batch * w.in_h * w.in_w * c];
         match self.kind {
             PoolKind::Max => {
@@ -192,7 +202,7 @@ impl Pool2D {
                 }
             }
         }
-        Ok(Tensor::from_shape_vec(ndarray::IxDyn(&[w.batch, w.in_h, w.in_w, c]), dx).unwrap())
+        Ok(shaped(&[w.batch, w.in_h, w.in_w, c], dx))
     }
 }
 
@@ -205,10 +215,13 @@ pub struct GlobalAveragePooling2D {
 impl GlobalAveragePooling2D {
     pub fn forward(&mut self, x: Tensor, mode: Mode) -> Result<Tensor> {
         let &[n, h, w, c] = x.shape() else {
-            return Err(Error::Shape(format!("GlobalAveragePooling2D expects input [batch, height, width, channels], got {:?}", x.shape())));
+            return Err(Error::Shape(format!(
+                "GlobalAveragePooling2D expects input [batch, height, width, channels], got {:?}",
+                x.shape()
+            )));
         };
-        let x = x.as_standard_layout();
-        let xs = x.as_slice().unwrap();
+        let x = standard(x);
+        let xs = data(&x);
         let mut out = vec![0.0f32; n * c];
         let inv = 1.0 / (h * w) as f32;
         for b in 0..n {
@@ -219,14 +232,17 @@ impl GlobalAveragePooling2D {
             dst.iter_mut().for_each(|d| *d *= inv);
         }
         self.in_shape = (mode == Mode::Train).then(|| x.shape().to_vec());
-        Ok(Tensor::from_shape_vec(ndarray::IxDyn(&[n, c]), out).unwrap())
+        Ok(shaped(&[n, c], out))
     }
 
     pub fn backward(&mut self, dy: Tensor) -> Result<Tensor> {
-        let s = self.in_shape.clone().ok_or_else(|| Error::Config("GlobalAveragePooling2D: backward without a training forward pass".into()))?;
+        let s = self
+            .in_shape
+            .clone()
+            .ok_or_else(|| Error::Config("GlobalAveragePooling2D: backward without a training forward pass".into()))?;
         let (n, hw, c) = (s[0], s[1] * s[2], s[3]);
-        let dy = dy.as_standard_layout();
-        let g = dy.as_slice().unwrap();
+        let dy = standard(dy);
+        let g = data(&dy);
         let inv = 1.0 / hw as f32;
         let mut dx = vec![0.0f32; n * hw * c];
         for b in 0..n {
@@ -234,6 +250,6 @@ impl GlobalAveragePooling2D {
                 px.iter_mut().zip(&g[b * c..(b + 1) * c]).for_each(|(d, s)| *d = s * inv);
             }
         }
-        Ok(Tensor::from_shape_vec(ndarray::IxDyn(&s), dx).unwrap())
+        Ok(shaped(&s, dx))
     }
 }

@@ -2,7 +2,8 @@
 //! order, which is Keras' `channels_last` flatten order.
 
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{standard, Tensor};
+use ndarray::IxDyn;
 
 #[derive(Debug, Clone, Default)]
 pub struct Flatten {
@@ -17,13 +18,13 @@ impl Flatten {
         let n = x.shape()[0];
         let rest: usize = x.shape()[1..].iter().product();
         self.in_shape = Some(x.shape().to_vec());
-        let x = x.as_standard_layout().into_owned();
-        Ok(x.into_shape_with_order(ndarray::IxDyn(&[n, rest])).expect("same size").into_dyn())
+        // A reshape of standard layout data is free (no copy).
+        Ok(standard(x).into_shape_with_order(IxDyn(&[n, rest])).expect("same size").into_dyn())
     }
 
     pub fn backward(&mut self, dy: Tensor) -> Result<Tensor> {
-        let s = self.in_shape.clone().ok_or_else(|| Error::Config("Flatten: backward without a forward pass".into()))?;
-        let dy = dy.as_standard_layout().into_owned();
-        dy.into_shape_with_order(ndarray::IxDyn(&s)).map_err(|e| Error::Shape(e.to_string()))
+        let s =
+            self.in_shape.clone().ok_or_else(|| Error::Config("Flatten: backward without a forward pass".into()))?;
+        standard(dy).into_shape_with_order(IxDyn(&s)).map_err(|e| Error::Shape(e.to_string()))
     }
 }

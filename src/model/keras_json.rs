@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use super::{LayerRef, Sequential};
 use crate::error::{Error, Result};
 use crate::layers::{activation, Activation, LayerSpec, Padding};
+use crate::limits;
 
 /// Layer classes the engine can import.
 pub const SUPPORTED_CLASSES: &str =
@@ -36,7 +37,9 @@ fn kernel_layer_config(c: &mut Map<String, Value>, activation: Activation, use_b
     c.insert("use_bias".into(), json!(use_bias));
     c.insert("kernel_initializer".into(), json!({"class_name": "GlorotUniform", "config": {"seed": null}}));
     c.insert("bias_initializer".into(), json!({"class_name": "Zeros", "config": {}}));
-    for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"] {
+    for key in
+        ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"]
+    {
         c.insert(key.into(), Value::Null);
     }
 }
@@ -60,7 +63,8 @@ pub fn layer_config(spec: &LayerSpec, name: &str, trainable: bool) -> Value {
             c.insert("groups".into(), json!(1));
             kernel_layer_config(&mut c, *activation, *use_bias);
         }
-        LayerSpec::MaxPooling2D { pool_size, strides, padding } | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
+        LayerSpec::MaxPooling2D { pool_size, strides, padding }
+        | LayerSpec::AveragePooling2D { pool_size, strides, padding } => {
             c.insert("pool_size".into(), json!([pool_size.0, pool_size.1]));
             c.insert("strides".into(), json!([strides.0, strides.1]));
             c.insert("padding".into(), json!(padding.name()));
@@ -150,7 +154,20 @@ impl Cfg<'_> {
     }
 
     fn usize(&self, key: &str) -> Result<usize> {
-        self.get(key).and_then(Value::as_u64).map(|v| v as usize).ok_or_else(|| self.err(format!("missing or invalid '{key}'")))
+        let v = self.get(key).and_then(Value::as_u64).ok_or_else(|| self.err(format!("missing or invalid '{key}'")))?;
+        self.size(key, v)
+    }
+
+    /// A size setting as a `usize` within `limits::MAX_DIM` (a `u64` from the file
+    /// would be truncated by `as usize` on wasm32: `1e12` filters became 3,567,587,328).
+    fn size(&self, key: &str, v: u64) -> Result<usize> {
+        limits::check(|| format!("layer '{}' ({}): {key}", self.name, self.class), v, limits::MAX_DIM)?;
+        Ok(v as usize)
+    }
+
+    /// `what` (e.g. "activation 'gelu'") is not supported; `supported` lists what is.
+    fn unsupported(&self, what: String, supported: &str) -> Error {
+        Error::unsupported(format!("layer '{}' ({}): {what}", self.name, self.class), supported)
     }
 
     fn f32_or(&self, keys: &[&str], default: f32) -> Result<f32> {
@@ -172,50 +189,64 @@ impl Cfg<'_> {
     /// An int or a pair of ints (Keras accepts both for sizes and strides).
     fn size2(&self, key: &str) -> Result<Option<(usize, usize)>> {
         let Some(v) = self.get(key) else { return Ok(None) };
-        let as_u = |v: &Value| v.as_u64().map(|x| x as usize);
-        match v {
+        let as_u = |v: &Value| v.as_u64();
+        let (x, y) = match v {
             Value::Array(a) if a.len() == 2 => match (as_u(&a[0]), as_u(&a[1])) {
-                (Some(x), Some(y)) => Ok(Some((x, y))),
-                _ => Err(self.err(format!("'{key}' must be integers, got {v}"))),
+                (Some(x), Some(y)) => (x, y),
+                _ => return Err(self.err(format!("'{key}' must be integers, got {v}"))),
             },
-            Value::Array(a) if a.len() == 1 => as_u(&a[0]).map(|x| Some((x, x))).ok_or_else(|| self.err(format!("'{key}' must be integers"))),
-            _ => as_u(v).map(|x| Some((x, x))).ok_or_else(|| self.err(format!("'{key}' must be an int or a pair, got {v}"))),
-        }
+            Value::Array(a) if a.len() == 1 => {
+                as_u(&a[0]).map(|x| (x, x)).ok_or_else(|| self.err(format!("'{key}' must be integers")))?
+            }
+            _ => {
+                as_u(v).map(|x| (x, x)).ok_or_else(|| self.err(format!("'{key}' must be an int or a pair, got {v}")))?
+            }
+        };
+        Ok(Some((self.size(key, x)?, self.size(key, y)?)))
     }
 
     fn activation(&self) -> Result<Activation> {
         match self.get("activation") {
             None => Ok(Activation::Linear),
-            Some(Value::String(s)) => Activation::from_name(s).map_err(|_| {
-                self.err(format!("unsupported activation '{s}' (supported: {})", activation::SUPPORTED))
-            }),
+            Some(Value::String(s)) => Activation::from_name(s)
+                .map_err(|_| self.unsupported(format!("activation '{s}'"), activation::SUPPORTED)),
             // Keras 3 may serialise activations as {"module": .., "class_name": .., "config": ..}
-            Some(Value::Object(o)) => match o.get("config").and_then(|c| c.get("name")).or_else(|| o.get("class_name")).and_then(Value::as_str) {
-                Some(s) => Activation::from_name(s).map_err(|_| self.err(format!("unsupported activation '{s}' (supported: {})", activation::SUPPORTED))),
-                None => Err(self.err(format!("unsupported activation {}", Value::Object(o.clone())))),
+            Some(Value::Object(o)) => match o
+                .get("config")
+                .and_then(|c| c.get("name"))
+                .or_else(|| o.get("class_name"))
+                .and_then(Value::as_str)
+            {
+                Some(s) => Activation::from_name(s)
+                    .map_err(|_| self.unsupported(format!("activation '{s}'"), activation::SUPPORTED)),
+                None => Err(self
+                    .unsupported(format!("activation {}", truncate(&Value::Object(o.clone()))), activation::SUPPORTED)),
             },
-            Some(v) => Err(self.err(format!("unsupported activation {v}"))),
+            Some(v) => Err(self.unsupported(format!("activation {}", truncate(v)), activation::SUPPORTED)),
         }
     }
 
     fn padding(&self) -> Result<Padding> {
         match self.get("padding").and_then(Value::as_str) {
             None => Ok(Padding::Valid),
-            Some(p) => Padding::from_name(p).map_err(|_| self.err(format!("unsupported padding '{p}' (supported: valid, same)"))),
+            Some(p) => Padding::from_name(p).map_err(|_| self.unsupported(format!("padding '{p}'"), "valid, same")),
         }
     }
 
     fn channels_last(&self) -> Result<()> {
         match self.get("data_format").and_then(Value::as_str) {
             None | Some("channels_last") => Ok(()),
-            Some(f) => Err(self.err(format!("data_format '{f}' is not supported (only channels_last)"))),
+            Some(f) => Err(self.unsupported(format!("data_format '{f}'"), "channels_last")),
         }
     }
 }
 
 /// Reads one layer config. Returns `Ok(None)` for an `InputLayer`.
 pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
-    let class = v.get("class_name").and_then(Value::as_str).ok_or_else(|| Error::Config(format!("a layer config has no class_name: {}", truncate(v))))?;
+    let class = v
+        .get("class_name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::Config(format!("a layer config has no class_name: {}", truncate(v))))?;
     let empty = Map::new();
     let c = v.get("config").and_then(Value::as_object).unwrap_or(&empty);
     let name = c.get("name").and_then(Value::as_str).unwrap_or(class);
@@ -227,11 +258,14 @@ pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
             cfg.channels_last()?;
             if let Some(d) = cfg.size2("dilation_rate")? {
                 if d != (1, 1) {
-                    return Err(cfg.err(format!("dilation_rate {d:?} is not supported (only 1)")));
+                    return Err(cfg.unsupported(format!("dilation_rate {d:?}"), "1"));
                 }
             }
             if cfg.get("groups").and_then(Value::as_u64).unwrap_or(1) != 1 {
-                return Err(cfg.err("grouped convolutions are not supported".into()));
+                return Err(cfg.unsupported(
+                    format!("groups {}", cfg.get("groups").map_or(String::new(), |g| g.to_string())),
+                    "1 (no grouped convolutions)",
+                ));
             }
             LayerSpec::Conv2D {
                 filters: cfg.usize("filters")?,
@@ -256,7 +290,7 @@ pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
         "GlobalAveragePooling2D" | "GlobalAvgPool2D" => {
             cfg.channels_last()?;
             if cfg.bool_or("keepdims", false)? {
-                return Err(cfg.err("keepdims=True is not supported".into()));
+                return Err(cfg.unsupported("keepdims=True".into(), "keepdims=False"));
             }
             LayerSpec::GlobalAveragePooling2D
         }
@@ -264,15 +298,23 @@ pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
             cfg.channels_last()?;
             LayerSpec::Flatten
         }
-        "Dense" => LayerSpec::Dense { units: cfg.usize("units")?, activation: cfg.activation()?, use_bias: cfg.bool_or("use_bias", true)? },
+        "Dense" => LayerSpec::Dense {
+            units: cfg.usize("units")?,
+            activation: cfg.activation()?,
+            use_bias: cfg.bool_or("use_bias", true)?,
+        },
         "Dropout" => {
             if cfg.get("noise_shape").is_some() {
-                return Err(cfg.err("noise_shape is not supported".into()));
+                return Err(cfg.unsupported("noise_shape".into(), "Dropout without noise_shape"));
             }
             LayerSpec::Dropout { rate: cfg.f32_or(&["rate"], 0.5)?, seed: cfg.get("seed").and_then(Value::as_u64) }
         }
         "Activation" => LayerSpec::Activation { activation: cfg.activation()? },
-        "ReLU" if cfg.get("max_value").is_none() && cfg.f32_or(&["negative_slope"], 0.0)? == 0.0 && cfg.f32_or(&["threshold"], 0.0)? == 0.0 => {
+        "ReLU"
+            if cfg.get("max_value").is_none()
+                && cfg.f32_or(&["negative_slope"], 0.0)? == 0.0
+                && cfg.f32_or(&["threshold"], 0.0)? == 0.0 =>
+        {
             LayerSpec::Activation { activation: Activation::Relu }
         }
         "LeakyReLU" => LayerSpec::LeakyReLU { negative_slope: cfg.f32_or(&["negative_slope", "alpha"], 0.3)? },
@@ -284,7 +326,7 @@ pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
             };
             // Only the channels axis of NHWC (or of a flat [batch, features] input).
             if axis != -1 && axis != 3 && axis != 1 {
-                return Err(cfg.err(format!("axis {axis} is not supported (only the last axis, -1)")));
+                return Err(cfg.unsupported(format!("axis {axis}"), "the last axis, -1"));
             }
             LayerSpec::BatchNormalization {
                 momentum: cfg.f32_or(&["momentum"], 0.99)?,
@@ -293,16 +335,22 @@ pub fn parse_layer(v: &Value) -> Result<Option<ImportedLayer>> {
                 scale: cfg.bool_or("scale", true)?,
             }
         }
-        other => return Err(Error::Config(format!("layer '{name}' has class {other}, which is not supported (supported: {SUPPORTED_CLASSES})"))),
+        other => return Err(Error::unsupported(format!("layer '{name}' has class {other}"), SUPPORTED_CLASSES)),
     };
-    spec.validate().map_err(|e| cfg.err(e.to_string()))?;
+    spec.validate().map_err(|e| match e {
+        Error::Config(m) => cfg.err(m),
+        other => other.context(format!("layer '{name}' ({class})")),
+    })?;
     Ok(Some(ImportedLayer { spec, name: name.to_string(), trainable }))
 }
 
 fn truncate(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 120 {
-        format!("{}...", &s[..s.char_indices().take_while(|(i, _)| *i < 120).last().map_or(0, |(i, c)| i + c.len_utf8())])
+        format!(
+            "{}...",
+            &s[..s.char_indices().take_while(|(i, _)| *i < 120).last().map_or(0, |(i, c)| i + c.len_utf8())]
+        )
     } else {
         s
     }
@@ -312,7 +360,7 @@ fn truncate(v: &Value) -> String {
 fn input_shape_of(v: &Value) -> Option<Vec<usize>> {
     let c = v.get("config")?;
     let s = c.get("batch_input_shape").or_else(|| c.get("batch_shape"))?.as_array()?;
-    s.iter().skip(1).map(|d| d.as_u64().map(|x| x as usize)).collect()
+    s.iter().skip(1).map(|d| d.as_u64().map(|x| usize::try_from(x).unwrap_or(usize::MAX))).collect()
 }
 
 /// Reads a model config (`Sequential`, or a `Functional`/`Model` that is a simple
@@ -322,7 +370,10 @@ pub fn parse_model(v: &Value) -> Result<(Vec<usize>, String, Vec<ImportedLayer>)
     let config = v.get("config").ok_or_else(|| Error::Config("the model config has no 'config'".into()))?;
     let name = config.get("name").and_then(Value::as_str).unwrap_or("model").to_string();
     let layers = match config {
-        Value::Object(o) => o.get("layers").and_then(Value::as_array).ok_or_else(|| Error::Config("the model config has no 'layers' list".into()))?,
+        Value::Object(o) => o
+            .get("layers")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Error::Config("the model config has no 'layers' list".into()))?,
         // Very old Keras: the Sequential config is the list itself.
         Value::Array(a) => a,
         _ => return Err(Error::Config("the model config is not an object".into())),
@@ -330,7 +381,12 @@ pub fn parse_model(v: &Value) -> Result<(Vec<usize>, String, Vec<ImportedLayer>)
     match class {
         "Sequential" => {}
         "Functional" | "Model" => check_chain(layers)?,
-        other => return Err(Error::Config(format!("model class '{other}' is not supported (Sequential, or a Functional model that is a simple chain)"))),
+        other => {
+            return Err(Error::unsupported(
+                format!("model class '{other}'"),
+                "Sequential, or a Functional model that is a simple chain",
+            ))
+        }
     }
     let mut input_shape = None;
     let mut out = Vec::new();
@@ -342,9 +398,13 @@ pub fn parse_model(v: &Value) -> Result<(Vec<usize>, String, Vec<ImportedLayer>)
             out.push(il);
         }
     }
-    let input_shape = input_shape.ok_or_else(|| Error::Config("the model config does not declare an input shape (no InputLayer or batch_input_shape)".into()))?;
+    let input_shape = input_shape.ok_or_else(|| {
+        Error::Config("the model config does not declare an input shape (no InputLayer or batch_input_shape)".into())
+    })?;
     if input_shape.is_empty() {
-        return Err(Error::Config("the model's input shape is empty or has unknown (None) sizes; the engine needs fixed sizes".into()));
+        return Err(Error::Config(
+            "the model's input shape is empty or has unknown (None) sizes; the engine needs fixed sizes".into(),
+        ));
     }
     Ok((input_shape, name, out))
 }
@@ -380,18 +440,29 @@ fn check_chain(layers: &[Value]) -> Result<()> {
     let inputs: Vec<&str> = layers
         .iter()
         .filter(|l| l.get("class_name").and_then(Value::as_str) == Some("InputLayer"))
-        .map(|l| l.get("config").and_then(|c| c.get("name")).or_else(|| l.get("name")).and_then(Value::as_str).unwrap_or("?"))
+        .map(|l| {
+            l.get("config").and_then(|c| c.get("name")).or_else(|| l.get("name")).and_then(Value::as_str).unwrap_or("?")
+        })
         .collect();
     if inputs.len() > 1 {
-        return Err(Error::Config(format!(
-            "functional model with {} inputs ({}): only models with one input that is a simple chain of layers can be imported",
-            inputs.len(),
-            inputs.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
-        )));
+        return Err(Error::unsupported(
+            format!(
+                "functional model with {} inputs ({})",
+                inputs.len(),
+                inputs.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+            ),
+            "only models with one input that is a simple chain of layers can be imported",
+        ));
     }
     let mut prev: Option<String> = None;
     for l in layers {
-        let name = l.get("config").and_then(|c| c.get("name")).and_then(Value::as_str).or_else(|| l.get("name").and_then(Value::as_str)).unwrap_or("?").to_string();
+        let name = l
+            .get("config")
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str)
+            .or_else(|| l.get("name").and_then(Value::as_str))
+            .unwrap_or("?")
+            .to_string();
         let mut inbound = Vec::new();
         if let Some(nodes) = l.get("inbound_nodes") {
             inbound_names(nodes, &mut inbound);
@@ -400,9 +471,10 @@ fn check_chain(layers: &[Value]) -> Result<()> {
             None if inbound.is_empty() => {}
             Some(p) if inbound.len() == 1 && &inbound[0] == p => {}
             _ => {
-                return Err(Error::Config(format!(
-                    "functional model: layer '{name}' takes inputs {inbound:?}, not just the previous layer; only simple chains can be imported"
-                )))
+                return Err(Error::unsupported(
+                    format!("functional model: layer '{name}' takes inputs {inbound:?}, not just the previous layer"),
+                    "only simple chains can be imported",
+                ))
             }
         }
         prev = Some(name);
@@ -411,15 +483,19 @@ fn check_chain(layers: &[Value]) -> Result<()> {
 }
 
 /// Builds a model from a config; weights are freshly initialised (use `set_weights`).
+/// Every layer's size and the total parameter count are checked against
+/// `crate::limits` before the first layer is built.
 pub fn model_from_config(v: &Value, seed: u64) -> Result<Sequential> {
     let (input_shape, name, layers) = parse_model(v)?;
+    let named: Vec<(&str, &LayerSpec)> = layers.iter().map(|l| (l.name.as_str(), &l.spec)).collect();
+    limits::check_specs(&input_shape, &named)?;
     let mut model = Sequential::with_seed(&input_shape, seed);
     model.name = name;
     let mut rng = crate::rng::Rng::new(seed);
     for (i, il) in layers.iter().enumerate() {
         let input = model.output_shape();
         let layer = LayerRef::build(&il.spec, Some(il.name.clone()), &input, &mut rng)
-            .map_err(|e| Error::Config(format!("layer {i} '{}' ({}): {e}", il.name, il.spec.class_name())))?;
+            .map_err(|e| e.context(format!("layer {i} '{}' ({})", il.name, il.spec.class_name())))?;
         layer.set_trainable(il.trainable);
         model.add_layer(layer)?;
     }

@@ -3,8 +3,10 @@
 
 pub mod io;
 pub mod keras_json;
+pub mod layer_outputs;
 pub mod sequential;
 pub mod summary;
+pub mod weight_movement;
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::collections::HashMap;
@@ -72,7 +74,12 @@ impl LayerRef {
     }
 
     /// Builds a layer from a spec for a per-example input shape.
-    pub fn build(spec: &LayerSpec, name: Option<String>, input_shape: &[usize], rng: &mut Rng) -> crate::Result<LayerRef> {
+    pub fn build(
+        spec: &LayerSpec,
+        name: Option<String>,
+        input_shape: &[usize],
+        rng: &mut Rng,
+    ) -> crate::Result<LayerRef> {
         let output_shape = spec.output_shape(input_shape)?;
         let layer = Layer::build(spec, input_shape, rng)?;
         let name = name.unwrap_or_else(|| unique_name(spec.name_stem()));

@@ -1,21 +1,22 @@
 //! `Sequential`: a chain of shared layer handles with Keras' API — `add`, `layers`,
-//! `pop`, `get_weights`/`set_weights`, `clone_model`, `compile`, `fit`, `evaluate`,
-//! `predict`.
+//! `pop`, `get_weights`/`set_weights`, `clone_model`, `compile`, `evaluate`, `predict`
+//! (`fit` and the training step live in [`crate::train`]).
 //!
 //! # Freezing
 //! `compile` snapshots which layers are trainable and hands optimizer slots to their
-//! trainable parameters only. `fit` then skips weight-gradient work for frozen layers,
-//! stops back-propagation below the first trainable layer, and warns when a
-//! `trainable` flag changed since `compile` (the change waits for the next compile).
+//! trainable parameters only. The training step ([`crate::train::step`]) then skips
+//! weight-gradient work for frozen layers and stops back-propagation below the first
+//! trainable layer; `fit` warns when a `trainable` flag changed since `compile` (the
+//! change waits for the next compile).
 
 use super::{global_rng_fork, unique_name, LayerRef};
 use crate::error::{fmt_shape, Error, Result};
-use crate::layers::{Grad, LayerSpec, Mode};
+use crate::layers::{LayerSpec, Mode};
+use crate::loss::Loss;
+use crate::metrics;
+use crate::optim::{Optimizer, OptimizerConfig};
 use crate::rng::Rng;
-use crate::tensor::{check_example_shape, check_finite, contiguous, Tensor};
-use crate::train::loss::Loss;
-use crate::train::metrics;
-use crate::train::optim::{Optimizer, OptimizerConfig};
+use crate::tensor::{check_example_shape, check_finite, contiguous, row_range, Tensor};
 
 pub struct Sequential {
     pub name: String,
@@ -27,7 +28,11 @@ pub struct Sequential {
 
 impl std::fmt::Debug for Sequential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sequential").field("name", &self.name).field("input_shape", &self.input_shape).field("layers", &self.layers.len()).finish()
+        f.debug_struct("Sequential")
+            .field("name", &self.name)
+            .field("input_shape", &self.input_shape)
+            .field("layers", &self.layers.len())
+            .finish()
     }
 }
 
@@ -52,14 +57,6 @@ pub struct Evaluation {
     pub accuracy: f64,
 }
 
-/// What one training step measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepResult {
-    pub loss_sum: f64,
-    pub correct: usize,
-    pub counted: usize,
-}
-
 impl Sequential {
     /// An empty model for inputs of per-example shape `input_shape` (Keras' `Input(shape)`).
     pub fn new(input_shape: &[usize]) -> Sequential {
@@ -72,7 +69,13 @@ impl Sequential {
     }
 
     fn with_rng(input_shape: &[usize], rng: Rng) -> Sequential {
-        Sequential { name: unique_name("sequential"), input_shape: input_shape.to_vec(), layers: Vec::new(), compiled: None, rng }
+        Sequential {
+            name: unique_name("sequential"),
+            input_shape: input_shape.to_vec(),
+            layers: Vec::new(),
+            compiled: None,
+            rng,
+        }
     }
 
     /// Builds a model from specs: `Sequential([Input(shape), Conv2D(...), ...])`.
@@ -86,7 +89,8 @@ impl Sequential {
 
     /// `Sequential(layers)`: a new model over existing layer objects, shared, not copied.
     pub fn from_layers(layers: &[LayerRef]) -> Result<Sequential> {
-        let first = layers.first().ok_or_else(|| Error::Config("a Sequential model needs at least one layer".into()))?;
+        let first =
+            layers.first().ok_or_else(|| Error::Config("a Sequential model needs at least one layer".into()))?;
         let input = first.borrow().input_shape.clone();
         let mut m = Sequential::new(&input);
         for l in layers {
@@ -112,7 +116,8 @@ impl Sequential {
     /// `model.add(layer)` for a new layer: builds it for the current output shape.
     pub fn add(&mut self, spec: &LayerSpec) -> Result<LayerRef> {
         let input = self.output_shape();
-        let layer = LayerRef::build(spec, None, &input, &mut self.rng).map_err(|e| self.at_layer(self.layers.len(), e))?;
+        let layer =
+            LayerRef::build(spec, None, &input, &mut self.rng).map_err(|e| self.at_layer(self.layers.len(), e))?;
         // Names loaded from a file do not advance the name counters: skip taken ones.
         while self.layers.iter().any(|l| l.name() == layer.name()) {
             layer.borrow_mut().name = unique_name(spec.name_stem());
@@ -157,7 +162,8 @@ impl Sequential {
         self.layers.iter().for_each(|l| l.set_trainable(value));
     }
 
-    fn at_layer(&self, i: usize, e: Error) -> Error {
+    /// `e` with the layer's index and name in front (shape and config errors).
+    pub(crate) fn at_layer(&self, i: usize, e: Error) -> Error {
         let name = self.layers.get(i).map(|l| format!(" '{}'", l.name())).unwrap_or_default();
         match e {
             Error::Shape(m) => Error::Shape(format!("layer {i}{name}: {m}")),
@@ -184,7 +190,10 @@ impl Sequential {
 
     /// `model.get_weights()`: every weight, layer by layer, in Keras' order.
     pub fn get_weights(&self) -> Vec<Tensor> {
-        self.layers.iter().flat_map(|l| l.borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>()).collect()
+        self.layers
+            .iter()
+            .flat_map(|l| l.borrow().layer.params().iter().map(|p| p.value.clone()).collect::<Vec<_>>())
+            .collect()
     }
 
     /// `model.set_weights(weights)`: checks the count and every shape before changing anything.
@@ -197,7 +206,11 @@ impl Sequential {
             }
         }
         if expected.len() != weights.len() {
-            return Err(Error::Shape(format!("set_weights: the model has {} weight arrays, got {}", expected.len(), weights.len())));
+            return Err(Error::Shape(format!(
+                "set_weights: the model has {} weight arrays, got {}",
+                expected.len(),
+                weights.len()
+            )));
         }
         for ((i, name, pname, shape), w) in expected.iter().zip(weights) {
             if w.shape() != shape.as_slice() {
@@ -208,7 +221,9 @@ impl Sequential {
                 )));
             }
             if w.iter().any(|v| !v.is_finite()) {
-                return Err(Error::Data(format!("set_weights: layer {i} '{name}' weight '{pname}' contains NaN or infinity")));
+                return Err(Error::Data(format!(
+                    "set_weights: layer {i} '{name}' weight '{pname}' contains NaN or infinity"
+                )));
             }
         }
         let mut it = weights.iter();
@@ -251,12 +266,28 @@ impl Sequential {
         }
         let first_trainable = slots.first().map(|s| s.0);
         let generation = self.compiled.as_ref().map_or(1, |c| c.generation + 1);
-        self.compiled = Some(Compiled { loss, optimizer_config: optimizer, optimizer: optimizer.build(&sizes), slots, trainable, first_trainable, generation });
+        self.compiled = Some(Compiled {
+            loss,
+            optimizer_config: optimizer,
+            optimizer: optimizer.build(&sizes),
+            slots,
+            trainable,
+            first_trainable,
+            generation,
+        });
         Ok(())
     }
 
     pub(crate) fn compiled(&self) -> Result<&Compiled> {
-        self.compiled.as_ref().ok_or_else(|| Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into()))
+        self.compiled
+            .as_ref()
+            .ok_or_else(|| Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into()))
+    }
+
+    pub(crate) fn compiled_mut(&mut self) -> Result<&mut Compiled> {
+        self.compiled
+            .as_mut()
+            .ok_or_else(|| Error::NotCompiled("call compile(loss, optimizer) before fit or evaluate".into()))
     }
 
     pub fn is_compiled(&self) -> bool {
@@ -307,14 +338,19 @@ impl Sequential {
     }
 
     /// Runs layers `from..to` in inference mode over `x` in batches.
-    pub(crate) fn forward_range_batched(&self, from: usize, to: usize, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+    pub(crate) fn forward_range_batched(
+        &self,
+        from: usize,
+        to: usize,
+        x: &Tensor,
+        batch_size: usize,
+    ) -> Result<Tensor> {
         let n = x.shape()[0];
         let mut outs: Vec<Tensor> = Vec::new();
         let mut start = 0;
         while start < n {
             let end = (start + batch_size.max(1)).min(n);
-            let rows: Vec<usize> = (start..end).collect();
-            let mut h = crate::tensor::gather_rows(x, &rows);
+            let mut h = row_range(x, start..end);
             for (i, l) in self.layers.iter().enumerate().take(to).skip(from) {
                 let mut node = l.borrow_mut();
                 h = node.layer.forward(h, Mode::Infer, true).map_err(|e| self.at_layer(i, e))?;
@@ -327,7 +363,11 @@ impl Sequential {
         }
         if outs.is_empty() {
             let mut shape = vec![0];
-            shape.extend(if to == 0 { self.input_shape.clone() } else { self.layers[to - 1].borrow().output_shape.clone() });
+            shape.extend(if to == 0 {
+                self.input_shape.clone()
+            } else {
+                self.layers[to - 1].borrow().output_shape.clone()
+            });
             return Ok(crate::tensor::zeros(&shape));
         }
         let views: Vec<_> = outs.iter().map(|t| t.view()).collect();
@@ -338,6 +378,7 @@ impl Sequential {
     pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
         check_example_shape(x, &self.input_shape, "predict")?;
         check_finite(x, "predict")?;
+        let batch_size = crate::limits::inference_batch(self, x.shape()[0], batch_size)?;
         self.forward_range_batched(0, self.layers.len(), x, batch_size)
     }
 
@@ -345,6 +386,7 @@ impl Sequential {
     pub fn evaluate(&self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
         check_example_shape(x, &self.input_shape, "evaluate")?;
         check_finite(x, "evaluate")?;
+        let batch_size = crate::limits::inference_batch(self, x.shape()[0], batch_size)?;
         self.evaluate_from(0, x, y, batch_size)
     }
 
@@ -362,9 +404,8 @@ impl Sequential {
         let mut start = 0;
         while start < n {
             let end = (start + batch_size.max(1)).min(n);
-            let rows: Vec<usize> = (start..end).collect();
-            let p = self.forward_from(from, crate::tensor::gather_rows(x, &rows), Mode::Infer)?;
-            let yb = crate::tensor::gather_rows(y, &rows);
+            let p = self.forward_from(from, row_range(x, start..end), Mode::Infer)?;
+            let yb = row_range(y, start..end);
             let ys = contiguous(&yb);
             let ps = contiguous(&p);
             let last_layer = self.layers.last().unwrap().borrow();
@@ -379,73 +420,6 @@ impl Sequential {
             l.borrow_mut().layer.clear_cache();
         }
         Ok(Evaluation { loss: loss_sum / n as f64, accuracy: correct as f64 / counted.max(1) as f64 })
-    }
-
-    /// One training step on a batch whose features enter at layer `from`: forward,
-    /// loss, backward down to the first trainable layer, optimizer update. Nothing is
-    /// applied when the loss or a gradient is not finite.
-    pub(crate) fn train_step(&mut self, from: usize, xb: Tensor, yb: &Tensor) -> Result<StepResult> {
-        let c = self.compiled.as_ref().ok_or_else(|| Error::NotCompiled("call compile before fit".into()))?;
-        let (loss, first_trainable) = (c.loss, c.first_trainable);
-        let frozen: Vec<bool> = c.trainable.iter().map(|t| !t).collect();
-        let batch = xb.shape()[0];
-        let out_last = self.output_shape().last().copied().unwrap_or(1);
-        // Forward. Layers below the first trainable one need nothing kept for backward.
-        let mut h = xb;
-        for (i, layer) in self.layers.iter().enumerate().skip(from) {
-            let keep = first_trainable.is_some_and(|f| i >= f);
-            let mut node = layer.borrow_mut();
-            let mode = if keep || node.layer.is_stochastic() { Mode::Train } else { Mode::Infer };
-            h = node.layer.forward(h, mode, frozen[i]).map_err(|e| self.at_layer(i, e))?;
-        }
-        let ys = contiguous(yb);
-        let ps = contiguous(&h);
-        let last_node = self.layers.last().unwrap().borrow();
-        let fused = loss.fuses_with(last_node.layer.final_activation());
-        let logits = if fused { last_node.layer.logits().map(contiguous) } else { None };
-        let (loss_sum, grad) = loss.loss_and_grad(&ps, logits.as_deref(), &ys, out_last, batch);
-        let correct = metrics::correct(loss, &ps, &ys, out_last);
-        let counted = metrics::count(loss, ps.len(), out_last);
-        drop(last_node);
-        let result = StepResult { loss_sum, correct, counted };
-        if !loss_sum.is_finite() {
-            return Err(Error::Diverged(format!(
-                "the loss became {} (NaN or infinite); the last update was not applied. Try a smaller learning rate.",
-                loss_sum
-            )));
-        }
-        let Some(first) = first_trainable else { return Ok(result) };
-        // Backward.
-        let mut g = if fused { Grad::PreActivation(crate::tensor::from_vec(h.shape(), grad)?) } else { Grad::Output(crate::tensor::from_vec(h.shape(), grad)?) };
-        for i in (first.max(from)..self.layers.len()).rev() {
-            let need_dx = i > first;
-            let mut node = self.layers[i].borrow_mut();
-            let param_grads = !frozen[i];
-            match node.layer.backward(g, need_dx, param_grads).map_err(|e| self.at_layer(i, e))? {
-                Some(dx) => g = Grad::Output(dx),
-                None => break,
-            }
-        }
-        // All gradients finite before anything changes.
-        let c = self.compiled.as_mut().unwrap();
-        for &(li, pi) in &c.slots {
-            let node = self.layers[li].borrow();
-            let ok = node.layer.params()[pi].grad.as_ref().is_some_and(|g| g.iter().all(|v| v.is_finite()));
-            if !ok {
-                return Err(Error::Diverged(format!(
-                    "a gradient of layer {li} '{}' became NaN or infinite; the update was not applied. Try a smaller learning rate.",
-                    node.name
-                )));
-            }
-        }
-        c.optimizer.begin_step();
-        for (slot, &(li, pi)) in c.slots.iter().enumerate() {
-            let mut node = self.layers[li].borrow_mut();
-            let p = &mut node.layer.params_mut()[pi];
-            let grad = p.grad.take().unwrap();
-            c.optimizer.update(slot, p.value.as_slice_mut().unwrap(), grad.as_slice().unwrap());
-        }
-        Ok(result)
     }
 
     /// Index of the first layer with trainable parameters at compile time.

@@ -37,10 +37,22 @@ impl Sequential {
         s += &format!("{:<29}{:<26}{:<10}\n{}\n", " Layer (type)", "Output Shape", "Param #", line('='));
         for r in self.summary_rows() {
             let frozen = if r.trainable { "" } else { " [frozen]" };
-            s += &format!("{:<29}{:<26}{:<10}{frozen}\n", format!(" {} ({})", r.name, r.class_name), fmt_shape(&r.output_shape, true), r.params);
+            s += &format!(
+                "{:<29}{:<26}{:<10}{frozen}\n",
+                format!(" {} ({})", r.name, r.class_name),
+                fmt_shape(&r.output_shape, true),
+                r.params
+            );
         }
         let (total, trainable, non) = self.count_params();
-        s += &format!("{}\nTotal params: {}\nTrainable params: {}\nNon-trainable params: {}\n{}\n", line('='), thousands(total), thousands(trainable), thousands(non), line('_'));
+        s += &format!(
+            "{}\nTotal params: {}\nTrainable params: {}\nNon-trainable params: {}\n{}\n",
+            line('='),
+            thousands(total),
+            thousands(trainable),
+            thousands(non),
+            line('_')
+        );
         s
     }
 }

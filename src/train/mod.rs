@@ -1,6 +1,10 @@
-//! Training: losses, optimizers, metrics and the `fit` loop.
+//! Training: the `fit` loop, one for both backends ([`cursor`]: which rows, which
+//! epoch, running means, history; [`fit`]: the checks, the frozen-feature cache and the
+//! CPU session; [`options`] and [`logs`]: what a fit takes and reports), and the CPU
+//! training step as gradients, then update ([`step`]).
 
+pub mod cursor;
 pub mod fit;
-pub mod loss;
-pub mod metrics;
-pub mod optim;
+pub mod logs;
+pub mod options;
+pub mod step;

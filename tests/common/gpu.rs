@@ -1,12 +1,15 @@
-//! What the native GPU tests share: the adapter (or a loud SKIP) and the per-element
+//! What the native GPU tests share: the adapter (or a visible SKIP) and the per-element
 //! comparison with the CPU reference.
 
 use std::rc::Rc;
 
-use transfer_playground::backend::gpu::GpuContext;
+use transfer_playground::gpu::GpuContext;
 
-/// The default adapter (lavapipe on a machine without a GPU), or `None` after printing
-/// a loud `SKIP` that names what was not checked.
+#[path = "skip.rs"]
+mod skip;
+
+/// The default adapter (lavapipe on a machine without a GPU), or `None` after a
+/// visible skip (printed and logged, see `skip.rs`) that names what was not checked.
 pub fn gpu(what: &str) -> Option<Rc<GpuContext>> {
     match pollster::block_on(GpuContext::new()) {
         Ok(c) => {
@@ -14,7 +17,7 @@ pub fn gpu(what: &str) -> Option<Rc<GpuContext>> {
             Some(Rc::new(c))
         }
         Err(e) => {
-            eprintln!("SKIP: no GPU adapter ({e}) -- {what} NOT checked");
+            skip::skip(&format!("no GPU adapter ({e}): {what} NOT checked"));
             None
         }
     }
@@ -30,5 +33,12 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
             worst = (e, i);
         }
     }
-    assert!(worst.0 <= tol, "{what}: element {} is {} on the GPU, {} on the CPU (relative error {:e} > {tol:e})", worst.1, got[worst.1], want[worst.1], worst.0);
+    assert!(
+        worst.0 <= tol,
+        "{what}: element {} is {} on the GPU, {} on the CPU (relative error {:e} > {tol:e})",
+        worst.1,
+        got[worst.1],
+        want[worst.1],
+        worst.0
+    );
 }

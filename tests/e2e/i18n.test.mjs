@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SETTINGS } from '../../www/state.js';
+import { SETTINGS, PARTS } from '../../www/state.js';
 import { PAGE_ERRORS } from '../../www/protocol.js';
 
 const en = JSON.parse(readFileSync('www/i18n/en.json', 'utf8'));
@@ -19,7 +19,7 @@ const ENGINE_CODES = ['SHAPE', 'CONFIG', 'UNSUPPORTED', 'FORMAT', 'DATA', 'NOT_C
 const VALIDATION_CODES = ['NOT_A_NUMBER', 'NOT_INTEGER', 'TOO_SMALL', 'TOO_LARGE', 'TOO_MANY_IMAGES', 'NOT_ONE_OF', 'BAD_LIST', 'UNKNOWN_SETTING'];
 
 function sources(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === 'pkg' || e.name === 'i18n' ? [] : sources(join(dir, e.name))) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (['pkg', 'i18n', 'tutorial', 'slides'].includes(e.name) ? [] : sources(join(dir, e.name))) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));
 }
 
 test('every key exists in both languages, with the same placeholders', () => {
@@ -41,6 +41,9 @@ test('every key the page uses has a text', () => {
     used.add(s.label);
     if (s.type === 'enum') for (const v of s.values.filter(Boolean)) used.add(`opt.${s.key}.${v}`);
   }
+  for (const p of PARTS) used.add(p.label);
+  for (const k of ['modelA', 'modelB', 'training', 'compare', 'layers', 'log', 'code']) used.add(`embed.tab.${k}`);
+  for (const k of ['lang', 'theme']) used.add(`embed.${k}Any`); // the builder's '' option
   for (const c of VALIDATION_CODES) used.add(`valid.${c}`);
   for (const c of [...PAGE_ERRORS, ...ENGINE_CODES, 'unknown']) used.add(`err.${c}`);
   for (const c of ['sandal', 'shirt']) used.add(`class.${c}`);

@@ -151,8 +151,8 @@ test('an embed link shows one stage and its state round-trips', { timeout: 120_0
   assert.match(await page.evaluate(() => location.hash), /ep3=5/);
   await shot(page, 'embed-stage-3');
   await page.evaluate(() => { document.body.classList.remove('embed'); });
-  await page.click('#copy-embed');
-  const code = await page.textContent('#embed-code');
+  await page.click('#open-embed');
+  const code = await page.inputValue('#eb-code');
   assert.match(code, /<iframe src="[^"]*#[^"]*embed=1/);
   assert.match(code, /ep3=5/);
   assert.deepEqual(errors, []);

@@ -21,7 +21,7 @@ function samples(s) {
   const invalid = [String(max * 2 + 1)];
   if (s.type === 'int') invalid.push('2.5');
   if (s.min > 0) invalid.push('0');
-  const valid = s.type === 'int' ? String(Math.max(s.min, Math.min(max, 7))) : '0.003';
+  const valid = s.type === 'int' ? String(Math.max(s.min, Math.min(max, 7))) : s.min <= 0.003 ? '0.003' : String(s.min * 1.5);
   return { invalid, valid };
 }
 

@@ -9,6 +9,7 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { layoutReport } from './embed-host.mjs';
 
 const BASE = (process.env.E2E_BASE_URL || 'http://127.0.0.1:8137').replace(/\/$/, '');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -80,9 +81,14 @@ test('every slide loads, the keyboard moves through all of them, each embedded s
       const frame = await readyFrame(page);
       // The frame shows its stage only, in the deck's language.
       assert.equal(await frame.evaluate(() => document.documentElement.lang), 'en');
-      assert.equal(await frame.isVisible(`section[data-stage="${s.stage}"]`), true);
+      assert.equal(await frame.isVisible(`section[data-view="${s.stage}"]`), true);
       assert.equal(await frame.locator('section.stage:visible').count(), 1);
-      stages.push(Number(s.stage));
+      stages.push(s.stage);
+      // The embed fits the deck's 960x540 frame: no scrollbar, nothing cut off or overlapping.
+      const fit = await layoutReport(frame);
+      assert.ok(Math.abs(fit.width - 960) <= 2 && Math.abs(fit.height - 540) <= 2, `the deck's frame: ${fit.width}x${fit.height} inside its border`);
+      assert.ok(fit.scrollWidth <= fit.width && fit.scrollHeight <= fit.height, `slide ${i}: ${fit.scrollWidth}x${fit.scrollHeight}`);
+      assert.deepEqual(fit.problems, [], `slide ${i}`);
       // data-hide on the frame reaches the playground's hide= (stage 3 hides its seed).
       if (s.stage === '3') {
         assert.match(s.frame, /&hide=seed/);
@@ -92,7 +98,7 @@ test('every slide loads, the keyboard moves through all of them, each embedded s
     }
     await page.screenshot({ path: `${ART}/slides-en-${pad(i)}.png` });
   }
-  assert.deepEqual(stages, [1, 2, 3, 4], 'stages 1-4, each on its own slide, in order');
+  assert.deepEqual(stages, ['1', '2', '3', '4', 'compare'], 'stages 1-4 and the comparison, each on its own slide, in order');
   // Past the end stays at the end; then back, Home, End, PageUp, the hash.
   await page.keyboard.press('ArrowRight');
   assert.equal((await shown(page)).n, total);

@@ -5,7 +5,7 @@
 // not silently replaced; and the dependency column marks the right results.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SETTINGS, SETTING, DEFAULTS, validate, parseHash, toHash, dependsOn, envFor } from '../../www/state.js';
+import { SETTINGS, SETTING, DEFAULTS, PARTS, validate, parseHash, toHash, dependsOn, envFor } from '../../www/state.js';
 
 const env = { available: 200 };
 
@@ -18,7 +18,7 @@ function validValues(s) {
   }
   if (s.type === 'enum') return s.values;
   if (s.type === 'bool') return [true, false];
-  return [[], ['seed'], ['lr3', 'n', 'log-3']];
+  return [[], ['seed'], ['lr3', 'n', 'log'], s.values];
 }
 
 test('every valid value of every setting round-trips through the link', () => {
@@ -68,5 +68,20 @@ test('each result depends on the settings it is computed from', () => {
   assert.deepEqual(dependsOn('stage3').sort(), ['bs', 'ep3', 'lr3', 'n', 'scenario', 'seed'].sort());
   assert.deepEqual(dependsOn('scratch').sort(), ['bs', 'ep3', 'ep4', 'lr3', 'n', 'scenario', 'seed'].sort());
   assert.deepEqual(dependsOn('stage1'), ['seed']);
-  for (const k of ['be', 'lang', 'theme', 'stage', 'embed', 'hide']) assert.deepEqual(SETTING[k].affects, []);
+  for (const k of ['be', 'lang', 'theme', 'stage', 'embed', 'hide', 'scale']) assert.deepEqual(SETTING[k].affects, []);
+});
+
+test('hide= names parts from the table only; the list reads as written in a link', () => {
+  // Every part the embed builder offers is a valid name, and only those.
+  assert.deepEqual(SETTING.hide.values, PARTS.map((p) => p.id));
+  for (const id of ['lr3', 'ep3', 'n', 'seed', 'lr4', 'ep4', 'backend', 'code', 'log', 'charts', 'layers', 'fingerprints', 'progress']) {
+    assert.ok(SETTING.hide.values.includes(id), `${id} can be hidden`);
+  }
+  const typo = parseHash('#hide=seed,sed', env);
+  assert.deepEqual(typo.errors.map((e) => [e.key, e.code, e.params.unknown]), [['hide', 'BAD_LIST', 'sed']]);
+  assert.equal(toHash({ ...structuredClone(DEFAULTS), hide: ['seed', 'code'], embed: true }), '#embed=1&hide=seed,code');
+  // The presenter scale: a number in a range, like any other setting.
+  assert.deepEqual(validate('scale', '1.25', env), { ok: true, value: 1.25 });
+  assert.equal(validate('scale', '3', env).code, 'TOO_LARGE');
+  assert.equal(validate('scale', '0.2', env).code, 'TOO_SMALL');
 });

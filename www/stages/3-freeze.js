@@ -12,10 +12,11 @@ export function mountStage3(ctx, flow) {
   const fp = document.createElement('p');
   fp.id = 'frozen-fp';
   fp.className = 'small mono figures';
-  fp.dataset.control = 'fingerprints-3';
+  fp.dataset.control = 'fingerprints';
   const table = document.createElement('div');
   table.className = 'table-wrap';
-  table.dataset.control = 'layers-3';
+  table.dataset.control = 'layers';
+  table.dataset.tabPanel = 'layers';
   root.append(fp, table);
   let liveRows = null;
   ctx.engine.onProgress((job, ev) => {

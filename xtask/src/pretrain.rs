@@ -17,7 +17,8 @@ use transfer_playground::rng::Rng;
 use transfer_playground::{Event, FitOptions, Loss, OptimizerConfig, Sequential};
 
 pub fn load(path: &Path) -> Result<ImageSet, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e} (run `cargo xtask prepare-data` first)", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("{}: {e} (run `cargo xtask prepare-data` first)", path.display()))?;
     ImageSet::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -33,8 +34,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let seed: u64 = arg(args, "--seed", 42)?;
     let limit: usize = arg(args, "--limit", usize::MAX)?;
     let root = crate::repo_root();
-    let train = load(&root.join("data/fashion-train.tpds"))?.filter_classes(&TASK_A_CLASS_MAP).map_err(|e| e.to_string())?;
-    let test = load(&root.join("data/fashion-test.tpds"))?.filter_classes(&TASK_A_CLASS_MAP).map_err(|e| e.to_string())?;
+    let train =
+        load(&root.join("data/fashion-train.tpds"))?.filter_classes(&TASK_A_CLASS_MAP).map_err(|e| e.to_string())?;
+    let test =
+        load(&root.join("data/fashion-test.tpds"))?.filter_classes(&TASK_A_CLASS_MAP).map_err(|e| e.to_string())?;
     // Hold out 5,000 training images for validation (seeded).
     let mut order: Vec<usize> = (0..train.len()).collect();
     Rng::new(seed).shuffle(&mut order);
@@ -52,7 +55,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     model.compile(Loss::SparseCategoricalCrossentropy, optimizer).map_err(|e| e.to_string())?;
     let start = Instant::now();
     let mut epoch_start = Instant::now();
-    let opts = FitOptions { epochs, batch_size: 32, shuffle: true, seed, validation: Some((vx, vy)), ..FitOptions::default() };
+    let opts =
+        FitOptions { epochs, batch_size: 32, shuffle: true, seed, validation: Some((vx, vy)), ..FitOptions::default() };
     let history = model
         .fit(&x, &y, opts, &mut |ev, _| {
             if let Event::Epoch(e) = ev {
@@ -72,14 +76,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let train_secs = start.elapsed().as_secs_f64();
     let test_eval = model.evaluate(&tx, &ty, 256).map_err(|e| e.to_string())?;
-    println!("test: loss {:.4} accuracy {:.4} ({} images); training took {train_secs:.0}s", test_eval.loss, test_eval.accuracy, tx.shape()[0]);
+    println!(
+        "test: loss {:.4} accuracy {:.4} ({} images); training took {train_secs:.0}s",
+        test_eval.loss,
+        test_eval.accuracy,
+        tx.shape()[0]
+    );
 
     let out = root.join("www/assets/model-a");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     // A 1,000-image sample of task A's test split (the split is already shuffled), so
     // the page can measure A on its own task before and after the lecture's procedure.
     let sample = test.subset(&(0..1000.min(test.len())).collect::<Vec<_>>()).map_err(|e| e.to_string())?;
-    std::fs::write(out.join("test-sample.tpds"), sample.to_bytes().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("test-sample.tpds"), sample.to_bytes().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
     let (sx, sy) = to_tensors(&sample);
     let sample_eval = model.evaluate(&sx, &sy, 256).map_err(|e| e.to_string())?;
     println!("test sample: accuracy {:.4} ({} images)", sample_eval.accuracy, sample.len());
@@ -109,7 +119,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "params": model.count_params().0,
         "training_seconds": train_secs.round(),
     });
-    std::fs::write(out.join("metadata.json"), serde_json::to_string_pretty(&meta).unwrap()).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("metadata.json"), serde_json::to_string_pretty(&meta).unwrap())
+        .map_err(|e| e.to_string())?;
     println!("wrote {}", out.display());
     Ok(())
 }

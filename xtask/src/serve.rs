@@ -83,22 +83,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut port: u16 = 8080;
     let mut root = crate::repo_root();
     let mut isolate = false;
-    let mut limits = Limits {
-        timeout: Duration::from_secs(10),
-        connections: 64,
-    };
+    let mut limits = Limits { timeout: Duration::from_secs(10), connections: 64 };
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
-        let mut value = || {
-            rest.next()
-                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
-        };
+        let mut value = || rest.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
         match flag.as_str() {
             "--port" => {
                 let text = value()?;
-                port = text
-                    .parse()
-                    .map_err(|_| format!("--port {text:?} is not a port number (0-65535)"))?;
+                port = text.parse().map_err(|_| format!("--port {text:?} is not a port number (0-65535)"))?;
             }
             "--root" => root = PathBuf::from(value()?),
             "--isolate" => isolate = true,
@@ -123,29 +115,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
             other => return Err(format!("unknown option {other:?}\n{USAGE}")),
         }
     }
-    let root = root
-        .canonicalize()
-        .map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
+    let root = root.canonicalize().map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
     // Bound here, before the runtime, so a busy port is a plain error.
-    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
-        format!("cannot listen on 127.0.0.1:{port}: {e} (is another server running?)")
-    })?;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (is another server running?)"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-    let isolation = if isolate {
-        ", cross-origin isolated"
-    } else {
-        ""
-    };
+    let isolation = if isolate { ", cross-origin isolated" } else { "" };
     log(format_args!(
         "serving the site in {} at http://127.0.0.1:{port}/{isolation}  (Ctrl-C to stop)",
         root.display()
     ));
-    let site = Arc::new(Site {
-        root,
-        port,
-        isolate,
-    });
+    let site = Arc::new(Site { root, port, isolate });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(FILE_THREADS)
@@ -160,19 +141,12 @@ fn log(line: std::fmt::Arguments) {
     let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
-async fn accept_connections(
-    listener: std::net::TcpListener,
-    site: Arc<Site>,
-    limits: Limits,
-) -> Result<(), String> {
+async fn accept_connections(listener: std::net::TcpListener, site: Arc<Site>, limits: Limits) -> Result<(), String> {
     let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.connections));
     loop {
         // Take a slot before accepting: past the cap, clients wait in the backlog.
-        let slot = Arc::clone(&slots)
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
+        let slot = Arc::clone(&slots).acquire_owned().await.expect("the semaphore is never closed");
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
@@ -190,12 +164,7 @@ async fn accept_connections(
     }
 }
 
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    site: Arc<Site>,
-    limits: Limits,
-) {
+async fn serve_connection(stream: tokio::net::TcpStream, peer: SocketAddr, site: Arc<Site>, limits: Limits) {
     let _ = stream.set_nodelay(true);
     // Only a write timeout on the socket: hyper polls reads while it writes a response
     // (to notice a client that hangs up), so a read timeout would cut long downloads.
@@ -222,10 +191,9 @@ async fn serve_connection(
         // A browser's idle keep-alive connection ends this way every time: not news.
         Ok(Err(e)) if e.is_timeout() && served.load(Ordering::Relaxed) > 0 => {}
         Ok(Err(e)) => log(format_args!("{peer} connection closed: {e}")),
-        Err(_) => log(format_args!(
-            "{peer} connection closed after its {} s lifetime",
-            MAX_CONNECTION_LIFETIME.as_secs()
-        )),
+        Err(_) => {
+            log(format_args!("{peer} connection closed after its {} s lifetime", MAX_CONNECTION_LIFETIME.as_secs()))
+        }
     }
 }
 
@@ -251,12 +219,7 @@ async fn respond(request: Request<Incoming>, site: &Site, peer: SocketAddr) -> R
 async fn route(request: Request<Incoming>, site: &Site) -> Response<Body> {
     match headers::check_host(request.headers(), site.port) {
         Ok(()) => {}
-        Err(BadHost::Missing) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "exactly one Host header is needed\n",
-            )
-        }
+        Err(BadHost::Missing) => return text(StatusCode::BAD_REQUEST, "exactly one Host header is needed\n"),
         Err(BadHost::Other) => {
             return text(
                 StatusCode::MISDIRECTED_REQUEST,
@@ -266,9 +229,7 @@ async fn route(request: Request<Incoming>, site: &Site) -> Response<Body> {
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
     // Origin-form only (`/path?query`): an absolute URI would name its own host.
@@ -278,9 +239,7 @@ async fn route(request: Request<Incoming>, site: &Site) -> Response<Body> {
     let path = request.uri().path();
     let segments = match site::request_segments(path) {
         Ok(segments) => segments,
-        Err(Rejected::Malformed | Rejected::Traversal) => {
-            return text(StatusCode::BAD_REQUEST, "malformed path\n")
-        }
+        Err(Rejected::Malformed | Rejected::Traversal) => return text(StatusCode::BAD_REQUEST, "malformed path\n"),
         Err(Rejected::Hidden | Rejected::NotSite) => return not_found(),
     };
     let file = match locate(site, &segments, path.ends_with('/')).await {
@@ -368,20 +327,12 @@ async fn site_file(base: &Path, path: &Path) -> Option<(PathBuf, std::fs::Metada
 }
 
 fn not_found() -> Response<Body> {
-    text(
-        StatusCode::NOT_FOUND,
-        "not found (or not part of the site)\n",
-    )
+    text(StatusCode::NOT_FOUND, "not found (or not part of the site)\n")
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Body> {
-    let mut response = Response::new(Either::Right(Full::new(Bytes::from_static(
-        body.as_bytes(),
-    ))));
+    let mut response = Response::new(Either::Right(Full::new(Bytes::from_static(body.as_bytes()))));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     response
 }

@@ -43,16 +43,10 @@ impl TempSite {
             ("www/assets/model-a/weights.bin", &[1, 2, 3, 4]),
             ("www/API.md", b"# API\n"),
             ("www/pkg/transfer_playground_bg.wasm", WASM),
-            (
-                "www/slides/index.html",
-                b"<!doctype html><title>slides</title>",
-            ),
+            ("www/slides/index.html", b"<!doctype html><title>slides</title>"),
             ("www/bench.html", b"<!doctype html><title>bench</title>"),
             ("www/.env", b"SECRET=hidden-file"),
-            (
-                "node_modules/@tensorflow/tfjs/dist/tf.min.js",
-                b"var tf = {};\n",
-            ),
+            ("node_modules/@tensorflow/tfjs/dist/tf.min.js", b"var tf = {};\n"),
             ("node_modules/@tensorflow/tfjs/package.json", b"{}"),
             ("node_modules/left-pad/index.js", b"module.exports = 0;\n"),
             ("target/release/xtask", b"SECRET=target"),
@@ -62,10 +56,7 @@ impl TempSite {
             // Outside the root: where escaping links lead, and a linked node_modules
             // package as in a git worktree.
             ("../outside/secret.txt", b"SECRET=outside"),
-            (
-                "../main/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
-                WASM,
-            ),
+            ("../main/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm", WASM),
         ];
         for (path, bytes) in files {
             let path = site.root.join(path);
@@ -82,10 +73,7 @@ impl TempSite {
         link(Path::new("../.git"), "www/git");
         link(&site.dir.join("outside"), "www/outside");
         link(&site.dir.join("outside/secret.txt"), "www/outside.txt");
-        link(
-            &site.dir.join("main/tfjs-backend-wasm"),
-            "node_modules/@tensorflow/tfjs-backend-wasm",
-        );
+        link(&site.dir.join("main/tfjs-backend-wasm"), "node_modules/@tensorflow/tfjs-backend-wasm");
         site
     }
 }
@@ -132,19 +120,12 @@ impl Server {
                 sink.lock().unwrap().push(line);
             }
         });
-        Server {
-            child,
-            port,
-            log,
-            _site: site,
-        }
+        Server { child, port, log, _site: site }
     }
 
     fn connect(&self) -> TcpStream {
         let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         stream
     }
 
@@ -161,13 +142,7 @@ impl Server {
     }
 
     fn request(&self, method: &str, path: &str) -> Reply {
-        self.raw(
-            format!(
-                "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-                self.host()
-            )
-            .as_bytes(),
-        )
+        self.raw(format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.host()).as_bytes())
     }
 
     fn get(&self, path: &str) -> Reply {
@@ -209,8 +184,7 @@ impl Reply {
     fn read(stream: &mut TcpStream) -> Reply {
         let mut bytes = Vec::new();
         stream.read_to_end(&mut bytes).expect("the reply");
-        Reply::parse(&bytes)
-            .unwrap_or_else(|| panic!("not an HTTP reply: {:?}", String::from_utf8_lossy(&bytes)))
+        Reply::parse(&bytes).unwrap_or_else(|| panic!("not an HTTP reply: {:?}", String::from_utf8_lossy(&bytes)))
     }
 
     fn parse(bytes: &[u8]) -> Option<Reply> {
@@ -222,18 +196,11 @@ impl Reply {
             .filter_map(|line| line.split_once(':'))
             .map(|(name, value)| (name.to_ascii_lowercase(), value.trim().to_string()))
             .collect();
-        Some(Reply {
-            status,
-            headers,
-            body: bytes[end + 4..].to_vec(),
-        })
+        Some(Reply { status, headers, body: bytes[end + 4..].to_vec() })
     }
 
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     fn content_type(&self) -> &str {
@@ -245,71 +212,28 @@ impl Reply {
 fn serves_the_site_with_the_right_types() {
     let server = Server::start(&[]);
     for (path, mime, body) in [
-        (
-            "/",
-            "text/html",
-            b"<!doctype html><title>playground</title>" as &[u8],
-        ),
-        (
-            "/index.html",
-            "text/html",
-            b"<!doctype html><title>playground</title>",
-        ),
+        ("/", "text/html", b"<!doctype html><title>playground</title>" as &[u8]),
+        ("/index.html", "text/html", b"<!doctype html><title>playground</title>"),
         ("/www/main.js", "text/javascript", b"export const x = 1;\n"),
         ("/www/style.css", "text/css", b"body { margin: 0 }\n"),
         ("/www/i18n/en.json", "application/json", b"{\"a\": 1}"),
         ("/www/assets/icon.png", "image/png", b"\x89PNG\r\n\x1a\n"),
-        (
-            "/www/assets/task-b/test.tpds",
-            "application/octet-stream",
-            b"TPDS\x01\x02",
-        ),
-        (
-            "/www/assets/model-a/weights.bin",
-            "application/octet-stream",
-            &[1, 2, 3, 4],
-        ),
+        ("/www/assets/task-b/test.tpds", "application/octet-stream", b"TPDS\x01\x02"),
+        ("/www/assets/model-a/weights.bin", "application/octet-stream", &[1, 2, 3, 4]),
         ("/www/API.md", "text/plain", b"# API\n"),
-        (
-            "/www/pkg/transfer_playground_bg.wasm",
-            "application/wasm",
-            WASM,
-        ),
-        (
-            "/www/slides/",
-            "text/html",
-            b"<!doctype html><title>slides</title>",
-        ),
-        (
-            "/www/main.js?v=2",
-            "text/javascript",
-            b"export const x = 1;\n",
-        ),
-        (
-            "/www/%6Dain.js",
-            "text/javascript",
-            b"export const x = 1;\n",
-        ),
-        (
-            "/node_modules/@tensorflow/tfjs/dist/tf.min.js",
-            "text/javascript",
-            b"var tf = {};\n",
-        ),
+        ("/www/pkg/transfer_playground_bg.wasm", "application/wasm", WASM),
+        ("/www/slides/", "text/html", b"<!doctype html><title>slides</title>"),
+        ("/www/main.js?v=2", "text/javascript", b"export const x = 1;\n"),
+        ("/www/%6Dain.js", "text/javascript", b"export const x = 1;\n"),
+        ("/node_modules/@tensorflow/tfjs/dist/tf.min.js", "text/javascript", b"var tf = {};\n"),
         // A linked package folder (as node_modules is in a git worktree) is served.
-        (
-            "/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
-            "application/wasm",
-            WASM,
-        ),
+        ("/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm", "application/wasm", WASM),
     ] {
         let reply = server.get(path);
         assert_eq!(reply.status, 200, "{path}: {reply:?}");
         assert!(reply.content_type().starts_with(mime), "{path}: {reply:?}");
         assert_eq!(reply.body, body, "{path}");
-        assert_eq!(
-            reply.header("content-length"),
-            Some(&*body.len().to_string())
-        );
+        assert_eq!(reply.header("content-length"), Some(&*body.len().to_string()));
     }
     // A folder without its slash is redirected, so relative links resolve.
     let reply = server.get("/www/slides");
@@ -324,11 +248,7 @@ fn streams_a_large_file_whole() {
     let reply = server.get("/www/assets/big.bin");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body.len(), BIG_BYTES);
-    assert!(reply
-        .body
-        .iter()
-        .enumerate()
-        .all(|(i, b)| *b == (i % 251) as u8));
+    assert!(reply.body.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8));
     // Read in chunks, not whole: the server's peak memory grows far less than 32 MiB.
     let growth = server.peak_memory_kib().saturating_sub(before);
     assert!(growth < 8 << 10, "peak memory grew by {growth} KiB");
@@ -357,10 +277,7 @@ fn refuses_everything_that_is_not_the_site() {
     ] {
         let reply = server.get(path);
         assert_eq!(reply.status, 404, "{path}: {reply:?}");
-        assert!(
-            !String::from_utf8_lossy(&reply.body).contains("SECRET"),
-            "{path}"
-        );
+        assert!(!String::from_utf8_lossy(&reply.body).contains("SECRET"), "{path}");
     }
 }
 
@@ -385,10 +302,7 @@ fn refuses_path_traversal_in_every_spelling() {
         let reply = server.get(path);
         // 400 from us or from hyper (a backslash is not a URI character), or 404.
         assert!(matches!(reply.status, 400 | 404), "{path}: {reply:?}");
-        assert!(
-            !String::from_utf8_lossy(&reply.body).contains("SECRET"),
-            "{path}"
-        );
+        assert!(!String::from_utf8_lossy(&reply.body).contains("SECRET"), "{path}");
     }
 }
 
@@ -444,15 +358,9 @@ fn too_many_or_too_large_headers_are_refused() {
 fn refuses_requests_for_other_hosts() {
     let server = Server::start(&[]);
     let port = server.port;
-    let with_host = |host: &str| {
-        server
-            .raw(format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
-    };
-    for host in [
-        format!("127.0.0.1:{port}"),
-        format!("localhost:{port}"),
-        format!("[::1]:{port}"),
-    ] {
+    let with_host =
+        |host: &str| server.raw(format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes());
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")] {
         assert_eq!(with_host(&host).status, 200, "{host}");
     }
     // DNS rebinding: another name, pointed at 127.0.0.1.
@@ -470,9 +378,8 @@ fn refuses_requests_for_other_hosts() {
     // No Host at all (HTTP/1.0 allows leaving it out; we do not).
     assert_eq!(server.raw(b"GET / HTTP/1.0\r\n\r\n").status, 400);
     // A full URL as the target would name a host of its own.
-    let absolute = format!(
-        "GET http://evil.example/index.html HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    );
+    let absolute =
+        format!("GET http://evil.example/index.html HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
     assert_eq!(server.raw(absolute.as_bytes()).status, 400);
 }
 
@@ -503,16 +410,10 @@ fn head_sends_the_headers_without_the_body() {
     let reply = server.request("HEAD", "/www/pkg/transfer_playground_bg.wasm");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.content_type(), "application/wasm");
-    assert_eq!(
-        reply.header("content-length"),
-        Some(&*WASM.len().to_string())
-    );
+    assert_eq!(reply.header("content-length"), Some(&*WASM.len().to_string()));
     assert!(reply.body.is_empty());
     let reply = server.request("HEAD", "/www/assets/big.bin");
-    assert_eq!(
-        reply.header("content-length"),
-        Some(&*BIG_BYTES.to_string())
-    );
+    assert_eq!(reply.header("content-length"), Some(&*BIG_BYTES.to_string()));
     assert!(reply.body.is_empty());
 }
 
@@ -521,9 +422,7 @@ fn keeps_a_connection_alive_for_several_requests() {
     let server = Server::start(&[]);
     let mut stream = server.connect();
     let host = server.host();
-    stream
-        .write_all(format!("GET /www/main.js HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
-        .unwrap();
+    stream.write_all(format!("GET /www/main.js HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes()).unwrap();
     // Read exactly the first reply (up to its Content-Length), then ask again.
     let mut bytes = Vec::new();
     let first = loop {
@@ -541,10 +440,7 @@ fn keeps_a_connection_alive_for_several_requests() {
     assert_eq!(first.status, 200);
     assert_eq!(first.body, b"export const x = 1;\n");
     stream
-        .write_all(
-            format!("GET /www/style.css HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )
+        .write_all(format!("GET /www/style.css HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
         .unwrap();
     let second = Reply::read(&mut stream);
     assert_eq!(second.status, 200);
@@ -568,8 +464,7 @@ fn a_slow_client_is_dropped_after_the_timeout_while_others_are_served() {
     let started = Instant::now();
     // One sends half a request head and stops; one connects and sends nothing.
     let mut half = server.connect();
-    half.write_all(format!("GET / HTTP/1.1\r\nHost: {}\r\nX-Slow:", server.host()).as_bytes())
-        .unwrap();
+    half.write_all(format!("GET / HTTP/1.1\r\nHost: {}\r\nX-Slow:", server.host()).as_bytes()).unwrap();
     let mut silent = server.connect();
     // Meanwhile everyone else is served promptly.
     for _ in 0..5 {
@@ -585,10 +480,7 @@ fn a_slow_client_is_dropped_after_the_timeout_while_others_are_served() {
         );
     }
     let timeouts = |lines: Vec<String>| {
-        lines
-            .iter()
-            .filter(|line| line.contains("connection closed: read header from client timeout"))
-            .count()
+        lines.iter().filter(|line| line.contains("connection closed: read header from client timeout")).count()
     };
     // Both are logged; the served clients' connections closed without a timeout.
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -603,32 +495,13 @@ fn an_idle_keep_alive_connection_is_closed_quietly() {
     let server = Server::start(&["--timeout", "1"]);
     let mut stream = server.connect();
     let started = Instant::now();
-    stream
-        .write_all(
-            format!(
-                "GET /www/main.js HTTP/1.1\r\nHost: {}\r\n\r\n",
-                server.host()
-            )
-            .as_bytes(),
-        )
-        .unwrap();
+    stream.write_all(format!("GET /www/main.js HTTP/1.1\r\nHost: {}\r\n\r\n", server.host()).as_bytes()).unwrap();
     let closed = time_until_closed(&mut stream, started);
-    assert!(
-        closed >= Duration::from_millis(900) && closed < Duration::from_secs(5),
-        "{closed:?}"
-    );
+    assert!(closed >= Duration::from_millis(900) && closed < Duration::from_secs(5), "{closed:?}");
     std::thread::sleep(Duration::from_millis(200));
     let lines = server.log_lines();
-    assert!(
-        lines
-            .iter()
-            .any(|line| line.contains("GET /www/main.js 200")),
-        "{lines:#?}"
-    );
-    assert!(
-        !lines.iter().any(|line| line.contains("connection closed")),
-        "{lines:#?}"
-    );
+    assert!(lines.iter().any(|line| line.contains("GET /www/main.js 200")), "{lines:#?}");
+    assert!(!lines.iter().any(|line| line.contains("connection closed")), "{lines:#?}");
 }
 
 #[test]
@@ -636,28 +509,15 @@ fn a_client_that_stops_reading_is_dropped_after_the_timeout() {
     let server = Server::start(&["--timeout", "1"]);
     let mut stream = server.connect();
     stream
-        .write_all(
-            format!(
-                "GET /www/assets/big.bin HTTP/1.1\r\nHost: {}\r\n\r\n",
-                server.host()
-            )
-            .as_bytes(),
-        )
+        .write_all(format!("GET /www/assets/big.bin HTTP/1.1\r\nHost: {}\r\n\r\n", server.host()).as_bytes())
         .unwrap();
     // Socket buffers on loopback hold a few MiB of the 32; the rest waits on us.
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(server.get("/www/main.js").status, 200);
     let mut received = Vec::new();
     let _ = stream.read_to_end(&mut received);
-    assert!(
-        received.len() < BIG_BYTES,
-        "received all {} bytes; the write should have timed out",
-        received.len()
-    );
-    assert!(server
-        .log_lines()
-        .iter()
-        .any(|line| line.contains("connection closed")));
+    assert!(received.len() < BIG_BYTES, "received all {} bytes; the write should have timed out", received.len());
+    assert!(server.log_lines().iter().any(|line| line.contains("connection closed")));
 }
 
 #[test]
@@ -670,46 +530,23 @@ fn connections_beyond_the_cap_wait_for_a_free_slot() {
     let reply = server.get("/www/main.js");
     let waited = started.elapsed();
     assert_eq!(reply.status, 200);
-    assert!(
-        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
-        "served after {waited:?}"
-    );
+    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_secs(5), "served after {waited:?}");
 }
 
 #[test]
 fn sends_the_security_headers_on_every_response() {
     let server = Server::start(&[]);
-    for path in [
-        "/",
-        "/www/main.js",
-        "/www/pkg/transfer_playground_bg.wasm",
-        "/Cargo.toml",
-    ] {
+    for path in ["/", "/www/main.js", "/www/pkg/transfer_playground_bg.wasm", "/Cargo.toml"] {
         let reply = server.get(path);
         let csp = reply.header("content-security-policy").unwrap_or("");
-        assert!(
-            csp.starts_with("default-src 'self'; script-src 'self' 'wasm-unsafe-eval';"),
-            "{path}: {csp}"
-        );
+        assert!(csp.starts_with("default-src 'self'; script-src 'self' 'wasm-unsafe-eval';"), "{path}: {csp}");
         assert!(csp.ends_with("; frame-ancestors *"), "{path}: {csp}");
-        assert_eq!(
-            reply.header("x-content-type-options"),
-            Some("nosniff"),
-            "{path}"
-        );
-        assert_eq!(
-            reply.header("referrer-policy"),
-            Some("no-referrer"),
-            "{path}"
-        );
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(reply.header("referrer-policy"), Some("no-referrer"), "{path}");
         assert_eq!(reply.header("cache-control"), Some("no-cache"), "{path}");
         assert_eq!(reply.header("cross-origin-opener-policy"), None, "{path}");
         assert_eq!(reply.header("cross-origin-embedder-policy"), None, "{path}");
-        assert_eq!(
-            reply.header("x-frame-options"),
-            None,
-            "{path}: embedding is allowed"
-        );
+        assert_eq!(reply.header("x-frame-options"), None, "{path}: embedding is allowed");
     }
 }
 
@@ -718,20 +555,10 @@ fn only_the_benchmark_page_may_eval() {
     let server = Server::start(&[]);
     let bench = server.get("/www/bench.html?only=none");
     let csp = bench.header("content-security-policy").unwrap();
-    assert!(
-        csp.contains("script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval';"),
-        "{csp}"
-    );
+    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval';"), "{csp}");
     for path in ["/", "/www/main.js", "/www/slides/"] {
-        let csp = server
-            .get(path)
-            .header("content-security-policy")
-            .unwrap()
-            .to_string();
-        assert!(
-            !csp.contains("'unsafe-eval'") && !csp.contains("'unsafe-inline'"),
-            "{path}: {csp}"
-        );
+        let csp = server.get(path).header("content-security-policy").unwrap().to_string();
+        assert!(!csp.contains("'unsafe-eval'") && !csp.contains("'unsafe-inline'"), "{path}: {csp}");
     }
 }
 
@@ -740,16 +567,8 @@ fn isolate_adds_coop_and_coep() {
     let server = Server::start(&["--isolate"]);
     for path in ["/", "/www/main.js", "/Cargo.toml"] {
         let reply = server.get(path);
-        assert_eq!(
-            reply.header("cross-origin-opener-policy"),
-            Some("same-origin"),
-            "{path}"
-        );
-        assert_eq!(
-            reply.header("cross-origin-embedder-policy"),
-            Some("require-corp"),
-            "{path}"
-        );
+        assert_eq!(reply.header("cross-origin-opener-policy"), Some("same-origin"), "{path}");
+        assert_eq!(reply.header("cross-origin-embedder-policy"), Some("require-corp"), "{path}");
         assert!(reply.header("content-security-policy").is_some(), "{path}");
     }
 }
@@ -765,10 +584,7 @@ fn logs_one_line_per_request() {
     loop {
         let lines = server.log_lines();
         let has = |text: &str| lines.iter().filter(|line| line.contains(text)).count();
-        if has("GET /www/main.js 200") == 1
-            && has("GET /Cargo.toml 404") == 1
-            && has("POST / 405") == 1
-        {
+        if has("GET /www/main.js 200") == 1 && has("GET /Cargo.toml 404") == 1 && has("POST / 405") == 1 {
             break;
         }
         assert!(Instant::now() < deadline, "log: {lines:#?}");
@@ -778,17 +594,8 @@ fn logs_one_line_per_request() {
 
 #[test]
 fn bad_options_are_refused() {
-    for flags in [
-        &["--port", "99999"][..],
-        &["--timeout", "0"],
-        &["--max-connections", "0"],
-        &["--nope"],
-    ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .arg("serve")
-            .args(flags)
-            .output()
-            .unwrap();
+    for flags in [&["--port", "99999"][..], &["--timeout", "0"], &["--max-connections", "0"], &["--nope"]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask")).arg("serve").args(flags).output().unwrap();
         assert!(!output.status.success(), "{flags:?}");
         assert!(!output.stderr.is_empty(), "{flags:?}");
     }

@@ -66,9 +66,7 @@ pub fn parse_record(value: &Value, image_len: usize) -> Result<Vec<u8>, Malforme
             };
             let as_byte = match (number.as_u64(), number.as_f64()) {
                 (Some(int), _) => u8::try_from(int).ok(),
-                (None, Some(float)) if float.fract() == 0.0 && (0.0..=255.0).contains(&float) => {
-                    Some(float as u8)
-                }
+                (None, Some(float)) if float.fract() == 0.0 && (0.0..=255.0).contains(&float) => Some(float as u8),
                 _ => None,
             };
             as_byte.ok_or(Malformed::OutOfRange { index })
@@ -140,10 +138,7 @@ pub fn dedupe(classes: Vec<Vec<Vec<u8>>>) -> (Vec<Vec<Vec<u8>>>, Vec<DuplicateCo
         .enumerate()
         .map(|(class, images)| {
             let before = images.len();
-            let kept: Vec<Vec<u8>> = images
-                .into_iter()
-                .filter(|image| !ambiguous.contains(image))
-                .collect();
+            let kept: Vec<Vec<u8>> = images.into_iter().filter(|image| !ambiguous.contains(image)).collect();
             counts[class].cross_class = before - kept.len();
             kept
         })
@@ -163,60 +158,22 @@ mod tests {
 
     #[test]
     fn names_each_kind_of_malformed_record() {
-        assert_eq!(
-            parse_record(&json!({"a": 1}), 3),
-            Err(Malformed::NotAnArray)
-        );
-        assert_eq!(
-            parse_record(&json!([]), 3),
-            Err(Malformed::WrongLength { found: 0 })
-        );
-        assert_eq!(
-            parse_record(&json!([1, 2]), 3),
-            Err(Malformed::WrongLength { found: 2 })
-        );
-        assert_eq!(
-            parse_record(&json!([1, "2", 3]), 3),
-            Err(Malformed::NonNumeric { index: 1 })
-        );
-        assert_eq!(
-            parse_record(&json!([1, 2, null]), 3),
-            Err(Malformed::NonNumeric { index: 2 })
-        );
-        assert_eq!(
-            parse_record(&json!([256, 0, 0]), 3),
-            Err(Malformed::OutOfRange { index: 0 })
-        );
-        assert_eq!(
-            parse_record(&json!([0, -1, 0]), 3),
-            Err(Malformed::OutOfRange { index: 1 })
-        );
-        assert_eq!(
-            parse_record(&json!([0, 0, 0.5]), 3),
-            Err(Malformed::OutOfRange { index: 2 })
-        );
+        assert_eq!(parse_record(&json!({"a": 1}), 3), Err(Malformed::NotAnArray));
+        assert_eq!(parse_record(&json!([]), 3), Err(Malformed::WrongLength { found: 0 }));
+        assert_eq!(parse_record(&json!([1, 2]), 3), Err(Malformed::WrongLength { found: 2 }));
+        assert_eq!(parse_record(&json!([1, "2", 3]), 3), Err(Malformed::NonNumeric { index: 1 }));
+        assert_eq!(parse_record(&json!([1, 2, null]), 3), Err(Malformed::NonNumeric { index: 2 }));
+        assert_eq!(parse_record(&json!([256, 0, 0]), 3), Err(Malformed::OutOfRange { index: 0 }));
+        assert_eq!(parse_record(&json!([0, -1, 0]), 3), Err(Malformed::OutOfRange { index: 1 }));
+        assert_eq!(parse_record(&json!([0, 0, 0.5]), 3), Err(Malformed::OutOfRange { index: 2 }));
     }
 
     #[test]
     fn parse_class_counts_and_keeps_order() {
-        let values = vec![
-            json!([1, 1]),
-            json!([]),
-            json!([2, "x"]),
-            json!([3, 3]),
-            json!(5),
-        ];
+        let values = vec![json!([1, 1]), json!([]), json!([2, "x"]), json!([3, 3]), json!(5)];
         let (images, malformed) = parse_class(&values, 2);
         assert_eq!(images, vec![vec![1, 1], vec![3, 3]]);
-        assert_eq!(
-            malformed,
-            MalformedCounts {
-                not_an_array: 1,
-                wrong_length: 1,
-                non_numeric: 1,
-                out_of_range: 0
-            }
-        );
+        assert_eq!(malformed, MalformedCounts { not_an_array: 1, wrong_length: 1, non_numeric: 1, out_of_range: 0 });
         assert_eq!(malformed.total(), 3);
     }
 
@@ -225,40 +182,18 @@ mod tests {
         let classes = vec![vec![vec![1], vec![2], vec![1], vec![1]], vec![vec![3]]];
         let (kept, counts) = dedupe(classes);
         assert_eq!(kept, vec![vec![vec![1], vec![2]], vec![vec![3]]]);
-        assert_eq!(
-            counts[0],
-            DuplicateCounts {
-                within_class: 2,
-                cross_class: 0
-            }
-        );
+        assert_eq!(counts[0], DuplicateCounts { within_class: 2, cross_class: 0 });
         assert_eq!(counts[1], DuplicateCounts::default());
     }
 
     #[test]
     fn dedupe_drops_every_copy_of_a_cross_class_image() {
         // [9] is in classes 0 (twice) and 2: all copies go; class 0 also counts the repeat.
-        let classes = vec![
-            vec![vec![9], vec![1], vec![9]],
-            vec![vec![2]],
-            vec![vec![9], vec![3]],
-        ];
+        let classes = vec![vec![vec![9], vec![1], vec![9]], vec![vec![2]], vec![vec![9], vec![3]]];
         let (kept, counts) = dedupe(classes);
         assert_eq!(kept, vec![vec![vec![1]], vec![vec![2]], vec![vec![3]]]);
-        assert_eq!(
-            counts[0],
-            DuplicateCounts {
-                within_class: 1,
-                cross_class: 1
-            }
-        );
+        assert_eq!(counts[0], DuplicateCounts { within_class: 1, cross_class: 1 });
         assert_eq!(counts[1], DuplicateCounts::default());
-        assert_eq!(
-            counts[2],
-            DuplicateCounts {
-                within_class: 0,
-                cross_class: 1
-            }
-        );
+        assert_eq!(counts[2], DuplicateCounts { within_class: 0, cross_class: 1 });
     }
 }

@@ -43,29 +43,21 @@ pub fn policy_for<S: AsRef<str>>(segments: &[S]) -> &'static str {
 
 /// Headers on every response besides the policy. `no-cache` makes the browser
 /// revalidate each file, so a rebuilt `www/pkg/` is picked up on reload.
-const ALWAYS: &[(&str, &str)] = &[
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
-    ("cache-control", "no-cache"),
-];
+const ALWAYS: &[(&str, &str)] =
+    &[("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"), ("cache-control", "no-cache")];
 
 /// Added by `--isolate`: cross-origin isolation, which `SharedArrayBuffer` (threads in
 /// wasm) needs. Off by default: under `require-corp` a page on another origin can no
 /// longer embed the playground unless it is isolated too, and nothing uses threads yet.
-const ISOLATION: &[(&str, &str)] = &[
-    ("cross-origin-opener-policy", "same-origin"),
-    ("cross-origin-embedder-policy", "require-corp"),
-];
+const ISOLATION: &[(&str, &str)] =
+    &[("cross-origin-opener-policy", "same-origin"), ("cross-origin-embedder-policy", "require-corp")];
 
 /// Adds the site's headers to a response's headers, with `policy` as its CSP.
 pub fn add_site_headers(headers: &mut HeaderMap, policy: &'static str, isolate: bool) {
     let extra: &[(&str, &str)] = if isolate { ISOLATION } else { &[] };
     let policy = [("content-security-policy", policy)];
     for (name, value) in policy.iter().chain(ALWAYS).chain(extra) {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
 }
 
@@ -124,12 +116,7 @@ mod tests {
 
     #[test]
     fn accepts_the_loopback_names_with_our_port() {
-        for host in [
-            "127.0.0.1:8143",
-            "localhost:8143",
-            "LocalHost:8143",
-            "[::1]:8143",
-        ] {
+        for host in ["127.0.0.1:8143", "localhost:8143", "LocalHost:8143", "[::1]:8143"] {
             assert_eq!(check_host(&with_hosts(&[host]), 8143), Ok(()), "{host}");
         }
         assert_eq!(check_host(&with_hosts(&["localhost"]), 80), Ok(()));
@@ -153,21 +140,14 @@ mod tests {
             "127.0.0.1:8143@evil.example",
             "",
         ] {
-            assert_eq!(
-                check_host(&with_hosts(&[host]), 8143),
-                Err(BadHost::Other),
-                "{host}"
-            );
+            assert_eq!(check_host(&with_hosts(&[host]), 8143), Err(BadHost::Other), "{host}");
         }
     }
 
     #[test]
     fn needs_exactly_one_host() {
         assert_eq!(check_host(&with_hosts(&[]), 8143), Err(BadHost::Missing));
-        assert_eq!(
-            check_host(&with_hosts(&["localhost:8143", "localhost:8143"]), 8143),
-            Err(BadHost::Missing)
-        );
+        assert_eq!(check_host(&with_hosts(&["localhost:8143", "localhost:8143"]), 8143), Err(BadHost::Missing));
     }
 
     #[test]
@@ -179,43 +159,24 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split('"').next())
             .expect("index.html has a CSP <meta> tag");
-        assert_eq!(
-            CONTENT_SECURITY_POLICY,
-            format!("{meta}; frame-ancestors *")
-        );
+        assert_eq!(CONTENT_SECURITY_POLICY, format!("{meta}; frame-ancestors *"));
     }
 
     #[test]
     fn only_the_benchmark_page_gets_the_loose_policy() {
-        assert_eq!(
-            policy_for(&["www", "bench.html"]),
-            BENCH_CONTENT_SECURITY_POLICY
-        );
-        for page in [
-            &["index.html"][..],
-            &["www", "bench.js"],
-            &["www", "x", "bench.html"],
-        ] {
+        assert_eq!(policy_for(&["www", "bench.html"]), BENCH_CONTENT_SECURITY_POLICY);
+        for page in [&["index.html"][..], &["www", "bench.js"], &["www", "x", "bench.html"]] {
             assert_eq!(policy_for(page), CONTENT_SECURITY_POLICY, "{page:?}");
         }
         // Loosened by exactly two sources, nothing else.
-        let loose = BENCH_CONTENT_SECURITY_POLICY
-            .replace(" 'unsafe-eval'", "")
-            .replace(" 'unsafe-inline'", "");
+        let loose = BENCH_CONTENT_SECURITY_POLICY.replace(" 'unsafe-eval'", "").replace(" 'unsafe-inline'", "");
         assert_eq!(loose, CONTENT_SECURITY_POLICY);
     }
 
     #[test]
     fn only_the_tutorial_worker_may_eval() {
-        assert_eq!(
-            policy_for(&["www", "tutorial", "worker.js"]),
-            TUTORIAL_WORKER_CONTENT_SECURITY_POLICY
-        );
-        for page in [
-            &["www", "tutorial.html"][..],
-            &["www", "tutorial", "tutorial.js"],
-            &["www", "worker.js"],
-        ] {
+        assert_eq!(policy_for(&["www", "tutorial", "worker.js"]), TUTORIAL_WORKER_CONTENT_SECURITY_POLICY);
+        for page in [&["www", "tutorial.html"][..], &["www", "tutorial", "tutorial.js"], &["www", "worker.js"]] {
             assert_eq!(policy_for(page), CONTENT_SECURITY_POLICY, "{page:?}");
         }
         let strict = TUTORIAL_WORKER_CONTENT_SECURITY_POLICY.replace(" 'unsafe-eval'", "");

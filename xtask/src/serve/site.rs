@@ -49,9 +49,7 @@ pub fn request_segments(path: &str) -> Result<Vec<String>, Rejected> {
     if !path.starts_with('/') {
         return Err(Rejected::Malformed);
     }
-    let decoded = percent_encoding::percent_decode_str(path)
-        .decode_utf8()
-        .map_err(|_| Rejected::Malformed)?;
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().map_err(|_| Rejected::Malformed)?;
     if decoded.contains(['\\', '\0']) {
         return Err(Rejected::Traversal);
     }
@@ -84,11 +82,7 @@ pub fn request_segments(path: &str) -> Result<Vec<String>, Rejected> {
 /// segments; `None` when the path is not part of the site.
 pub fn site_prefix<S: AsRef<str>>(segments: &[S]) -> Option<&'static [&'static str]> {
     SITE.iter().copied().find(|prefix| {
-        segments.len() >= prefix.len()
-            && prefix
-                .iter()
-                .zip(segments)
-                .all(|(want, got)| *want == got.as_ref())
+        segments.len() >= prefix.len() && prefix.iter().zip(segments).all(|(want, got)| *want == got.as_ref())
     })
 }
 
@@ -111,18 +105,11 @@ pub fn inside(base: &Path, file: &Path) -> bool {
 /// it always starts with a single `/` (`//host/` would leave the site).
 pub fn folder_url<S: AsRef<str>>(segments: &[S]) -> String {
     /// Everything but unreserved characters and sub-delimiters is escaped in a segment.
-    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'@');
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
     let mut url = String::from("/");
     for segment in segments {
-        url.extend(percent_encoding::utf8_percent_encode(
-            segment.as_ref(),
-            SEGMENT,
-        ));
+        url.extend(percent_encoding::utf8_percent_encode(segment.as_ref(), SEGMENT));
         url.push('/');
     }
     url
@@ -132,11 +119,7 @@ pub fn folder_url<S: AsRef<str>>(segments: &[S]) -> String {
 /// on some of these: `application/wasm` for streaming compilation, and (with `nosniff`)
 /// a JavaScript type for every script, module and worker.
 pub fn mime_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "html" | "htm" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
@@ -171,10 +154,7 @@ mod tests {
     fn splits_site_paths_into_segments() {
         assert_eq!(request_segments("/"), ok(&["index.html"]));
         assert_eq!(request_segments("/index.html"), ok(&["index.html"]));
-        assert_eq!(
-            request_segments("/www/pkg/a.wasm"),
-            ok(&["www", "pkg", "a.wasm"])
-        );
+        assert_eq!(request_segments("/www/pkg/a.wasm"), ok(&["www", "pkg", "a.wasm"]));
         assert_eq!(request_segments("/www/a%20b.js"), ok(&["www", "a b.js"]));
         assert_eq!(request_segments("/./www//x/"), ok(&["www", "x"]));
         assert_eq!(
@@ -183,13 +163,7 @@ mod tests {
         );
         assert_eq!(
             request_segments("/node_modules/%40tensorflow/tfjs-backend-wasm/dist/x.wasm"),
-            ok(&[
-                "node_modules",
-                "@tensorflow",
-                "tfjs-backend-wasm",
-                "dist",
-                "x.wasm"
-            ])
+            ok(&["node_modules", "@tensorflow", "tfjs-backend-wasm", "dist", "x.wasm"])
         );
     }
 
@@ -255,13 +229,7 @@ mod tests {
         assert_eq!(site_prefix(&["index.html"]), Some(&["index.html"][..]));
         assert_eq!(site_prefix(&["www", "pkg", "a.wasm"]), Some(&["www"][..]));
         assert_eq!(
-            site_prefix(&[
-                "node_modules",
-                "@tensorflow",
-                "tfjs-backend-wasm",
-                "dist",
-                "a"
-            ]),
+            site_prefix(&["node_modules", "@tensorflow", "tfjs-backend-wasm", "dist", "a"]),
             Some(&["node_modules", "@tensorflow", "tfjs-backend-wasm", "dist"][..])
         );
         assert_eq!(site_prefix(&["target", "x"]), None);
@@ -282,14 +250,8 @@ mod tests {
         assert!(!inside(www, Path::new("/srv/site/www-other/a.js")));
         // A linked site folder is itself the base (node_modules in a git worktree).
         let tfjs = Path::new("/work/main/node_modules/@tensorflow/tfjs/dist");
-        assert!(inside(
-            tfjs,
-            Path::new("/work/main/node_modules/@tensorflow/tfjs/dist/tf.min.js")
-        ));
-        assert!(!inside(
-            tfjs,
-            Path::new("/work/main/node_modules/x/index.js")
-        ));
+        assert!(inside(tfjs, Path::new("/work/main/node_modules/@tensorflow/tfjs/dist/tf.min.js")));
+        assert!(!inside(tfjs, Path::new("/work/main/node_modules/x/index.js")));
     }
 
     #[test]

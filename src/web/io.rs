@@ -1,0 +1,64 @@
+//! Model files across the boundary: TF.js (`loadLayersModel`, `toTfjs`) and Keras
+//! (`loadKerasModel`, `toKeras`, `toH5`). The readers themselves (`model::io`,
+//! `keras`) check every declared size before building anything; here the inputs'
+//! own sizes are checked before they are copied in.
+
+use js_sys::{Object, Uint8Array};
+use wasm_bindgen::prelude::*;
+
+use super::convert::{bytes_from_js, set, string_from_js};
+use super::model::JsModel;
+use super::panic::enter;
+use crate::error::Result;
+use crate::limits::MAX_INPUT_BYTES;
+use crate::model::io::{from_tfjs, to_tfjs};
+
+/// `tf.loadLayersModel`: a model from TF.js `model.json` text and its weights
+/// (a `Uint8Array` of all shards concatenated in manifest order).
+#[wasm_bindgen(js_name = loadLayersModel)]
+pub fn load_layers_model(model_json: &JsValue, weights: &JsValue) -> Result<JsModel> {
+    enter()?;
+    let json = string_from_js(model_json, "loadLayersModel: modelJson", MAX_INPUT_BYTES)?;
+    let bytes = bytes_from_js(weights, "loadLayersModel: weights", MAX_INPUT_BYTES)?;
+    Ok(JsModel::wrap(from_tfjs(&json, &bytes, 0)?))
+}
+
+/// `keras.models.load_model`: a model from the bytes of a Keras file: legacy HDF5
+/// (`model.save('my_model_A.h5')`) or a Keras 3 `.keras` archive. Unsupported layers,
+/// settings and corrupt files are errors that name the problem.
+#[wasm_bindgen(js_name = loadKerasModel)]
+pub fn load_keras_model(bytes: &JsValue) -> Result<JsModel> {
+    enter()?;
+    let bytes = bytes_from_js(bytes, "loadKerasModel: bytes", MAX_INPUT_BYTES)?;
+    Ok(JsModel::wrap(crate::keras::load_keras_model(&bytes)?))
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl JsModel {
+    /// The TF.js layers format: `{modelJson: string, weights: Uint8Array}`.
+    #[wasm_bindgen(js_name = toTfjs)]
+    pub fn to_tfjs(&self) -> Result<Object> {
+        enter()?;
+        let (json, bin) = to_tfjs(&*self.read()?);
+        let o = Object::new();
+        set(&o, "modelJson", json);
+        set(&o, "weights", Uint8Array::from(bin.as_slice()));
+        Ok(o)
+    }
+
+    /// The model as a Keras 3 `.keras` archive (`keras.models.load_model` reads it).
+    #[wasm_bindgen(js_name = toKeras)]
+    pub fn to_keras(&self) -> Result<Uint8Array> {
+        enter()?;
+        let bytes = crate::keras::to_keras_archive(&*self.read()?)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// The model as a legacy Keras HDF5 file (`model.save('name.h5')`'s format).
+    #[wasm_bindgen(js_name = toH5)]
+    pub fn to_h5(&self) -> Result<Uint8Array> {
+        enter()?;
+        let bytes = crate::keras::to_legacy_h5(&*self.read()?)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+}
