@@ -1,13 +1,13 @@
-// "Trained on ...": beside each training result (stages 3 and 4, from scratch, the
-// comparison), the data it was trained on, by the class names: the built-in task's, or
-// the learner's with their image counts as they were at the run (`inputs.classes` of
-// the record, results.js), named as the classes are called now.
+// "Trained on ...": beside each training result on the learner's images (stages 3 and
+// 4, from scratch, the comparison), the data it was trained on: their classes with the
+// image counts as they were at the run (`inputs.classes` of the record, results.js),
+// named as the classes are called now.
 import { t } from '../i18n.js';
 import { namesFor } from './classes.js';
 
 function line(ctx, rec) {
-  if (!rec) return '';
-  if (rec.settings.scenario !== 'own' || !rec.inputs.classes) return t('own.trainedBuiltin', { names: namesFor(ctx, 'builtin').join(', ') });
+  // The lecture's own data needs no line (its stages say what it is).
+  if (!rec || rec.settings.scenario !== 'own' || !rec.inputs.classes) return '';
   const now = namesFor(ctx, 'own');
   const list = rec.inputs.classes;
   // Current names where the classes still line up with the run's; else the run's own.
@@ -26,7 +26,7 @@ export function mountTrainedOn(ctx) {
       for (const el of els) {
         const rec = ctx.results.get(el.dataset.trainedOn);
         el.textContent = line(ctx, rec);
-        el.hidden = !rec;
+        el.hidden = !el.textContent;
       }
     },
   };
