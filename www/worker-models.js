@@ -75,12 +75,18 @@ export function buildB(seed, head = headFor('builtin')) {
 }
 
 /**
- * A `.keras` archive of `m`, with the class names in its metadata where the engine
- * writes them (`toKeras({classNames})`); an engine without the option ignores it.
+ * A `.keras` archive of `m`, with the class names in its `metadata.json`
+ * (`toKeras({classNames})`, www/API.md). Names that do not fit the output layer (one
+ * per unit; two for a one-unit sigmoid) are left out rather than fail a save.
  */
 export function kerasBytes(m, classNames) {
-  return classNames?.length ? m.toKeras({ classNames }) : m.toKeras();
+  const units = m.outputShape[m.outputShape.length - 1];
+  const fits = classNames?.length === (units === 1 ? 2 : units);
+  return fits ? m.toKeras({ classNames }) : m.toKeras();
 }
+
+/** The names of `which`'s classes when the page gives none: the built-in A's, from its metadata. */
+const defaultNames = (which) => (which === 'a' && S.aSource === 'builtin' ? S.aMeta?.class_names : undefined);
 
 /**
  * The labels file written beside a TF.js export, as Teachable Machine's metadata.json
@@ -88,7 +94,7 @@ export function kerasBytes(m, classNames) {
  */
 function tfjsMetadata(m, which, classNames) {
   const [h, w, c] = m.inputShape;
-  const labels = classNames ?? (which === 'a' && S.aSource === 'builtin' ? S.aMeta?.class_names : null) ?? [];
+  const labels = classNames ?? defaultNames(which) ?? [];
   const units = m.outputShape[m.outputShape.length - 1];
   return {
     labels, modelName: m.name, timeStamp: new Date().toISOString(),
@@ -148,7 +154,7 @@ export const modelCommands = {
       if (!S.snap3) throw pageError('NOT_TRAINED', { which });
       return { bytes: S.snap3.bytes, id: S.snap3.id };
     }
-    return { bytes: kerasBytes(modelFor(which), classNames) };
+    return { bytes: kerasBytes(modelFor(which), classNames ?? defaultNames(which)) };
   },
 
   /**
@@ -159,7 +165,7 @@ export const modelCommands = {
   exportModel({ which, format, classNames }) {
     const m = modelFor(which);
     const stem = which === 'a' ? 'model_A' : which === 'b' ? 'model_B_on_A' : 'model_B_scratch';
-    if (format === 'keras') return { files: [{ name: `${stem}.keras`, bytes: kerasBytes(m, classNames) }] };
+    if (format === 'keras') return { files: [{ name: `${stem}.keras`, bytes: kerasBytes(m, classNames ?? defaultNames(which)) }] };
     if (format === 'h5') return { files: [{ name: `${stem}.h5`, bytes: m.toH5() }] };
     const t = m.toTfjs();
     const meta = JSON.stringify(tfjsMetadata(m, which, classNames), null, 1);

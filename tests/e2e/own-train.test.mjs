@@ -3,7 +3,7 @@
 // stage 3 four SGD steps, and the page says so beside them); three named classes train
 // end to end with the softmax head, and the learner's names are in the Keras code, the
 // predictions (B after transfer and from scratch), the stale note, the exported TF.js
-// model's metadata.json and the project zip.
+// model's metadata.json, the .keras archive's metadata.json and the project zip.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -128,6 +128,13 @@ test('three named classes: softmax head end to end; the names in the code, the p
   const layers = (topology.model_config ?? topology).config.layers;
   assert.deepEqual([layers.at(-1).config.units, layers.at(-1).config.activation], [3, 'softmax']);
 
+  // The .keras archive carries them in its metadata.json (beside Keras' own keys).
+  const [keras] = await Promise.all([page.waitForEvent('download'), page.click('#stage-4 button[data-download="b"][data-format="keras"]')]);
+  const archive = new Map((await unzip(new Uint8Array(readFileSync(await keras.path())))).map((e) => [e.name, e.bytes]));
+  const kerasMeta = JSON.parse(new TextDecoder().decode(archive.get('metadata.json')));
+  assert.deepEqual(kerasMeta.class_names, names);
+  assert.ok(kerasMeta.keras_version);
+
   // The project zip: folders and labels.csv by name.
   const [zipped] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   const entries = new Map((await unzip(new Uint8Array(readFileSync(await zipped.path())))).map((e) => [e.name, e.bytes]));
@@ -136,6 +143,11 @@ test('three named classes: softmax head end to end; the names in the code, the p
   assert.equal(csv[0], 'file,label,class,name');
   assert.ok(csv.some((l) => l.startsWith('"images/2_십자_cross/0001.png",2,"십자 cross",')), csv.slice(0, 3).join('\n'));
   assert.deepEqual(JSON.parse(new TextDecoder().decode(entries.get('project.json'))).classes.map((c) => c.name), names);
+  // The saved models too: B after stage 3 and after stage 4, and B from scratch.
+  for (const f of ['models/model_B_after_stage3.keras', 'models/model_B_on_A.keras', 'models/model_B_scratch.keras']) {
+    const inner = new Map((await unzip(entries.get(f))).map((e) => [e.name, e.bytes]));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(inner.get('metadata.json'))).class_names, names, f);
+  }
 
   // One more circle: the results are out of date, and the note says how the classes changed.
   await page.setInputFiles('#files-0', files.disc.slice(7));
