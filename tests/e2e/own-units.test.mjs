@@ -1,8 +1,9 @@
 // The learner's-images rules without a browser: the file-header sniffer (formats and
 // the sizes their headers declare, so an oversized image is refused before decoding),
 // the stratified split (every class validated, at least one image each), the small-set
-// rule for batch size and epochs (with the numbers the page shows), and class removal
-// relabelling the later classes' images.
+// rule for batch size and epochs (with the numbers the page shows), class removal
+// relabelling the later classes' images; and the engine's toKeras({classNames}) under
+// Node (skipped, visibly, where www/pkg is not built).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sniff, bytesReader } from '../../www/own/sniff.js';
@@ -127,4 +128,24 @@ test('removing a class removes its images and moves later labels down', () => {
   assert.throws(() => removeClass(project, 0), (e) => e.code === 'TOO_FEW_CLASSES');
   while (project.classes.length < MAX_CLASSES) addClass(project);
   assert.throws(() => addClass(project), (e) => e.code === 'TOO_MANY_CLASSES' && e.params.max === MAX_CLASSES);
+});
+
+test('toKeras({classNames}) in the engine (www/pkg under Node): the names, or why not', async (t) => {
+  const { existsSync, readFileSync } = await import('node:fs');
+  if (!existsSync('www/pkg/transfer_playground_bg.wasm')) { t.skip('www/pkg is not built (bash scripts/build-web.sh)'); return; }
+  const tp = await import('../../www/pkg/transfer_playground.js');
+  tp.initSync({ module: readFileSync('www/pkg/transfer_playground_bg.wasm') });
+  // B as the page builds it for three classes: A's layers but the last + Dense(3, softmax).
+  const a = tp.loadLayersModel(readFileSync('www/assets/model-a/model.json', 'utf8'), readFileSync('www/assets/model-a/weights.bin'));
+  const b = tp.sequential(a.layers.slice(0, -1));
+  b.add({ className: 'Dense', units: 3, activation: 'softmax' });
+  const { unzip } = await import('../../www/zip.js');
+  const meta = async (bytes) => JSON.parse(new TextDecoder().decode((await unzip(bytes)).find((e) => e.name === 'metadata.json').bytes));
+  assert.deepEqual((await meta(b.toKeras({ classNames: ['cat', 'dog', '새'] }))).class_names, ['cat', 'dog', '새']);
+  assert.equal((await meta(b.toKeras())).class_names, undefined);
+  const code = (f) => { try { f(); return 'no error'; } catch (e) { return e.code; } };
+  assert.equal(code(() => b.toKeras({ classNames: ['cat', 'dog'] })), 'CONFIG');
+  assert.equal(code(() => b.toKeras({ classNames: 'cat,dog,bird' })), 'BAD_OPTION');
+  assert.equal(code(() => b.toKeras({ classNames: ['cat', 2, 'bird'] })), 'BAD_OPTION');
+  assert.equal(code(() => b.toKeras({ classnames: ['a', 'b', 'c'] })), 'BAD_OPTION');
 });
