@@ -85,7 +85,7 @@ export function mountOwn(ctx) {
     ctx.setScenario('own');
     readapt(ctx);
     const { train, valid, perClass } = splitOwn(ctx.project.images, k);
-    say({ key: 'own.using', params: { train: train.length, valid: valid.length, per: perClass.map((c, i) => `${names()[i]} ${c.valid}`).join(', ') } });
+    say({ key: 'own.using', params: { train: train.length, valid: valid.length, per: perClass.map((c, i) => `${names()[i]} (${c.valid})`).join(', '), run: t('s3.run') } });
     // Move on: stage 3 comes next; the learner starts it (the adapted settings are beside it).
     $('#stage-3').scrollIntoView({ behavior: 'smooth', block: 'start' });
     $('#run-3').focus({ preventScroll: true });
