@@ -85,7 +85,7 @@ export function mountOwn(ctx) {
     ctx.setScenario('own');
     readapt(ctx);
     const { train, valid, perClass } = splitOwn(ctx.project.images, k);
-    say({ key: 'own.using', params: { train: train.length, valid: valid.length, per: perClass.map((c, i) => `${names()[i]} (${c.valid})`).join(', '), run: t('s3.run') } });
+    say({ key: 'own.using', params: { train: train.length, valid: valid.length, per: perClass.map((c, i) => `${names()[i]} (${c.valid})`).join(', ') }, texts: { run: 's3.run' } });
     // Move on: stage 3 comes next; the learner starts it (the adapted settings are beside it).
     $('#stage-3').scrollIntoView({ behavior: 'smooth', block: 'start' });
     $('#run-3').focus({ preventScroll: true });
@@ -102,6 +102,8 @@ export function mountOwn(ctx) {
     let m = message;
     if (message?.k !== undefined) m = { ...message, params: { ...message.params, name: names()[message.k] ?? '' } };
     if (message?.removed) m = { ...message, params: { ...message.params, name: message.removed.name || t('own.defaultName', { n: message.removed.k + 1 }) } };
+    // Texts the message quotes (a button's label) in the language of now.
+    if (message?.texts) m = { ...m, params: { ...m.params, ...Object.fromEntries(Object.entries(message.texts).map(([p, key]) => [p, t(key)])) } };
     const parts = [m ? describe(m) : ''];
     // Reasons that name their file stand alone; others get the file's name first.
     const reason = (s) => (s.error.params?.name ? errorText(s.error) : `${s.name} (${errorText(s.error)})`);
