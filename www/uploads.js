@@ -7,7 +7,7 @@
 // starts when they press it, after a look at the adapted settings).
 import { t, describe, errorText } from './i18n.js';
 import { splitOwn, usable, shortClasses } from './own-data.js';
-import { classNames } from './own/classes.js';
+import { classNames, MAX_CLASSES } from './own/classes.js';
 import { mountCards } from './own/cards.js';
 import { mountDrop } from './own/drop.js';
 import { mountWebcam } from './own/webcam.js';
@@ -15,7 +15,6 @@ import { mountSteps, readapt, unadapt } from './own/steps-view.js';
 import { mountTrainedOn } from './own/trained-on.js';
 import { addImages, fileItems } from './own/add.js';
 import { removeImage, clearClass, newClass, dropClass, rename, setInvert, reshape } from './own/editor.js';
-import { MAX_CLASSES } from './own/classes.js';
 
 export function mountOwn(ctx) {
   const $ = (s) => document.querySelector(s);
