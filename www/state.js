@@ -19,6 +19,7 @@ export const PARTS = Object.freeze([
   ['code', 'embed.part.code'], ['charts', 'embed.part.charts'], ['log', 'embed.part.log'],
   ['layers', 'embed.part.layers'], ['fingerprints', 'embed.part.fingerprints'],
   ['progress', 'embed.part.progress'], ['downloads', 'embed.part.downloads'], ['status', 'embed.part.status'],
+  ['steps', 'own.partSteps'], // the SGD-step notes beside stages 3 and 4 (www/own/steps-view.js)
 ].map(([id, label]) => Object.freeze({ id, label })));
 const PARTS_LIST = PARTS.map((p) => p.id);
 

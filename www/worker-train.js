@@ -4,8 +4,8 @@
 // the event loop, so a 'stop' message is seen between batches and 'resume' goes on
 // with the same run. On WebGPU a step returns a Promise; if the device is lost the run
 // goes on on the CPU and its step says so (`fallback`).
-import { S, post, fingerprint, take, setsFor } from './worker-session.js';
-import { buildB } from './worker-models.js';
+import { S, post, fingerprint, take, setsFor, headFor } from './worker-session.js';
+import { buildB, kerasBytes } from './worker-models.js';
 import { checkpointEvery, evaluateOn, gpuActive, noteLost } from './worker-gpu.js';
 import { pageError } from './errors.js';
 
@@ -14,11 +14,11 @@ function baseWeights(model) {
 }
 
 /** The model a job trains, set up as its stage defines it. */
-function prepare({ job, seed, from }) {
+function prepare({ job, seed, from, head }) {
   if (job === 'stage3') {
     // Stage 3 starts from a fresh B (clone of A + a new head drawn from the seed), so a
     // re-run with other settings is a new experiment and a link reproduces the run.
-    S.b = buildB(seed).b;
+    S.b = buildB(seed, head).b;
     S.snap3 = null;
     delete S.jobs.stage4; // a stopped stage 4 continued the previous B: it cannot resume
 
@@ -34,7 +34,7 @@ function prepare({ job, seed, from }) {
     return S.b;
   }
   // From scratch: B's architecture (clone_model) with fresh weights from the seed.
-  const arch = buildB(seed).b;
+  const arch = buildB(seed, head).b;
   S.tp.setRandomSeed(seed);
   S.scratch = S.tp.cloneModel(arch);
   S.scratch.layers.forEach((l) => { l.trainable = true; });
@@ -62,7 +62,7 @@ async function drive(job) {
   }
   const base = j.model.layers.length - 1;
   const test = await evaluateOn(j.model, j.sets.test);
-  if (job === 'stage3') S.snap3 = { id: j.id, weights: j.model.getWeights(), bytes: j.model.toKeras() };
+  if (job === 'stage3') S.snap3 = { id: j.id, weights: j.model.getWeights(), bytes: kerasBytes(j.model, j.classNames) };
   delete S.jobs[job];
   return {
     stopped: false, history: j.run.history, test, backend: j.run.backend, fallback: j.run.fallback, rows: j.model.summaryRows(),
@@ -78,17 +78,21 @@ export const trainCommands = {
    * stage 4 gives `from`, the stage-3 result it continues. Answers when the fit ends
    * or is stopped.
    */
-  async train({ job, id, from, scenario, lr, epochs, n, batchSize, seed }) {
+  async train({ job, id, from, scenario, classNames, lr, epochs, n, batchSize, seed }) {
     const sets = setsFor(scenario);
-    const model = prepare({ job, seed, from });
-    model.compile({ optimizer: 'sgd', learningRate: lr, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    const head = headFor(scenario);
+    const model = prepare({ job, seed, from, head });
+    // Stage 4 continues stage 3's B: its output layer decides the loss.
+    const units = model.outputShape[model.outputShape.length - 1];
+    if (units !== head.units) throw pageError('HEAD_MISMATCH', { units, classes: head.units === 1 ? 2 : head.units });
+    model.compile({ optimizer: 'sgd', learningRate: lr, loss: head.loss, metrics: ['accuracy'] });
     const train = take(sets.train, n);
     // 'webgpu' trains on the GPU when initGpu() opened one; 'auto' too, unless it is a
     // software adapter; else the CPU.
     const backend = gpuActive() ? 'webgpu' : 'cpu';
     const run = model.fit(train.x, train.y, { epochs, batchSize, seed, validationData: [sets.valid.x, sets.valid.y], backend, checkpointEvery: checkpointEvery() });
     const base = model.layers.length - 1;
-    S.jobs[job] = { id, run, model, sets, stop: false, frozenBefore: fingerprint(baseWeights(model)), headBefore: fingerprint(model.layers[base].getWeights()) };
+    S.jobs[job] = { id, run, model, sets, classNames, stop: false, frozenBefore: fingerprint(baseWeights(model)), headBefore: fingerprint(model.layers[base].getWeights()) };
     const [total, trainable, frozen] = model.countParams();
     post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: model.summaryRows(), params: { total, trainable, frozen }, warnings: run.history.warnings, backend: run.backend } });
     return drive(job);

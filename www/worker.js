@@ -7,6 +7,7 @@ import init, * as tp from './pkg/transfer_playground.js';
 import { S, post, allCounts } from './worker-session.js';
 import { chooseBackend } from './worker-gpu.js';
 import { dataCommands, adaptSets } from './worker-data.js';
+import { imageCommands } from './worker-images.js';
 import { modelCommands, setA, describeA } from './worker-models.js';
 import { trainCommands } from './worker-train.js';
 import { COMMANDS } from './protocol.js';
@@ -64,6 +65,7 @@ const commands = {
   ...modelCommands,
   ...trainCommands,
   ...dataCommands,
+  ...imageCommands,
 };
 
 // The command table is the protocol's list, no more and no less.
