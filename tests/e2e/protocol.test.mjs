@@ -27,7 +27,7 @@ test('every code raised in www/ is a listed page code', () => {
     for (const m of src.matchAll(/pageError\('([A-Z_]+)'/g)) raised.add(m[1]);
     for (const m of src.matchAll(/code: '([A-Z_]+)'/g)) raised.add(m[1]);
   }
-  const engineOrBackend = new Set(['PANICKED', 'GPU_UNAVAILABLE', 'SOFTWARE_ADAPTER', 'BAD_PROJECT']);
+  const engineOrBackend = new Set(['PANICKED', 'FREED', 'GPU_UNAVAILABLE', 'SOFTWARE_ADAPTER', 'BAD_PROJECT']);
   const unlisted = [...raised].filter((c) => !PAGE_ERRORS.includes(c) && !engineOrBackend.has(c));
   assert.deepEqual(unlisted, []);
 });
