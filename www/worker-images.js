@@ -3,14 +3,13 @@
 // the page. Each image first becomes its *source*: the picture kept at no more than
 // SOURCE_SIDE pixels a side; the model input is made from the source, so preprocessing
 // (invert, another model A's input) can be redone for the whole set later and gives
-// exactly what adding the image again would. Both steps use the engine's resizing policy
-// (`imageToInput`: centre crop, area averaging, BT.601 luma; Contract 3) when the engine
-// has it, else www/image.js. A file that cannot be used is skipped with the reason:
+// exactly what adding the image again would. Both steps use the engine's resizing policy,
+// the project's only one (`imageToInput`, src/image.rs: centre crop, area averaging,
+// alpha over white, BT.601 luma). A file that cannot be used is skipped with the reason:
 // over a limit (which one, and the value), a format this browser does not decode (and
 // which it does), or damaged.
 import { S, post } from './worker-session.js';
 import { pageError, toErrorValue } from './errors.js';
-import { toModelInput } from './image.js';
 import { sniff, blobReader, DECODABLE } from './own/sniff.js';
 
 /** Files above this size are refused before they are read (the tab's memory). */
@@ -24,9 +23,7 @@ const MB = 1024 * 1024;
 const round1 = (x) => Number(x.toFixed(1));
 
 function pixelLimit() {
-  let engine = Infinity;
-  try { engine = S.tp.limits?.().maxImagePixels ?? Infinity; } catch { /* an engine without limits() */ }
-  return Math.min(PAGE_MAX_PIXELS, engine);
+  return Math.min(PAGE_MAX_PIXELS, S.tp.limits().maxImagePixels);
 }
 
 function checkPixels(name, width, height) {
@@ -36,7 +33,7 @@ function checkPixels(name, width, height) {
   }
 }
 
-/** The RGBA pixels of a decoded image, transparent parts on white paper (as image.js). */
+/** The RGBA pixels of a decoded image, transparent parts on white paper (as the engine's policy). */
 function pixelsOf(image) {
   const canvas = new OffscreenCanvas(image.width, image.height);
   const g = canvas.getContext('2d', { willReadFrequently: true });
@@ -46,12 +43,6 @@ function pixelsOf(image) {
   return g.getImageData(0, 0, image.width, image.height).data;
 }
 
-function canvasOf({ data, width, height }) {
-  const c = new OffscreenCanvas(width, height);
-  c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(data), width, height), 0, 0);
-  return c;
-}
-
 /** The source kept for an image: `{data: RGBA, width, height}`, at most SOURCE_SIDE a side. */
 function toSource(image) {
   const { width: w, height: h } = image;
@@ -59,19 +50,14 @@ function toSource(image) {
   const sw = Math.max(1, Math.round(w * s));
   const sh = Math.max(1, Math.round(h * s));
   if (sw === w && sh === h) return { data: new Uint8ClampedArray(pixelsOf(image)), width: w, height: h };
-  const preview = S.tp.imageToInput
-    ? S.tp.imageToInput(pixelsOf(image), w, h, { height: sh, width: sw, channels: 3, invert: false }).preview
-    : toModelInput(image, sh, sw, 3).preview;
+  const { preview } = S.tp.imageToInput(pixelsOf(image), w, h, { height: sh, width: sw, channels: 3, invert: false });
   return { data: new Uint8ClampedArray(preview), width: sw, height: sh };
 }
 
 /** The model input `{data, preview}` made from a source, at shape [h, w, c]. */
 export function fromSource(source, [h, w, c], invert) {
-  if (S.tp.imageToInput) {
-    const r = S.tp.imageToInput(source.data, source.width, source.height, { height: h, width: w, channels: c, invert });
-    return { data: r.data, preview: r.preview };
-  }
-  return toModelInput(canvasOf(source), h, w, c, { invert });
+  const r = S.tp.imageToInput(source.data, source.width, source.height, { height: h, width: w, channels: c, invert });
+  return { data: r.data, preview: r.preview };
 }
 
 /** A file's decoded image, or the error that says why there is none. */
