@@ -2,6 +2,7 @@
 // load — Keras 3 `.keras`, legacy Keras `.h5` (keras.models.load_model reads both) and
 // the TF.js layers format (tf.loadLayersModel). The worker writes the bytes; this
 // module only turns them into files. Buttons: <button data-download="b" data-format="keras">.
+import { modelClassNames } from './own/classes.js';
 
 /** Saves a Blob as a file the browser downloads. */
 export function saveFile(name, blob) {
@@ -19,7 +20,10 @@ export function mountDownloads(ctx) {
     const btn = e.target.closest('button[data-download]');
     if (!btn) return;
     ctx.guard(async () => {
-      const r = await ctx.engine.call('exportModel', { which: btn.dataset.download, format: btn.dataset.format });
+      const which = btn.dataset.download;
+      // The learner's class names travel with B (TF.js: metadata.json; .keras: its metadata).
+      const classNames = modelClassNames(ctx, which) ?? undefined;
+      const r = await ctx.engine.call('exportModel', { which, format: btn.dataset.format, classNames });
       for (const f of r.files) {
         saveFile(f.name, new Blob([f.bytes ?? f.text], { type: f.bytes ? 'application/octet-stream' : 'application/json' }));
       }

@@ -32,7 +32,7 @@ export function createFlow(ctx) {
     const bad = dependsOn(kind).filter((k) => ctx.invalid.has(k));
     if (bad.length) throw pageError('INVALID_SETTINGS', { labels: bad.map((k) => t(SETTING[k].label)).join(', ') });
     const s = ctx.store.get();
-    if (['stage3', 'stage4', 'scratch', 'sweep', 'sweepAdapted'].includes(kind) && s.scenario === 'own' && !usable(ctx.project.images)) throw pageError('NO_OWN_IMAGES');
+    if (['stage3', 'stage4', 'scratch', 'sweep', 'sweepAdapted'].includes(kind) && s.scenario === 'own' && !usable(ctx.project.images, ctx.project.classes.length)) throw pageError('NO_OWN_IMAGES');
   }
 
   function put(record) {
@@ -52,7 +52,7 @@ export function createFlow(ctx) {
     await ensure('stage1');
     checkSettings('stage2');
     const base = makeRecord('stage2', ctx.now(), null);
-    const r = await ctx.engine.call('stage2', { seed: ctx.store.get().seed });
+    const r = await ctx.engine.call('stage2', { seed: ctx.store.get().seed, scenario: ctx.store.get().scenario });
     const removed = ctx.a.rows[ctx.a.rows.length - 1];
     put({ ...base, value: { ...r, removed } });
   }
@@ -73,7 +73,7 @@ export function createFlow(ctx) {
       const s = ctx.store.get();
       const r = resume
         ? await ctx.engine.call('resume', { job: kind })
-        : await ctx.engine.call('train', { job: kind, id: base.id, scenario: s.scenario, n: s.n, batchSize: s.bs, ...TRAIN[kind](s), ...args });
+        : await ctx.engine.call('train', { job: kind, id: base.id, scenario: s.scenario, classNames: ctx.classNames(s.scenario), n: s.n, batchSize: s.bs, ...TRAIN[kind](s), ...args });
       if (r.stopped) return false;
       const value = { history: r.history, test: r.test, backend: r.backend, rows: r.rows, notes: view.notes(), frozenBefore: r.frozenBefore, frozenAfter: r.frozenAfter, headBefore: r.headBefore, headAfter: r.headAfter, ...pending[kind].more };
       // The lesson's views of this run (www/lesson/): epoch times, confusion matrix, weight movement.
@@ -86,7 +86,7 @@ export function createFlow(ctx) {
       if (kind === 'stage4') ctx.have = { ...ctx.have, b: true };
       if (kind === 'scratch') ctx.have = { ...ctx.have, scratch: true };
       // The models first: a result saved is a result whose models are saved.
-      await saveModels(ctx, SAVES[kind]);
+      await saveModels(ctx, SAVES[kind], ctx.classNames(base.settings.scenario));
       put(record);
       return true;
     } catch (err) {

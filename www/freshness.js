@@ -11,8 +11,15 @@ export function valueText(key, v) {
   return SETTING[key].type === 'enum' ? t(`opt.${key}.${v}`) : format(key, v);
 }
 
+/** The learner's classes with their image counts: "cat 12, dog 11". */
+export function classesText(list) {
+  return list.map((c) => `${c.name} ${c.train + c.valid}`).join(', ');
+}
+
 export function reasonText(r) {
   if (r.type === 'setting') return t('stale.setting', { label: t(SETTING[r.key].label), was: valueText(r.key, r.was), now: valueText(r.key, r.now) });
+  if (r.type === 'data' && r.was) return t('own.staleData', { was: classesText(r.was), now: classesText(r.now) });
+  if (r.type === 'head') return t('own.staleHead');
   if (r.type === 'upstream') return t(`stale.upstream.${r.kind}`);
   return t(`stale.${r.type}`);
 }

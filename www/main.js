@@ -11,6 +11,8 @@ import { createResults } from './results.js';
 import { openPersistence } from './persist.js';
 import { adopt, restoreWorker, saveMeta } from './project.js';
 import { ownDataId, splitOwn } from './own-data.js';
+import { defaultClasses, namesFor, normalise } from './own/classes.js';
+import { readapt } from './own/steps-view.js';
 import { createFlow } from './flow.js';
 import { kerasCode } from './keras-code.js';
 import { mountSettings } from './settings-view.js';
@@ -22,7 +24,7 @@ import { mountStage3 } from './stages/3-freeze.js';
 import { mountStage4 } from './stages/4-finetune.js';
 import { mountCompare } from './stages/5-compare.js';
 import { mountPredict } from './predict.js';
-import { mountUploads } from './uploads.js';
+import { mountOwn } from './uploads.js';
 import { mountDownloads } from './downloads.js';
 import { mountTabs } from './embed-tabs.js';
 import { mountFit } from './embed-fit.js';
@@ -45,14 +47,22 @@ function createContext(store, persist) {
   let ownCount = null; // training images in the learner's set (null: none)
   const ctx = {
     store, persist, results: createResults(), views,
-    project: { aSource: 'builtin', aName: null, ownA: null, images: [], classes: [{ builtin: 'sandal' }, { builtin: 'shirt' }] },
+    project: { aSource: 'builtin', aName: null, ownA: null, images: [], classes: defaultClasses(), invert: false, adapted: null },
     modelBytes: {}, have: {}, a: null, counts: null,
     invalid: new Map(), running: new Set(),
     status: { key: 'loading' }, restoredAt: null, storageError: null, engineEvent: null, linkErrors: [],
     available: () => ({ builtin: ctx.counts?.builtin?.train ?? SETTING.n.default, own: ownCount }),
-    inputs: () => ({ aId: ctx.a?.fingerprint ?? null, dataId: store.get().scenario === 'own' ? ownId : 'builtin' }),
+    inputs: () => {
+      const own = store.get().scenario === 'own';
+      // `classes` describes the data (names and counts) for views and reasons; the id decides.
+      const split = own ? splitOwn(ctx.project.images, ctx.project.classes.length).perClass : null;
+      const classes = own ? namesFor(ctx, 'own').map((name, i) => ({ name, ...split[i] })) : null;
+      const k = own ? ctx.project.classes.length : 2;
+      return { aId: ctx.a?.fingerprint ?? null, dataId: own ? ownId : 'builtin', classes, head: k === 2 ? 1 : k };
+    },
     now: () => ({ state: store.get(), inputs: ctx.inputs(), results: ctx.results }),
-    className: (i) => ctx.project.classes[i]?.name ?? t(`class.${ctx.project.classes[i]?.builtin}`),
+    /** The class names of a scenario ('builtin' | 'own'), in the learner's words. */
+    classNames: (scenario = store.get().scenario) => namesFor(ctx, scenario),
     say(m) { ctx.status = m; ctx.statusSeq += 1; ctx.render(); },
     statusSeq: 0,
     guard: (f) => Promise.resolve().then(f).catch((err) => ctx.say(toErrorValue(err))),
@@ -68,10 +78,12 @@ function createContext(store, persist) {
     imagesChanged({ keepN = false } = {}) {
       const s = store.get();
       const wasAll = s.n === ctx.available().own; // available() still counts the old set here
-      ownId = ownDataId(ctx.project.images);
-      ownCount = splitOwn(ctx.project.images).train.length || null;
+      const k = ctx.project.classes.length;
+      ownId = ownDataId(ctx.project.images, k);
+      ownCount = splitOwn(ctx.project.images, k).train.length || null;
       // "All my images" stays all of them; a smaller choice stays, within the new count.
       if (!keepN && s.scenario === 'own' && ownCount && (wasAll || s.n > ownCount)) store.set({ n: ownCount });
+      if (!keepN && s.scenario === 'own') readapt(ctx);
       ctx.render();
     },
   };
@@ -80,7 +92,8 @@ function createContext(store, persist) {
 
 function renderAll(ctx) {
   const s = ctx.store.get();
-  for (const k of [1, 2, 3, 4, 5]) $(`#code-${k}`).textContent = kerasCode(k, s);
+  const names = ctx.classNames(s.scenario);
+  for (const k of [1, 2, 3, 4, 5]) $(`#code-${k}`).textContent = kerasCode(k, s, undefined, names);
   const st = $('#status');
   st.textContent = describe(ctx.status);
   st.dataset.key = ctx.status?.key ?? '';
@@ -113,7 +126,7 @@ async function main() {
   // Embeds keep nothing: several on one slide deck would overwrite each other's work.
   const persist = await openPersistence({ enabled: !first.embed, onError: (e) => { storageError = e; if (later) { later.storageError = e; later.render(); } } });
   const saved = await persist.load();
-  const ownCount = saved ? splitOwn(saved.images || []).train.length || null : null;
+  const ownCount = saved ? splitOwn(saved.images || [], normalise(saved.meta?.classes).length).train.length || null : null;
   const parsed = parseHash(location.hash, (st) => envFor(st.scenario, { builtin: SETTING.n.default, own: ownCount }));
   const store = createStore(parsed.state);
   const ctx = createContext(store, persist);
@@ -165,7 +178,7 @@ async function main() {
   const settings = mountSettings(ctx);
   ctx.numbers = createNumbers(ctx);
   ctx.views.push(settings, mountSession(ctx), backend, mountStage1(ctx, flow), mountStage2(ctx, flow), mountStage3(ctx, flow),
-    mountStage4(ctx, flow), mountCompare(ctx, flow), mountPredict(ctx, flow), mountUploads(ctx));
+    mountStage4(ctx, flow), mountCompare(ctx, flow), mountPredict(ctx, flow), mountOwn(ctx));
   // The lesson's views (issue 12).
   ctx.views.push(mountVerdict(ctx), mountErrors(ctx, flow), mountFeatures(ctx, flow), mountMovement(ctx, flow), mountSweep(ctx, flow));
   mountDownloads(ctx);

@@ -1,12 +1,15 @@
 // The project file: the learner's whole work as one zip a teacher can hand to a class.
 //   project.json                      format, version, settings, model A's source,
-//                                     classes, results (with provenance), image list
+//                                     classes (the learner's names), preprocessing
+//                                     (invert), results (with provenance), image list
 //   models/model_A.keras              the learner's model A (absent: the built-in one)
 //   models/model_B_on_A.keras         B as trained last (stage 3 or 4)
 //   models/model_B_after_stage3.keras B at the end of stage 3 (where stage 4 starts)
 //   models/model_B_scratch.keras      B trained from scratch
-//   images/<class>/<n>.png            each image as the model sees it
-//   images/labels.csv                 file,label,name: the labels for other tools
+//   images/<label>_<class name>/<n>.png  each image as the model sees it
+//   sources/<label>_<class name>/<n>.png the image as kept (up to 160 pixels a side),
+//                                     from which preprocessing is redone
+//   images/labels.csv                 file,label,class,name: the labels for other tools
 //   images/inputs.f32                 the exact model inputs (little-endian float32,
 //                                     in project.json's image order); without it the
 //                                     PNGs are used, so a hand-made zip works too
@@ -14,16 +17,29 @@
 // import restore through one path.
 import { zip, unzip } from './zip.js';
 import { pageError } from './errors.js';
+import { classNames, normalise, MAX_CLASSES } from './own/classes.js';
 
 export const FORMAT = 'transfer-playground-project';
 const MODEL_FILES = { a: 'models/model_A.keras', b: 'models/model_B_on_A.keras', snap3: 'models/model_B_after_stage3.keras', scratch: 'models/model_B_scratch.keras' };
 
-async function toPng(im) {
-  const [h, w] = im.shape;
+async function toPng(rgba, w, h) {
   const c = new OffscreenCanvas(w, h);
-  c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(im.preview), w, h), 0, 0);
+  c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba), w, h), 0, 0);
   return new Uint8Array(await (await c.convertToBlob({ type: 'image/png' })).arrayBuffer());
 }
+
+/** A PNG's RGBA pixels at its own size (a kept source). */
+async function pngPixels(bytes) {
+  const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  const c = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const g = c.getContext('2d', { willReadFrequently: true });
+  g.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return { data: g.getImageData(0, 0, c.width, c.height).data, width: c.width, height: c.height };
+}
+
+/** A class name as a folder name: no separators, quotes or control characters. */
+const folder = (label, name) => `${label}_${name.replace(/[\s/\\:*?"<>|\x00-\x1f]+/g, '_').slice(0, 40)}`;
 
 async function fromPng(bytes, [h, w, ch]) {
   const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
@@ -42,14 +58,22 @@ export async function writeProject(saved) {
   const files = [];
   const images = [];
   const counters = {};
+  const names = classNames(normalise(saved.meta.classes));
+  const quote = (x) => `"${String(x).replace(/"/g, '""')}"`;
   for (const im of saved.images) {
     counters[im.label] = (counters[im.label] || 0) + 1;
-    const file = `images/${im.label}/${String(counters[im.label]).padStart(4, '0')}.png`;
-    files.push({ name: file, bytes: await toPng(im) });
-    images.push({ file, label: im.label, name: im.name, width: im.width, height: im.height, shape: im.shape });
+    const stem = `${folder(im.label, names[im.label] ?? '')}/${String(counters[im.label]).padStart(4, '0')}.png`;
+    const file = `images/${stem}`;
+    files.push({ name: file, bytes: await toPng(im.preview, im.shape[1], im.shape[0]) });
+    const entry = { file, label: im.label, name: im.name, width: im.width, height: im.height, shape: im.shape, invert: !!im.invert };
+    if (im.source) {
+      entry.source = `sources/${stem}`;
+      files.push({ name: entry.source, bytes: await toPng(im.source.data, im.source.width, im.source.height) });
+    }
+    images.push(entry);
   }
   if (saved.images.length) {
-    const csv = ['file,label,name', ...images.map((im) => `${im.file},${im.label},"${String(im.name).replace(/"/g, '""')}"`)].join('\n');
+    const csv = ['file,label,class,name', ...images.map((im) => `${quote(im.file)},${im.label},${quote(names[im.label] ?? '')},${quote(im.name)}`)].join('\n');
     files.push({ name: 'images/labels.csv', bytes: new TextEncoder().encode(`${csv}\n`) });
     const total = saved.images.reduce((s, im) => s + im.data.length, 0);
     const f32 = new Float32Array(total);
@@ -91,13 +115,15 @@ export async function readProject(bytes) {
     ? new Float32Array(f32.buffer.slice(f32.byteOffset, f32.byteOffset + f32.length)) : null;
   const images = [];
   let at = 0;
+  const classes = Math.min(MAX_CLASSES, Math.max(2, (json.classes || []).length));
   for (const [i, im] of list.entries()) {
     if (!entries.has(im.file)) throw bad(`${im.file} is listed but missing`);
-    if (im.label !== 0 && im.label !== 1) throw bad(`${im.file}: label ${im.label} is not 0 or 1`);
+    if (!Number.isInteger(im.label) || im.label < 0 || im.label >= classes) throw bad(`${im.file}: label ${im.label} is not a class of this project (0 to ${classes - 1})`);
     const decoded = await fromPng(entries.get(im.file), im.shape);
     const data = exact ? exact.slice(at, at + per[i]) : decoded.data;
     at += per[i];
-    images.push({ id: `imported-${i}-${Date.now().toString(36)}`, label: im.label, name: im.name || im.file, width: im.width, height: im.height, shape: im.shape, data, preview: decoded.preview });
+    const source = im.source && entries.has(im.source) ? await pngPixels(entries.get(im.source)) : undefined;
+    images.push({ id: `imported-${i}-${Date.now().toString(36)}`, label: im.label, name: im.name || im.file, width: im.width, height: im.height, shape: im.shape, data, preview: decoded.preview, invert: !!im.invert, ...(source ? { source } : {}) });
   }
   const { images: _i, models: _m, results, format: _f, ...meta } = json;
   return { meta, results: results || [], images, models };

@@ -4,6 +4,7 @@
 // path serves a reload, an import and a replaced engine.
 import { PROJECT_KEYS, validate, envFor } from './state.js';
 import { splitOwn } from './own-data.js';
+import { normalise, modelClassNames } from './own/classes.js';
 
 /** The project as persist.js stores it: `{meta, results, images, models}`. */
 export function current(ctx) {
@@ -16,6 +17,8 @@ export function current(ctx) {
       format: 'transfer-playground-project', version: 1, savedAt: new Date().toISOString(),
       settings: Object.fromEntries(PROJECT_KEYS.map((k) => [k, s[k]])),
       aSource: p.aSource, aName: p.aName, classes: p.classes,
+      // Preprocessing of the learner's images, and the settings the small-set rule set.
+      invert: !!p.invert, adapted: p.adapted ?? null,
     },
     results: ctx.results.all(),
     images: p.images,
@@ -36,10 +39,10 @@ export async function saveAll(ctx) {
 export const saveMeta = (ctx) => ctx.persist.saveMeta(current(ctx).meta);
 export const saveResults = (ctx) => ctx.persist.saveResults(ctx.results.all());
 
-/** Fetches models from the worker as `.keras` bytes, keeps them and saves them. */
-export async function saveModels(ctx, names) {
+/** Fetches models from the worker as `.keras` bytes (with their class names), keeps them and saves them. */
+export async function saveModels(ctx, names, classNames = undefined) {
   for (const which of names) {
-    const r = await ctx.engine.call('modelBytes', { which });
+    const r = await ctx.engine.call('modelBytes', { which, classNames: classNames ?? modelClassNames(ctx, which === 'snap3' ? 'b' : which) ?? undefined });
     ctx.modelBytes[which] = r.id ? { bytes: r.bytes, id: r.id } : { bytes: r.bytes };
     await ctx.persist.putModel(which, ctx.modelBytes[which]);
   }
@@ -57,15 +60,20 @@ export function adopt(ctx, saved, { keepSettings }) {
     aName: m.aName ?? null,
     ownA: saved.models.a?.bytes ?? null,
     images: saved.images || [],
-    classes: m.classes || ctx.project.classes,
+    classes: normalise(m.classes),
+    invert: !!m.invert,
+    adapted: m.adapted ?? null,
   };
+  // Images whose class is not in the list (a damaged save) get a class of their own.
+  const top = Math.max(-1, ...ctx.project.images.map((im) => im.label));
+  while (ctx.project.classes.length <= top) ctx.project.classes.push({ name: '' });
   ctx.modelBytes = { b: saved.models.b ?? null, snap3: saved.models.snap3 ?? null, scratch: saved.models.scratch ?? null };
   ctx.results.load(saved.results);
   const rejected = [];
   if (!keepSettings && m.settings) {
     const patch = {};
     // The count of the project's own images, not of the set it replaces.
-    const available = { ...ctx.available(), own: splitOwn(ctx.project.images).train.length || null };
+    const available = { ...ctx.available(), own: splitOwn(ctx.project.images, ctx.project.classes.length).train.length || null };
     const scenario = validate('scenario', m.settings.scenario ?? 'builtin');
     for (const k of PROJECT_KEYS) {
       if (!(k in m.settings)) continue;
@@ -87,11 +95,12 @@ export async function restoreWorker(call, ctx) {
   return r;
 }
 
-/** The learner's images, split, to the worker (or none). */
+/** The learner's images, split, to the worker (or none), with the number of classes. */
 export async function sendData(call, ctx) {
   const images = ctx.project.images;
   if (!images.length) return call('useData', { own: null });
-  const { train, valid } = splitOwn(images);
+  const classes = ctx.project.classes.length;
+  const { train, valid } = splitOwn(images, classes);
   const strip = (im) => ({ data: im.data, label: im.label });
-  return call('useData', { own: { train: train.map(strip), valid: valid.map(strip), shape: images[0].shape } });
+  return call('useData', { own: { train: train.map(strip), valid: valid.map(strip), shape: images[0].shape, classes } });
 }

@@ -8,7 +8,7 @@ export const COMMANDS = Object.freeze([
   'init', 'backend', 'simulateDeviceLoss', 'simulateTrap',
   'loadTfjs', 'loadKeras', 'useBuiltinA', 'restore', 'modelBytes', 'exportModel',
   'stage1', 'stage2', 'train', 'stop', 'resume', 'evaluate', 'checkA',
-  'testImage', 'predict', 'prepareImages', 'useData',
+  'testImage', 'predict', 'prepareImages', 'reprocessImages', 'useData',
   'sweep', 'featureMaps', 'accuracies',
 ]);
 
@@ -36,10 +36,19 @@ export const PAGE_ERRORS = Object.freeze([
   'MISSING_SHARD',     // {name}
   'FETCH_FAILED',      // {url, status}
   'NO_OWN_IMAGES',     // the settings ask for the learner's images and there are none
-  'NEED_BOTH_CLASSES',
-  'NOT_AN_IMAGE',      // {name}
-  'FILE_TOO_LARGE',    // {name, size, limit}
-  'TOO_MANY_PIXELS',   // {name, pixels, limit}
+  'CLASSES_NEED_IMAGES', // {names}: classes with fewer than the 2 images a class needs
+  'TOO_MANY_CLASSES',  // {max}
+  'TOO_FEW_CLASSES',   // {min}
+  'HEAD_MISMATCH',     // {units, classes}: stage 4's B was built for another number of classes
+  'NOT_AN_IMAGE',      // {name, supported}: not a format this page recognises
+  'IMAGE_UNSUPPORTED', // {name, format, supported}: a known format this browser does not decode
+  'IMAGE_DAMAGED',     // {name, format}: a decodable format that fails to decode
+  'FILE_TOO_LARGE',    // {name, size, limit, megabytes, limitMegabytes}
+  'TOO_MANY_PIXELS',   // {name, width, height, pixels, limit, megapixels, limitMegapixels}
+  'CAMERA_DENIED',     // {detail}: the learner (or the browser's settings) refused the camera
+  'NO_CAMERA',         // {detail}
+  'CAMERA_BUSY',       // {detail}: the camera is in use or could not start
+  'CAMERA_UNAVAILABLE', // {detail}: no getUserMedia (not a secure context)
   'INVALID_SETTINGS',  // {labels}: an input holds a value the table refuses
   'STORAGE_UNAVAILABLE', // {detail}: no IndexedDB (private mode, blocked)
   'STORAGE_QUOTA',     // the browser's storage quota is full

@@ -5,17 +5,22 @@
 // can mark a result out of date and say why, instead of showing it as current.
 import { dependsOn, RESULT_KINDS } from './state.js';
 
-/** Which inputs each kind depends on besides settings, and which upstream results. */
+/**
+ * Which inputs each kind depends on besides settings, and which upstream results.
+ * `head`: the new output layer's units (1, or the learner's number of classes);
+ * `classes`: the learner's class names and image counts when trained on them, kept to
+ * say what a result was trained on (the data id decides whether it is current).
+ */
 const KIND = {
   stage1: { inputs: ['aId'], upstream: [] },
-  stage2: { inputs: ['aId'], upstream: [] },
-  stage3: { inputs: ['aId', 'dataId'], upstream: [] },
-  stage4: { inputs: ['aId', 'dataId'], upstream: ['stage3'] },
-  scratch: { inputs: ['aId', 'dataId'], upstream: [] },
-  sweep: { inputs: ['aId', 'dataId'], upstream: [] },
-  sweepAdapted: { inputs: ['aId', 'dataId'], upstream: [] },
+  stage2: { inputs: ['aId', 'head'], upstream: [] },
+  stage3: { inputs: ['aId', 'dataId', 'classes'], upstream: [] },
+  stage4: { inputs: ['aId', 'dataId', 'classes'], upstream: ['stage3'] },
+  scratch: { inputs: ['aId', 'dataId', 'classes'], upstream: [] },
+  sweep: { inputs: ['aId', 'dataId', 'classes'], upstream: [] },
+  sweepAdapted: { inputs: ['aId', 'dataId', 'classes'], upstream: [] },
   // What the layers of A and of B after stage 4 see of one image.
-  features: { inputs: ['aId', 'dataId'], upstream: ['stage4'] },
+  features: { inputs: ['aId', 'dataId', 'classes'], upstream: ['stage4'] },
 };
 
 let counter = 0;
@@ -31,7 +36,8 @@ export function makeRecord(kind, { state, inputs, results }, value) {
 
 /**
  * Why `record` no longer matches the page: a list of
- * `{type: 'setting', key, was, now}`, `{type: 'model'}`, `{type: 'data'}` or
+ * `{type: 'setting', key, was, now}`, `{type: 'model'}`, `{type: 'data', was?, now?}`
+ * (the classes before and now, when both are the learner's), `{type: 'head'}` or
  * `{type: 'upstream', kind}`; empty when the record is current.
  */
 export function staleness(record, { state, inputs, results }) {
@@ -41,7 +47,11 @@ export function staleness(record, { state, inputs, results }) {
     if (JSON.stringify(state[key]) !== JSON.stringify(was)) out.push({ type: 'setting', key, was, now: state[key] });
   }
   if ('aId' in record.inputs && record.inputs.aId !== inputs.aId) out.push({ type: 'model' });
-  if ('dataId' in record.inputs && record.inputs.dataId !== inputs.dataId && !out.some((r) => r.key === 'scenario')) out.push({ type: 'data' });
+  if ('dataId' in record.inputs && record.inputs.dataId !== inputs.dataId && !out.some((r) => r.key === 'scenario')) {
+    const was = record.inputs.classes;
+    out.push(was && inputs.classes ? { type: 'data', was, now: inputs.classes } : { type: 'data' });
+  }
+  if ('head' in record.inputs && record.inputs.head !== inputs.head && !out.some((r) => r.key === 'scenario')) out.push({ type: 'head' });
   for (const [kind, id] of Object.entries(record.upstream)) {
     const up = results.get(kind);
     // A changed upstream setting is already listed above; a re-run upstream is not.

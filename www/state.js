@@ -19,6 +19,7 @@ export const PARTS = Object.freeze([
   ['code', 'embed.part.code'], ['charts', 'embed.part.charts'], ['log', 'embed.part.log'],
   ['layers', 'embed.part.layers'], ['fingerprints', 'embed.part.fingerprints'],
   ['progress', 'embed.part.progress'], ['downloads', 'embed.part.downloads'], ['status', 'embed.part.status'],
+  ['steps', 'own.partSteps'], // the SGD-step notes beside stages 3 and 4 (www/own/steps-view.js)
   // The lesson's views (issue 12): the verdict, the sweep's settings, the image picker of
   // the feature maps and the errors view, the filters, the gallery of mistakes.
   ['verdict', 'lesson.part.verdict'], ['target', 'lesson.set.target'], ['swb', 'lesson.set.swb'],

@@ -2,7 +2,7 @@
 // 1 and 2, the trained B with its post-stage-3 snapshot, B from scratch; their bytes
 // for saving and downloads, and `restore`, which rebuilds all of them from saved bytes
 // (after a reload, an import, or a replaced engine).
-import { S, fingerprint, take, allCounts, setsFor } from './worker-session.js';
+import { S, fingerprint, take, allCounts, setsFor, headFor } from './worker-session.js';
 import { adaptSets } from './worker-data.js';
 import { computeBackend, evaluateOn, noteFallback } from './worker-gpu.js';
 import { pageError } from './errors.js';
@@ -63,12 +63,46 @@ function cloneA(seed) {
   return { clone, fresh };
 }
 
-/** B = Sequential(clone.layers[:-1]) + Dense(1, sigmoid): what stage 3 starts from. */
-export function buildB(seed) {
+/**
+ * B = Sequential(clone.layers[:-1]) + the new output layer: Dense(1, sigmoid) for two
+ * classes (the lecture's), Dense(N, softmax) for N > 2 (`headFor`). What stage 3 starts from.
+ */
+export function buildB(seed, head = headFor('builtin')) {
   const { clone, fresh } = cloneA(seed);
   const b = S.tp.sequential(clone.layers.slice(0, -1));
-  b.add({ className: 'Dense', units: 1, activation: 'sigmoid' });
+  b.add({ className: 'Dense', units: head.units, activation: head.activation });
   return { clone, b, fresh };
+}
+
+/**
+ * A `.keras` archive of `m`, with the class names in its `metadata.json`
+ * (`toKeras({classNames})`, www/API.md). Names that do not fit the output layer (one
+ * per unit; two for a one-unit sigmoid) are left out rather than fail a save.
+ */
+export function kerasBytes(m, classNames) {
+  const units = m.outputShape[m.outputShape.length - 1];
+  const fits = classNames?.length === (units === 1 ? 2 : units);
+  return fits ? m.toKeras({ classNames }) : m.toKeras();
+}
+
+/** The names of `which`'s classes when the page gives none: the built-in A's, from its metadata. */
+const defaultNames = (which) => (which === 'a' && S.aSource === 'builtin' ? S.aMeta?.class_names : undefined);
+
+/**
+ * The labels file written beside a TF.js export, as Teachable Machine's metadata.json
+ * (`labels[i]` names output i; a one-unit sigmoid output is P(labels[1])).
+ */
+function tfjsMetadata(m, which, classNames) {
+  const [h, w, c] = m.inputShape;
+  const labels = classNames ?? defaultNames(which) ?? [];
+  const units = m.outputShape[m.outputShape.length - 1];
+  return {
+    labels, modelName: m.name, timeStamp: new Date().toISOString(),
+    packageName: 'transfer-playground', packageVersion: S.tp.version(),
+    imageSize: h === w ? h : undefined, inputShape: [h, w, c],
+    output: units === 1 ? 'sigmoid: P(labels[1])' : 'softmax over labels',
+    preprocessing: 'centre crop to the input aspect ratio, area averaging, BT.601 luma for 1 channel, values in [0, 1]',
+  };
 }
 
 function modelFor(which) {
@@ -114,26 +148,28 @@ export const modelCommands = {
     return { a: describeA(), counts: allCounts(), have: { b: !!S.b, snap3: S.snap3?.id ?? null, scratch: !!S.scratch } };
   },
 
-  /** A model as `.keras` bytes, for saving: 'a', 'b', 'scratch' or 'snap3'. */
-  modelBytes({ which }) {
+  /** A model as `.keras` bytes, for saving: 'a', 'b', 'scratch' or 'snap3' (with `classNames` if given). */
+  modelBytes({ which, classNames }) {
     if (which === 'snap3') {
       if (!S.snap3) throw pageError('NOT_TRAINED', { which });
       return { bytes: S.snap3.bytes, id: S.snap3.id };
     }
-    return { bytes: modelFor(which).toKeras() };
+    return { bytes: kerasBytes(modelFor(which), classNames ?? defaultNames(which)) };
   },
 
   /**
    * A model in a downloadable format: `which` is 'a', 'b' or 'scratch'; `format` is
-   * 'keras' (.keras), 'h5' (legacy HDF5) or 'tfjs' (model.json + weights.bin).
+   * 'keras' (.keras), 'h5' (legacy HDF5) or 'tfjs' (model.json + weights.bin +
+   * metadata.json with the labels). `classNames`: the names of the model's classes.
    */
-  exportModel({ which, format }) {
+  exportModel({ which, format, classNames }) {
     const m = modelFor(which);
     const stem = which === 'a' ? 'model_A' : which === 'b' ? 'model_B_on_A' : 'model_B_scratch';
-    if (format === 'keras') return { files: [{ name: `${stem}.keras`, bytes: m.toKeras() }] };
+    if (format === 'keras') return { files: [{ name: `${stem}.keras`, bytes: kerasBytes(m, classNames ?? defaultNames(which)) }] };
     if (format === 'h5') return { files: [{ name: `${stem}.h5`, bytes: m.toH5() }] };
     const t = m.toTfjs();
-    return { files: [{ name: 'model.json', text: t.modelJson }, { name: 'weights.bin', bytes: t.weights }] };
+    const meta = JSON.stringify(tfjsMetadata(m, which, classNames), null, 1);
+    return { files: [{ name: 'model.json', text: t.modelJson }, { name: 'weights.bin', bytes: t.weights }, { name: 'metadata.json', text: meta }] };
   },
 
   /** Stage 1: clone_model(A) + set_weights(A.get_weights()), fresh weights from `seed`. */
@@ -147,9 +183,9 @@ export const modelCommands = {
     };
   },
 
-  /** Stage 2: B = Sequential(clone.layers[:-1]) + Dense(1, sigmoid), as stage 3 will build it. */
-  stage2({ seed }) {
-    const { clone, b } = buildB(seed);
+  /** Stage 2: B = Sequential(clone.layers[:-1]) + the new output layer, as stage 3 will build it for `scenario`. */
+  stage2({ seed, scenario }) {
+    const { clone, b } = buildB(seed, headFor(scenario));
     S.clone = clone;
     S.built = b;
     const cloneIds = clone.layers.map((l) => l.id);
@@ -178,14 +214,18 @@ export const modelCommands = {
     };
   },
 
-  /** P(class 1) from B (after transfer) and from scratch for one image, and the backend. */
+  /**
+   * The probability of each class from B (after transfer) and from scratch for one
+   * image, and the backend: `{b?: [p0, p1, ...], scratch?: [...], backend}`. A one-unit
+   * sigmoid output p is [1 - p, p].
+   */
   async predict({ data }) {
     const shape = [1, ...S.a.inputShape];
     const out = {};
     for (const [k, m] of [['b', S.b], ['scratch', S.scratch]]) {
       if (!m) continue;
       const p = noteFallback(await m.predictAsync({ data, shape }, { backend: computeBackend() }));
-      out[k] = p.data[0];
+      out[k] = p.data.length === 1 ? [1 - p.data[0], p.data[0]] : Array.from(p.data);
       out.backend = p.backend;
     }
     return out;

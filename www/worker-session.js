@@ -17,6 +17,7 @@ export const S = {
   scratch: null,         // B's architecture trained from scratch
   builtinRaw: null,      // the built-in task-B sets as shipped (28x28x1)
   ownRaw: null,          // the learner's sets as the page sent them, or null
+  ownClasses: 2,         // how many classes the learner has
   sets: { builtin: null, own: null }, // both, resized to A's input
   jobs: {},              // job name -> {run, model, stop, ...}; 'sweep' -> {stop}
   pool: null,            // {key, set}: the sweep's 1,000-image pool at A's input shape (worker-sweep.js)
@@ -49,6 +50,18 @@ export function take(set, n) {
     x: { data: set.x.data.subarray(0, n * per), shape: [n, ...set.x.shape.slice(1)] },
     y: { data: set.y.data.subarray(0, n), shape: [n] },
   };
+}
+
+/**
+ * The new output layer for a scenario: two classes keep the lecture's Dense(1, sigmoid)
+ * with binary cross-entropy; more get Dense(N, softmax) with sparse categorical
+ * cross-entropy (labels are class indices).
+ */
+export function headFor(scenario) {
+  const k = scenario === 'own' ? S.ownClasses : 2;
+  return k === 2
+    ? { units: 1, activation: 'sigmoid', loss: 'binaryCrossentropy' }
+    : { units: k, activation: 'softmax', loss: 'sparseCategoricalCrossentropy' };
 }
 
 /** The data sets of a scenario ('builtin' | 'own'), at A's input shape. */

@@ -4,7 +4,7 @@
 // `freshModel` and `startFit`), so a point equals a separate run with the same seed,
 // size and budget. The page makes the plan (sizes, seeds, the budget of each size) and
 // keeps the points; this runs them one by one, with progress and stop.
-import { S, post, take, setsFor } from './worker-session.js';
+import { S, post, take, setsFor, headFor } from './worker-session.js';
 import { freshModel, startFit } from './worker-train.js';
 import { evaluateOn, noteLost } from './worker-gpu.js';
 import { pageError } from './errors.js';
@@ -56,22 +56,23 @@ async function fitAll(job, model, train, sets, opts, onEpoch) {
 /** One point of the sweep: transfer (stage 3 then 4) and from scratch, as the normal jobs run them. */
 async function sweepPoint(job, { scenario, lr3, lr4, size, seed, bs, ep3, ep4 }, tell) {
   const sets = setsFor(scenario);
+  const head = headFor(scenario);
   const train = await sweepTrain(scenario, size);
   const point = { size, seed, bs, ep3, ep4, n: sets.test.count };
-  const b = freshModel('stage3', seed);
+  const b = freshModel('stage3', seed, head);
   try {
-    const s3 = await fitAll(job, b, train, sets, { lr: lr3, epochs: ep3, batchSize: bs, seed }, (e) => tell('transfer', e, ep3 + ep4));
+    const s3 = await fitAll(job, b, train, sets, { lr: lr3, epochs: ep3, batchSize: bs, seed, loss: head.loss }, (e) => tell('transfer', e, ep3 + ep4));
     point.stage3 = (await evaluateOn(b, sets.test)).accuracy;
     b.layers.forEach((l) => { l.trainable = true; });
-    const s4 = await fitAll(job, b, train, sets, { lr: lr4, epochs: ep4, batchSize: bs, seed: seed + 1 }, (e) => tell('transfer', ep3 + e, ep3 + ep4));
+    const s4 = await fitAll(job, b, train, sets, { lr: lr4, epochs: ep4, batchSize: bs, seed: seed + 1, loss: head.loss }, (e) => tell('transfer', ep3 + e, ep3 + ep4));
     const t = await evaluateOn(b, sets.test);
     Object.assign(point, { transfer: t.accuracy, backend: t.backend, tVal: [...s3.val, ...s4.val], tSec: [...s3.seconds, ...s4.seconds.map((s) => s + (s3.seconds.at(-1) ?? 0))] });
   } finally {
     b.free();
   }
-  const sc = freshModel('scratch', seed);
+  const sc = freshModel('scratch', seed, head);
   try {
-    const r = await fitAll(job, sc, train, sets, { lr: lr3, epochs: ep3 + ep4, batchSize: bs, seed }, (e) => tell('scratch', e, ep3 + ep4));
+    const r = await fitAll(job, sc, train, sets, { lr: lr3, epochs: ep3 + ep4, batchSize: bs, seed, loss: head.loss }, (e) => tell('scratch', e, ep3 + ep4));
     Object.assign(point, { scratch: (await evaluateOn(sc, sets.test)).accuracy, sVal: r.val, sSec: r.seconds });
   } finally {
     sc.free();

@@ -4,8 +4,8 @@
 // the event loop, so a 'stop' message is seen between batches and 'resume' goes on
 // with the same run. On WebGPU a step returns a Promise; if the device is lost the run
 // goes on on the CPU and its step says so (`fallback`).
-import { S, post, fingerprint, take, setsFor } from './worker-session.js';
-import { buildB } from './worker-models.js';
+import { S, post, fingerprint, take, setsFor, headFor } from './worker-session.js';
+import { buildB, kerasBytes } from './worker-models.js';
 import { checkpointEvery, evaluateOn, gpuActive, noteLost } from './worker-gpu.js';
 import { lessonExtras } from './worker-lesson.js';
 import { pageError } from './errors.js';
@@ -17,12 +17,13 @@ function baseWeights(model) {
 /**
  * A fresh model for `job` from `seed`, as its stage defines it; nothing in S changes
  * (the data-size sweep builds its points with this too). Stage 3: B = a clone of A
- * without its output layer + a new head, all drawn from the seed, the base frozen.
+ * without its output layer + a new head (`head`: headFor the scenario), all drawn from
+ * the seed, the base frozen.
  * From scratch: B's architecture (clone_model) with fresh weights drawn from the seed
  * again, everything trainable (`cargo xtask sweep` seeds the same way).
  */
-export function freshModel(job, seed) {
-  const { clone, b } = buildB(seed);
+export function freshModel(job, seed, head = headFor('builtin')) {
+  const { clone, b } = buildB(seed, head);
   clone.free(); // B holds the clone's layers it uses
   if (job === 'stage3') {
     b.layers.slice(0, -1).forEach((l) => { l.trainable = false; });
@@ -36,22 +37,22 @@ export function freshModel(job, seed) {
 }
 
 /**
- * Compiles `model` for a training job (SGD at `lr`) and starts its fit on `train`, with
- * the scenario's validation set, where training runs ('webgpu' when initGpu() opened a
- * GPU; 'auto' too, unless it is a software adapter; else the CPU).
+ * Compiles `model` for a training job (SGD at `lr`, the head's `loss`) and starts its
+ * fit on `train`, with the scenario's validation set, where training runs ('webgpu' when
+ * initGpu() opened a GPU; 'auto' too, unless it is a software adapter; else the CPU).
  */
-export function startFit(model, train, sets, { lr, epochs, batchSize, seed }) {
-  model.compile({ optimizer: 'sgd', learningRate: lr, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+export function startFit(model, train, sets, { lr, epochs, batchSize, seed, loss }) {
+  model.compile({ optimizer: 'sgd', learningRate: lr, loss, metrics: ['accuracy'] });
   const backend = gpuActive() ? 'webgpu' : 'cpu';
   return model.fit(train.x, train.y, { epochs, batchSize, seed, validationData: [sets.valid.x, sets.valid.y], backend, checkpointEvery: checkpointEvery() });
 }
 
 /** The model a job trains, set up as its stage defines it. */
-function prepare({ job, seed, from }) {
+function prepare({ job, seed, from, head }) {
   if (job === 'stage3') {
     // Stage 3 starts from a fresh B (clone of A + a new head drawn from the seed), so a
     // re-run with other settings is a new experiment and a link reproduces the run.
-    S.b = freshModel('stage3', seed);
+    S.b = freshModel('stage3', seed, head);
     S.snap3 = null;
     delete S.jobs.stage4; // a stopped stage 4 continued the previous B: it cannot resume
     return S.b;
@@ -64,7 +65,7 @@ function prepare({ job, seed, from }) {
     S.b.layers.forEach((l) => { l.trainable = true; });
     return S.b;
   }
-  S.scratch = freshModel('scratch', seed);
+  S.scratch = freshModel('scratch', seed, head);
   return S.scratch;
 }
 
@@ -93,7 +94,7 @@ async function drive(job) {
   }
   const base = j.model.layers.length - 1;
   const test = await evaluateOn(j.model, j.sets.test);
-  if (job === 'stage3') S.snap3 = { id: j.id, weights: j.model.getWeights(), bytes: j.model.toKeras() };
+  if (job === 'stage3') S.snap3 = { id: j.id, weights: j.model.getWeights(), bytes: kerasBytes(j.model, j.classNames) };
   // The lesson's views: the confusion matrix and how far each layer moved in this job.
   const extras = await lessonExtras(j.model, j.sets, j.before);
   delete S.jobs[job];
@@ -112,14 +113,18 @@ export const trainCommands = {
    * stage 4 gives `from`, the stage-3 result it continues. Answers when the fit ends
    * or is stopped.
    */
-  async train({ job, id, from, scenario, lr, epochs, n, batchSize, seed }) {
+  async train({ job, id, from, scenario, classNames, lr, epochs, n, batchSize, seed }) {
     const sets = setsFor(scenario);
-    const model = prepare({ job, seed, from });
+    const head = headFor(scenario);
+    const model = prepare({ job, seed, from, head });
+    // Stage 4 continues stage 3's B: its output layer decides the loss.
+    const units = model.outputShape[model.outputShape.length - 1];
+    if (units !== head.units) throw pageError('HEAD_MISMATCH', { units, classes: head.units === 1 ? 2 : head.units });
     const before = model.weightSnapshot(); // for the weight movement of this job
-    const run = startFit(model, take(sets.train, n), sets, { lr, epochs, batchSize, seed });
+    const run = startFit(model, take(sets.train, n), sets, { lr, epochs, batchSize, seed, loss: head.loss });
     const base = model.layers.length - 1;
     S.jobs[job] = {
-      id, run, model, sets, stop: false, before, seconds: [], elapsed: 0,
+      id, run, model, sets, classNames, stop: false, before, seconds: [], elapsed: 0,
       frozenBefore: fingerprint(baseWeights(model)), headBefore: fingerprint(model.layers[base].getWeights()),
     };
     const [total, trainable, frozen] = model.countParams();

@@ -7,6 +7,7 @@ import init, * as tp from './pkg/transfer_playground.js';
 import { S, post, allCounts } from './worker-session.js';
 import { chooseBackend } from './worker-gpu.js';
 import { dataCommands, adaptSets } from './worker-data.js';
+import { imageCommands } from './worker-images.js';
 import { modelCommands, setA, describeA } from './worker-models.js';
 import { trainCommands } from './worker-train.js';
 import { lessonCommands } from './worker-lesson.js';
@@ -66,6 +67,7 @@ const commands = {
   ...modelCommands,
   ...trainCommands,
   ...dataCommands,
+  ...imageCommands,
   ...lessonCommands,
   ...sweepCommands,
 };

@@ -26,19 +26,22 @@ pub(super) fn read_keras_archive(bytes: &[u8]) -> Result<KerasModelFile, KerasFi
         .map_err(|e| KerasFileError::BadConfig(format!("config.json is not JSON: {e}")))?;
     let config = config_layers(&model_config)?;
 
-    // metadata.json is optional to us: it only tells the Keras version.
-    let keras_version = read_entry(&mut zip, "metadata.json", limit)
+    // metadata.json is optional to us: it tells the Keras version and, when this engine
+    // wrote it with them, the names of the classes.
+    let metadata = read_entry(&mut zip, "metadata.json", limit)
         .ok()
         .flatten()
-        .and_then(|m| serde_json::from_slice::<serde_json::Value>(&m).ok())
-        .and_then(|m| m.get("keras_version")?.as_str().map(str::to_string));
+        .and_then(|m| serde_json::from_slice::<serde_json::Value>(&m).ok());
+    let keras_version = metadata.as_ref().and_then(|m| m.get("keras_version")?.as_str().map(str::to_string));
+    let class_names =
+        metadata.as_ref().and_then(|m| serde_json::from_value::<Vec<String>>(m.get("class_names")?.clone()).ok());
 
     let weights_h5 = read_entry(&mut zip, "model.weights.h5", limit)?.ok_or(KerasFileError::ArchiveWithoutWeights)?;
     if !h5::has_signature(&weights_h5) {
         return Err(KerasFileError::CorruptArchive("model.weights.h5 inside the archive is not an HDF5 file".into()));
     }
     let layers = h5::read_v3_weights(&weights_h5, &config, bytes.len())?;
-    Ok(KerasModelFile { format: KerasFormat::KerasV3, keras_version, model_config, layers })
+    Ok(KerasModelFile { format: KerasFormat::KerasV3, keras_version, class_names, model_config, layers })
 }
 
 /// Zips a `.keras` archive as Keras does: `metadata.json`, `config.json`,

@@ -5,7 +5,10 @@
 //!   serialization format (every object `{"module", "class_name", "config",
 //!   "registered_name"}`, dtype policies as objects, `build_config` on the layers Keras
 //!   builds), derived from the same per-layer config the TF.js writer uses, so the two
-//!   can never disagree on a layer's settings.
+//!   can never disagree on a layer's settings. [`to_keras_archive_with`] also writes the
+//!   names of the model's classes into `metadata.json` (`"class_names"`, which Keras
+//!   leaves alone and [`super::read_model_file`] reads back), so a model trained on a
+//!   learner's classes keeps their names.
 //! * [`to_legacy_h5`]: the legacy HDF5 file, with the Keras 2 style config (the dialect
 //!   that Keras 3's legacy loader, tf-keras and TF.js all read).
 //!
@@ -15,7 +18,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{archive, h5, weights, LayerWeights};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::keras_json::{layer_config, model_config};
 use crate::model::Sequential;
 
@@ -25,18 +28,57 @@ pub const WRITTEN_KERAS_VERSION: &str = "3.15.1";
 /// What the legacy `.h5` file says wrote it: its config is in the Keras 2 dialect.
 pub const WRITTEN_LEGACY_KERAS_VERSION: &str = "2.21.0";
 
+/// The longest class name [`to_keras_archive_with`] writes, in bytes of UTF-8.
+pub const MAX_CLASS_NAME_BYTES: usize = 1024;
+
+/// What a `.keras` archive says beyond the model: written to its `metadata.json`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArchiveMetadata {
+    /// The names of the model's classes, in the order of its outputs: one per unit of a
+    /// softmax output, or two for a one-unit sigmoid output (which is P(`names[1]`)).
+    pub class_names: Option<Vec<String>>,
+}
+
 /// `model.save("x.keras")`: a Keras 3 archive holding the model's config and weights.
 pub fn to_keras_archive(model: &Sequential) -> Result<Vec<u8>> {
+    to_keras_archive_with(model, &ArchiveMetadata::default())
+}
+
+/// [`to_keras_archive`] with `metadata.json` also holding `meta`'s class names. A list
+/// whose length does not fit the output layer, or an over-long name, is an error
+/// (`CONFIG`, `LIMIT`) before anything is written.
+pub fn to_keras_archive_with(model: &Sequential, meta: &ArchiveMetadata) -> Result<Vec<u8>> {
     let config = keras3_model_config(model);
-    let metadata = json!({
+    let mut metadata = json!({
         "keras_version": WRITTEN_KERAS_VERSION,
         // No date_saved: wasm32 has no clock without JavaScript, and Keras never reads it.
         "generated_by": concat!("transfer-playground ", env!("CARGO_PKG_VERSION")),
     });
+    if let Some(names) = &meta.class_names {
+        check_class_names(model, names)?;
+        metadata["class_names"] = json!(names);
+    }
     let keyed =
         weight_keys(model).into_iter().zip(weights::keras_weights(model)).collect::<Vec<(String, LayerWeights)>>();
     let weights_h5 = h5::write_v3_weights(&model.name, &keyed)?;
     Ok(archive::write_keras_archive(&metadata.to_string(), &config.to_string(), &weights_h5)?)
+}
+
+/// Class names fit the output layer: as many as its units, or two for a single unit.
+fn check_class_names(model: &Sequential, names: &[String]) -> Result<()> {
+    let units = model.output_shape().last().copied().unwrap_or(1);
+    let want = if units == 1 { 2 } else { units };
+    if names.len() != want {
+        return Err(Error::Config(format!(
+            "class names: the output layer has {units} unit{}, so it needs {want} class names, found {}",
+            if units == 1 { " (a sigmoid: P(the second class))" } else { "s" },
+            names.len()
+        )));
+    }
+    if let Some(long) = names.iter().find(|n| n.len() > MAX_CLASS_NAME_BYTES) {
+        return Err(Error::limit("bytes of a class name", long.len() as f64, MAX_CLASS_NAME_BYTES as f64));
+    }
+    Ok(())
 }
 
 /// `model.save("x.h5")`: the legacy HDF5 format (what the book's `my_model_A.h5` is).

@@ -84,7 +84,7 @@ pub(super) fn read_legacy_model(bytes: &[u8]) -> Result<KerasModelFile, KerasFil
         }
         layers.push(LayerWeights { layer_name: layer_name.clone(), weights });
     }
-    Ok(KerasModelFile { format: KerasFormat::LegacyH5, keras_version, model_config, layers })
+    Ok(KerasModelFile { format: KerasFormat::LegacyH5, keras_version, class_names: None, model_config, layers })
 }
 
 /// Reads `model.weights.h5` from a `.keras` archive, matching its numbered entries to the

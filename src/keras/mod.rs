@@ -63,7 +63,7 @@ mod h5;
 mod import;
 pub mod weights;
 
-pub use export::{to_keras_archive, to_legacy_h5};
+pub use export::{to_keras_archive, to_keras_archive_with, to_legacy_h5, ArchiveMetadata, MAX_CLASS_NAME_BYTES};
 pub use import::load_keras_model;
 
 use std::fmt;
@@ -88,6 +88,9 @@ pub struct KerasModelFile {
     pub format: KerasFormat,
     /// The Keras version that wrote the file (`"3.15.1"`, `"2.21.0"`), when recorded.
     pub keras_version: Option<String>,
+    /// The class names a `.keras` archive's `metadata.json` holds (`"class_names"`, as
+    /// [`to_keras_archive_with`] writes them), when it holds a list of strings.
+    pub class_names: Option<Vec<String>>,
     /// The `{"class_name": "Sequential" | "Functional" | "Model", "config": {...}}` object.
     pub model_config: serde_json::Value,
     /// One entry per non-input layer, in model order (see the module docs).

@@ -8,9 +8,11 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{bytes_from_js, set, string_from_js};
 use super::model::JsModel;
+use super::options::Options;
 use super::panic::enter;
 use crate::error::Result;
-use crate::limits::MAX_INPUT_BYTES;
+use crate::keras::ArchiveMetadata;
+use crate::limits::{MAX_DIM, MAX_INPUT_BYTES};
 use crate::model::io::{from_tfjs, to_tfjs};
 
 /// `tf.loadLayersModel`: a model from TF.js `model.json` text and its weights
@@ -47,10 +49,14 @@ impl JsModel {
     }
 
     /// The model as a Keras 3 `.keras` archive (`keras.models.load_model` reads it).
+    /// `toKeras({classNames})` also writes the names of the model's classes (in output
+    /// order; two for a one-unit sigmoid output) into the archive's `metadata.json`.
     #[wasm_bindgen(js_name = toKeras)]
-    pub fn to_keras(&self) -> Result<Uint8Array> {
+    pub fn to_keras(&self, options: &JsValue) -> Result<Uint8Array> {
         enter()?;
-        let bytes = crate::keras::to_keras_archive(&*self.read()?)?;
+        let o = Options::new(options, "toKeras", &["classNames"])?;
+        let class_names = o.strings("classNames", MAX_DIM, "an array of strings, one per class")?;
+        let bytes = crate::keras::to_keras_archive_with(&*self.read()?, &ArchiveMetadata { class_names })?;
         Ok(Uint8Array::from(bytes.as_slice()))
     }
 

@@ -93,6 +93,19 @@ impl Options {
         self.typed::<String>(key, expected)
     }
 
+    /// `key` as an array of at most `max` strings, its length checked before anything
+    /// is copied out of it.
+    pub(crate) fn strings(&self, key: &str, max: usize, expected: &str) -> Result<Option<Vec<String>>> {
+        let Some(v) = self.raw(key) else {
+            return Ok(None);
+        };
+        if !Array::is_array(&v) || v.unchecked_ref::<Array>().length() as usize > max {
+            return Err(self.bad(key, expected, &v));
+        }
+        let items = v.unchecked_ref::<Array>().iter().map(|x| x.as_string()).collect::<Option<Vec<String>>>();
+        items.map(Some).ok_or_else(|| self.bad(key, expected, &v))
+    }
+
     pub(crate) fn value(&self, key: &str) -> Option<JsValue> {
         self.raw(key)
     }

@@ -14,9 +14,10 @@ export const ART = 'test-artifacts';
 export const LONG = 300_000;
 export const ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
 
-export function launch({ webgpu = false } = {}) {
+/** `args`: more Chromium flags (e.g. the fake camera's). */
+export function launch({ webgpu = false, args = [] } = {}) {
   mkdirSync(ART, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM, args: webgpu ? [...ARGS, '--enable-unsafe-webgpu'] : ARGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...args], headless: true });
 }
 
 /** One browser for the test file (before/after hooks); `get()` returns it. */

@@ -107,7 +107,7 @@ test('export -> start over -> import restores the project, the learner\'s model 
   assert.equal(download.suggestedFilename(), 'transfer-playground-project.zip');
   const bytes = readFileSync(await download.path());
   const names = (await unzip(new Uint8Array(bytes))).map((e) => e.name).sort();
-  for (const n of ['project.json', 'models/model_A.keras', 'models/model_B_on_A.keras', 'models/model_B_after_stage3.keras', 'images/0/0001.png', 'images/1/0005.png', 'images/inputs.f32', 'images/labels.csv']) {
+  for (const n of ['project.json', 'models/model_A.keras', 'models/model_B_on_A.keras', 'models/model_B_after_stage3.keras', 'images/0_Class_1/0001.png', 'images/1_Class_2/0005.png', 'sources/1_Class_2/0005.png', 'images/inputs.f32', 'images/labels.csv']) {
     assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
   }
 

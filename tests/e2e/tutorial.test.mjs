@@ -6,17 +6,10 @@
 // provides both). Screenshots go to test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { BASE, ART, launch, newContext } from './helpers.mjs';
 import { declaredNames, cellSource, keepDeclared } from '../../www/tutorial/scope.js';
 
-const BASE = (process.env.E2E_BASE_URL || 'http://127.0.0.1:8137').replace(/\/$/, '');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ART = 'test-artifacts';
-// The same flags as tests/e2e/playground.test.mjs (to become the shared helper's).
-const ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
 const LONG = 240_000;
 
 // ---- the scope rules, without a browser ------------------------------------------------
@@ -65,14 +58,15 @@ test('cells share one scope: declarations are kept, also up to an error; assignm
 
 // ---- the page --------------------------------------------------------------------------
 
+// The project's browser and flags (helpers.mjs); one context for the file, as a
+// teacher's or a learner's one browser window.
+let browser;
 let context;
 before(async () => {
-  mkdirSync(ART, { recursive: true });
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'tp-tutorial-')), {
-    executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1200, height: 900 },
-  });
+  browser = await launch();
+  context = await newContext(browser, { viewport: { width: 1200, height: 900 } });
 });
-after(async () => { await context?.close(); });
+after(async () => { await browser?.close(); });
 
 async function open(lang) {
   const page = await context.newPage();

@@ -1,17 +1,12 @@
 //! The resize demo's worker: decodes an image and turns it into model A's input with
 //! the engine's own rule (src/image.rs), so the slide shows exactly what the playground
-//! and the engine do. Uses `imageToInput` (RGBA bytes in) where the engine has it, else
-//! `resizeImages` on the float pixels.
+//! and the engine do (`imageToInput`, RGBA bytes in; its pixel limit is the engine's).
 //!
 //! in:  {id, blob, invert}
 //! out: {id, ok: true, width, height, shape, data, preview, crop: {x, y, w, h}, how, version}
 //!    | {id, ok: false, error: {message, code}}
 
 import init, * as tp from '../pkg/transfer_playground.js';
-
-// Above this many pixels the float fallback would need hundreds of MB (12 bytes a pixel
-// twice over); imageToInput checks the engine's own limit instead.
-const FALLBACK_MAX_PIXELS = 12e6;
 
 const ready = (async () => {
   await init({ module_or_path: new URL('../pkg/transfer_playground_bg.wasm', import.meta.url) });
@@ -35,16 +30,6 @@ function cropRect(w, h, outW, outH) {
   return { x: 0, y: (h - ch) / 2, w, h: ch };
 }
 
-/** RGBA preview bytes of a float image [h, w, c] in [0, 1]. */
-function previewOf(data, h, w, c) {
-  const out = new Uint8ClampedArray(h * w * 4);
-  for (let p = 0; p < h * w; p++) {
-    for (let k = 0; k < 3; k++) out[4 * p + k] = Math.round(255 * data[p * c + (c === 1 ? 0 : k)]);
-    out[4 * p + 3] = 255;
-  }
-  return out;
-}
-
 async function resize(blob, invert) {
   const [H, W, C] = await ready;
   const bitmap = await createImageBitmap(blob);
@@ -58,23 +43,8 @@ async function resize(blob, invert) {
   bitmap.close();
   const rgba = g.getImageData(0, 0, width, height).data;
   const crop = cropRect(width, height, W, H);
-  if (typeof tp.imageToInput === 'function') {
-    const r = tp.imageToInput(rgba, width, height, { height: H, width: W, channels: C, invert });
-    return { width, height, shape: r.shape, data: r.data, preview: r.preview || previewOf(r.data, H, W, C), crop, how: 'imageToInput' };
-  }
-  if (width * height > FALLBACK_MAX_PIXELS) {
-    throw new Error(`${width}x${height} is more than ${FALLBACK_MAX_PIXELS / 1e6} megapixels; this engine has no imageToInput, and its float path would need too much memory`);
-  }
-  const x = new Float32Array(width * height * 3);
-  for (let p = 0; p < width * height; p++) {
-    x[3 * p] = rgba[4 * p] / 255;
-    x[3 * p + 1] = rgba[4 * p + 1] / 255;
-    x[3 * p + 2] = rgba[4 * p + 2] / 255;
-  }
-  const r = tp.resizeImages({ data: x, shape: [1, height, width, 3] }, H, W, C);
-  const data = r.data;
-  if (invert) for (let i = 0; i < data.length; i++) data[i] = 1 - data[i];
-  return { width, height, shape: r.shape.slice(1), data, preview: previewOf(data, H, W, C), crop, how: 'resizeImages' };
+  const r = tp.imageToInput(rgba, width, height, { height: H, width: W, channels: C, invert });
+  return { width, height, shape: r.shape, data: r.data, preview: r.preview, crop, how: 'imageToInput' };
 }
 
 self.onmessage = async (e) => {

@@ -14,6 +14,7 @@
 
 import init, * as tp from '../pkg/transfer_playground.js';
 import { cellSource, declaredNames, keepDeclared } from './scope.js';
+import { freedHandle } from '../errors.js';
 
 const scope = Object.create(null);
 let base = null;
@@ -196,11 +197,12 @@ function cellLine(err) {
 /** An error as plain data: the engine's message, and its `code`/`params` when it has them. */
 function errorData(err) {
   const e = err instanceof Error ? err : new Error(inspect(err));
+  const freed = freedHandle(e);
   return {
     name: e.name,
-    message: e.message,
-    code: typeof e.code === 'string' ? e.code : null,
-    params: e.params && typeof e.params === 'object' ? { ...e.params } : null,
+    message: freed ? freed.message : e.message,
+    code: freed ? freed.code : typeof e.code === 'string' ? e.code : null,
+    params: freed ? freed.params : e.params && typeof e.params === 'object' ? { ...e.params } : null,
     line: cellLine(e),
     // A trap or a recorded panic poisons this engine instance: the page starts a new worker.
     fatal: e instanceof WebAssembly.RuntimeError || e.code === 'PANICKED',
