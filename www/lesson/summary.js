@@ -67,13 +67,15 @@ export function sweepPlan(s, { budget, available, adaptedFor }) {
 export function sweepRows(points, target) {
   const sizes = [...new Set(points.map((p) => p.size))].sort((a, b) => a - b);
   return sizes.map((size) => {
-    const pts = points.filter((p) => p.size === size);
+    const pts = points.filter((p) => p.size === size).sort((a, b) => a.seed - b.seed);
     const n = pts[0].n;
     const transfer = stats(pts.map((p) => p.transfer));
     const scratch = stats(pts.map((p) => p.scratch));
     return {
       size, n, seeds: pts.map((p) => p.seed), budget: { bs: pts[0].bs, ep3: pts[0].ep3, ep4: pts[0].ep4 },
       transfer, scratch, stage3: stats(pts.map((p) => p.stage3)),
+      // Each seed's test accuracies, in seed order (the table carries them for checks).
+      values: { transfer: pts.map((p) => p.transfer), stage3: pts.map((p) => p.stage3), scratch: pts.map((p) => p.scratch) },
       tReach: pts.map((p) => epochsTo(p.tVal, p.tSec, target)),
       sReach: pts.map((p) => epochsTo(p.sVal, p.sSec, target)),
       // The means as counts out of the n test images, for the engine's comparison.

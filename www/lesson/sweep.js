@@ -135,6 +135,7 @@ export function mountSweep(ctx, flow) {
       tr.dataset.size = String(r.size);
       tr.dataset.seeds = r.seeds.join(',');
       tr.dataset.outcome = outcomes[i] ?? '';
+      for (const k of ['transfer', 'stage3', 'scratch']) tr.dataset[k] = r.values[k].join(',');
       const cells = [String(r.size), t('lesson.sweep.budgetCell', r.budget), band(r.transfer), f3(r.stage3.mean), band(r.scratch),
         t('lesson.sweep.reachCell', { t: reach(r.tReach), s: reach(r.sReach) }), outcomes[i] ? t(`lesson.sweep.outcome.${outcomes[i]}`) : '…'];
       for (const c of cells) {
