@@ -11,9 +11,9 @@ const SECTIONS = {
   1: 'embed.tab.modelA', 2: 'embed.tab.modelB', 3: 'embed.tab.training', 4: 'embed.tab.training', compare: 'embed.tab.compare',
   errors: 'lesson.tab.matrices', features: 'lesson.tab.maps', movement: 'lesson.tab.bars', sweep: 'lesson.tab.curves',
 };
-// The lesson's views add panels of their own (a table, the filters, the gallery), each
-// labelled by its `data-tab-label`.
-const KINDS = ['main', 'layers', 'table', 'filters', 'gallery', 'log', 'code'];
+// The lesson's views add panels of their own (the verdict, a table, the filters, the
+// gallery), each labelled by its `data-tab-label`.
+const KINDS = ['main', 'verdict', 'layers', 'table', 'filters', 'gallery', 'log', 'code'];
 
 function partOf(section, kind) {
   return kind === 'log' ? section.querySelector('.epochs') : section.querySelector(`[data-tab-panel="${kind}"]`);

@@ -79,37 +79,25 @@ movement(before_4, model_B_on_A)`;
 /** The data-size sweep: both procedures at several sizes and seeds. */
 export function sweepCode(s, sizes, budget) {
   const adapted = budget === 'adapted';
-  return `import numpy as np
-${adapted ? `def budget(n):                                 # enough SGD steps at every size
-    bs = 32
-    while bs > 1 and n / bs < 4:
-        bs //= 2
-    per = -(-n // bs)
-    return bs, min(200, max(4, -(-50 // per))), min(200, max(16, -(-100 // per)))
-` : `def budget(n):                                 # the lecture's fixed epochs
-    return ${s.bs}, ${s.ep3}, ${s.ep4}
-`}
-results = {}
+  return `def budget(n):${adapted ? `                                 # enough SGD steps at every size
+    bs = max([b for b in (1, 2, 4, 8, 16, 32) if n / b >= 4] or [1])
+    per = -(-n // bs)                          # batches an epoch
+    return bs, min(200, max(4, -(-50 // per))), min(200, max(16, -(-100 // per)))` : `                                 # the lecture's fixed epochs
+    return ${s.bs}, ${s.ep3}, ${s.ep4}`}
+def fit_sgd(model, lr, n, epochs, bs):
+    model.compile(loss="binary_crossentropy", metrics=["accuracy"],
+                  optimizer=keras.optimizers.SGD(learning_rate=lr))
+    model.fit(X_pool[:n], y_pool[:n], epochs=epochs, batch_size=bs)
 for n in [${sizes.join(', ')}]:
     bs, ep3, ep4 = budget(n)
     for seed in range(${s.seed}, ${s.seed + s.sws}):
         keras.utils.set_random_seed(seed)
         model_B_on_A = transfer(model_A)        # stages 1 and 2
-        for l in model_B_on_A.layers[:-1]:
-            l.trainable = False
-        model_B_on_A.compile(loss="binary_crossentropy", metrics=["accuracy"],
-                             optimizer=keras.optimizers.SGD(learning_rate=${s.lr3}))
-        model_B_on_A.fit(X_pool[:n], y_pool[:n], epochs=ep3, batch_size=bs)
-        for l in model_B_on_A.layers[:-1]:
-            l.trainable = True
-        model_B_on_A.compile(loss="binary_crossentropy", metrics=["accuracy"],
-                             optimizer=keras.optimizers.SGD(learning_rate=${s.lr4}))
-        model_B_on_A.fit(X_pool[:n], y_pool[:n], epochs=ep4, batch_size=bs)
+        for frozen, lr, epochs in [(True, ${s.lr3}, ep3), (False, ${s.lr4}, ep4)]:
+            for l in model_B_on_A.layers[:-1]: l.trainable = not frozen
+            fit_sgd(model_B_on_A, lr, n, epochs, bs)
         keras.utils.set_random_seed(seed)
         model_B = keras.models.clone_model(model_B_on_A)   # fresh weights
-        model_B.compile(loss="binary_crossentropy", metrics=["accuracy"],
-                        optimizer=keras.optimizers.SGD(learning_rate=${s.lr3}))
-        model_B.fit(X_pool[:n], y_pool[:n], epochs=ep3 + ep4, batch_size=bs)
-        results[n, seed] = (model_B_on_A.evaluate(X_test_B, y_test_B)[1],
-                            model_B.evaluate(X_test_B, y_test_B)[1])`;
+        fit_sgd(model_B, ${s.lr3}, n, ep3 + ep4, bs)
+        print(n, seed, [m.evaluate(X_test_B, y_test_B)[1] for m in (model_B_on_A, model_B)])`;
 }

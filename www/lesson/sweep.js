@@ -105,7 +105,7 @@ export function mountSweep(ctx, flow) {
     lineEl.dataset.done = String(done);
     lineEl.dataset.total = String(total);
     if (fit) {
-      lineEl.textContent = t('lesson.sweep.progress', { done, total, size: fit.size, seed: fit.seed, model: t(fit.model === 'scratch' ? 'cmp.scratch' : 'cmp.transfer'), epoch: fit.epoch, epochs: fit.epochs });
+      lineEl.textContent = t('lesson.sweep.progress', { done, total, size: fit.size, seed: fit.seed, model: t(fit.model === 'scratch' ? 'lesson.sweep.model.scratch' : 'lesson.sweep.model.transfer'), epoch: fit.epoch, epochs: fit.epochs });
     } else if (record && !record.value.complete && !live) {
       lineEl.textContent = t('lesson.sweep.stopped', { done, total });
     } else {
