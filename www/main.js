@@ -211,11 +211,8 @@ async function main() {
   window.__playground = {
     simulateDeviceLoss: () => engine.call('simulateDeviceLoss'),
     simulateTrap: () => engine.call('simulateTrap').catch((e) => e.code),
-    // The stored feature maps (plain arrays), to compare with the API's layerOutputs.
-    features: () => {
-      const v = ctx.results.get('features')?.value;
-      return v && { ...v, image: { data: Array.from(v.image.data), shape: v.image.shape }, layers: v.layers.map((l) => ({ ...l, a: Array.from(l.a), b: Array.from(l.b) })), filters: null };
-    },
+    // The stored feature maps, to compare with the API's layerOutputs.
+    features: () => ctx.results.get('features')?.value ?? null,
   };
   ctx.render();
 

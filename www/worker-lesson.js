@@ -13,13 +13,13 @@ const GALLERY = 12;
 /** Layers whose outputs are feature maps: what the view shows of A and B. */
 const MAP_LAYERS = /^(Conv2D|MaxPooling2D|AveragePooling2D)$/;
 
-/** Image `i` of a set as bytes 0..255, `h x w x c` (for thumbnails). */
+/**
+ * Image `i` of a set as bytes 0..255, `h x w x c` (for thumbnails). A plain array: it is
+ * kept in a result, which a project zip stores as JSON.
+ */
 function pixels(set, i) {
   const per = set.x.data.length / set.count;
-  const out = new Uint8ClampedArray(per);
-  const src = set.x.data.subarray(i * per, (i + 1) * per);
-  for (let k = 0; k < per; k++) out[k] = Math.round(src[k] * 255);
-  return out;
+  return Array.from(set.x.data.subarray(i * per, (i + 1) * per), (v) => Math.round(v * 255));
 }
 
 /**

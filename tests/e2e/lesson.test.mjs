@@ -11,10 +11,12 @@
 //   frozen layer moved exactly 0 in stage 3;
 // - the verdict says "within the uncertainty" exactly when the two accuracies are within
 //   it (checked with an independent two-proportion test), and names the winner when not;
-// - switching the language re-renders every view.
+// - switching the language re-renders every view; every view comes back the same after a
+//   reload and through a project zip (export, start over, import).
 // Screenshots: test-artifacts/lesson-*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { adaptedFor } from '../../www/own/adapt.js';
 import { useBrowser, openPage, shot, waitResult, testAccuracy, LONG } from './helpers.mjs';
 
@@ -199,6 +201,35 @@ test('feature maps shown are the API\'s layerOutputs; confusion matrices sum to 
   await page.selectOption('#lang', 'en');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   for (const v of views) assert.equal(await page.textContent(v), before[v], `${v} back in English`);
+
+  // Saved with the project: after a reload, and through export -> start over -> import
+  // (the zip keeps results as JSON), every view shows the same again, current.
+  const state = async () => ({
+    features: (await page.evaluate(() => window.__playground.features())).layers[0].a.slice(0, 50),
+    matrices: await page.$$eval('figure.matrix', (fs) => fs.map((f) => f.textContent)),
+    gallery: await page.$$eval('#err-gallery figure.mistake', (fs) => fs.map((f) => f.textContent)),
+    maps: await page.$$eval('canvas.map', (cs) => cs.map((c) => c.toDataURL())),
+    texts: await Promise.all(views.map((v) => page.textContent(v))),
+    states: await page.$$eval('#features, #errors, #movement, #sweep', (ss) => ss.map((x) => x.dataset.state)),
+  });
+  const saved = await state();
+  assert.deepEqual(saved.states, ['fresh', 'fresh', 'fresh', 'fresh']);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
+  await page.waitForSelector('#verdict[data-within]');
+  assert.deepEqual(await state(), saved, 'after a reload');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const zip = readFileSync(await download.path());
+  await page.click('#start-over');
+  await Promise.all([page.waitForEvent('load'), page.click('#start-over')]);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
+  assert.equal(await page.getAttribute('#features', 'data-state'), 'none');
+  const seq = Number(await page.getAttribute('#status', 'data-seq'));
+  await page.setInputFiles('#import', { name: 'project.zip', mimeType: 'application/zip', buffer: zip });
+  await page.waitForFunction((n) => Number(document.querySelector('#status').dataset.seq) > n, seq, { timeout: 60_000 });
+  assert.equal(await page.getAttribute('#status', 'data-key'), 'session.imported');
+  await page.waitForSelector('#verdict[data-within]');
+  assert.deepEqual(await state(), saved, 'after export and import');
   assert.deepEqual(errors, []);
 });
 

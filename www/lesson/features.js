@@ -40,7 +40,14 @@ export function mountFeatures(ctx, flow) {
     ctx.render();
     try {
       const r = await ctx.engine.call('featureMaps', { data: image.data, shape: image.shape });
-      ctx.results.put({ ...base, value: { ...meta, image, ...r } });
+      // Plain arrays: a result is saved in IndexedDB and in a project zip's JSON as it is.
+      const plain = (a) => Array.from(a);
+      const value = {
+        ...meta, backend: r.backend, image: { data: plain(image.data), shape: image.shape },
+        layers: r.layers.map((l) => ({ ...l, a: plain(l.a), b: plain(l.b) })),
+        filters: r.filters && { index: r.filters.index, a: { shape: r.filters.a.shape, data: plain(r.filters.a.data) }, b: { shape: r.filters.b.shape, data: plain(r.filters.b.data) } },
+      };
+      ctx.results.put({ ...base, value });
       saveResults(ctx);
     } finally {
       ctx.running.delete('features');

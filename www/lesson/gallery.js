@@ -13,7 +13,7 @@ export function galleryItems(confusion, names) {
     const c = document.createElement('canvas');
     c.className = 'pix';
     c.setAttribute('role', 'img');
-    drawImage(c, { data: m.pixels, shape: confusion.shape });
+    drawImage(c, { data: m.pixels, shape: confusion.shape }, 255);
     const text = t('lesson.errors.item', { index: m.index, truth: names[m.label], said: names[m.predicted], p: m.confidence.toFixed(3) });
     c.setAttribute('aria-label', text);
     const cap = document.createElement('figcaption');

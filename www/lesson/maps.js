@@ -105,14 +105,16 @@ export function drawFilters(canvas, kernel, scale) {
   canvas.dataset.filters = String(nf);
 }
 
-/** An image `{data, shape: [h, w, c]}` (floats in [0, 1] or bytes) on a canvas, as the model sees it. */
-export function drawImage(canvas, { data, shape: [h, w, c] }) {
+/**
+ * An image `{data, shape: [h, w, c]}` on a canvas, as the model sees it: `data` in [0, 1]
+ * (a model input; `max` 1) or bytes (`max` 255).
+ */
+export function drawImage(canvas, { data, shape: [h, w, c] }, max = 1) {
   canvas.width = w;
   canvas.height = h;
   const g = canvas.getContext('2d');
   const img = g.createImageData(w, h);
-  const bytes = !(data instanceof Float32Array);
-  const v = (k) => (bytes ? data[k] : Math.round(data[k] * 255));
+  const v = (k) => Math.round((data[k] * 255) / max);
   for (let p = 0; p < w * h; p++) {
     for (let i = 0; i < 3; i++) img.data[p * 4 + i] = v(p * c + (c === 3 ? i : 0));
     img.data[p * 4 + 3] = 255;
