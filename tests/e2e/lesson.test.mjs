@@ -12,13 +12,16 @@
 // - the verdict says "within the uncertainty" exactly when the two accuracies are within
 //   it (checked with an independent two-proportion test), and names the winner when not;
 // - switching the language re-renders every view; every view comes back the same after a
-//   reload and through a project zip (export, start over, import).
+//   reload and through a project zip (export, start over, import);
+// - on the learner's own images (three named classes, a softmax head) the matrices are by
+//   their class names, and the sweep runs up to the images they have.
 // Screenshots: test-artifacts/lesson-*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { adaptedFor } from '../../www/own/adapt.js';
 import { useBrowser, openPage, shot, waitResult, testAccuracy, LONG } from './helpers.mjs';
+import { shapes, many, waitCounts } from './own-helpers.mjs';
 
 const browser = useBrowser();
 const HANGUL = /[\uac00-\ud7a3]/;
@@ -273,4 +276,44 @@ test('the verdict says "within the uncertainty" when it is and names the winner 
     await page.context().close();
   }
   assert.deepEqual([...seen].sort(), [false, true], 'both cases were exercised');
+});
+
+test('the learner\'s own images: confusion matrices by their class names (three classes, softmax), the sweep up to the images they have', { timeout: 600_000 }, async () => {
+  const { page, errors } = await openPage(browser.get(), '#seed=5&be=cpu&ep3=1&ep4=1&sws=1');
+  const names = ['circle', 'bar', '십자 cross'];
+  await page.click('#class-add');
+  for (const [k, name] of names.entries()) await page.fill(`#class-name-${k}`, name);
+  await page.setInputFiles('#files-0', await shapes(page, many('disc', 14)));
+  await page.setInputFiles('#files-1', await shapes(page, many('bar', 14, 2)));
+  await page.setInputFiles('#files-2', await shapes(page, many('cross', 14, 4)));
+  await waitCounts(page, [14, 14, 14]);
+  await page.click('#own-use');
+  const n = Number(await page.inputValue('#n'));
+  await page.click('#err-run'); // stages 1-4 and from scratch, on the learner's images
+  await page.waitForFunction(() => document.querySelectorAll('figure.matrix:not(.empty)').length === 3, null, { timeout: LONG });
+  for (const [kind, view] of [['stage3', 3], ['stage4', 4], ['scratch', 5]]) {
+    const m = await page.$eval(`figure.matrix[data-kind="${kind}"]`, (f) => ({
+      cols: [...f.querySelectorAll('thead th:not(.corner)')].map((th) => th.textContent),
+      rows: [...f.querySelectorAll('tbody th')].map((th) => th.textContent),
+      cells: [...f.querySelectorAll('td')].map((td) => Number(td.textContent)),
+      correct: Number(f.dataset.correct), examples: Number(f.dataset.examples),
+    }));
+    assert.deepEqual(m.cols, names);
+    assert.deepEqual(m.rows, names);
+    assert.equal(m.cells.length, 9, '3 x 3');
+    assert.equal(m.cells.reduce((a, b) => a + b, 0), m.examples);
+    assert.equal(m.cells[0] + m.cells[4] + m.cells[8], m.correct);
+    assert.equal(m.correct / m.examples, await testAccuracy(page, view), `${kind}: the accuracy shown`);
+  }
+  for (const cap of await page.$$eval('#err-gallery figcaption', (cs) => cs.map((c) => c.textContent))) {
+    assert.ok(names.some((x) => cap.includes(x)), `a mistake named by the learner's classes: ${cap}`);
+  }
+  // The sweep on the learner's images: the lecture's sizes below the count, then all of them.
+  await page.click('#sweep-run');
+  await page.waitForSelector('#sweep[data-complete="true"]', { timeout: LONG });
+  const sizes = await page.$$eval('#sweep-table tr[data-size]', (rs) => rs.map((r) => Number(r.dataset.size)));
+  assert.deepEqual(sizes, [10, 20, n].filter((x, i, a) => a.indexOf(x) === i && x <= n));
+  await shot(page, 'lesson-own-errors', '#errors');
+  await shot(page, 'lesson-own-sweep', '#sweep');
+  assert.deepEqual(errors, []);
 });

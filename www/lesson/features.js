@@ -63,7 +63,7 @@ export function mountFeatures(ctx, flow) {
     const f = e.target.files[0];
     e.target.value = '';
     if (!f) return;
-    const r = await ctx.engine.call('prepareImages', { files: [{ name: f.name, blob: f, label: 0 }], invert: $('#invert')?.checked ?? false, shape: ctx.a.inputShape });
+    const r = await ctx.engine.call('prepareImages', { files: [{ name: f.name, blob: f, label: 0 }], invert: !!ctx.project.invert, shape: ctx.a.inputShape });
     if (!r.images.length) throw r.skipped[0].error;
     await show({ data: r.images[0].data, shape: r.shape }, { index: null, label: null, name: f.name });
   }));

@@ -8,6 +8,7 @@
 import { t } from '../i18n.js';
 import { freshness } from '../freshness.js';
 import { differences } from '../stages/5-compare.js';
+import { SETTING } from '../state.js';
 import { verdictFindings, joined } from './summary.js';
 
 /** `{correct, n}` of a training record's test accuracy (the confusion matrix's counts). */
@@ -38,7 +39,11 @@ export function mountVerdict(ctx) {
     const s4 = freshness(ctx, 'stage4');
     const sc = freshness(ctx, 'scratch');
     if (!s4.record || !sc.record) { clear('none'); return; }
+    // The comparison's list, and the learning rate both trained the new weights with.
     const diffs = differences(s4.record, sc.record);
+    if (s4.record.settings.lr3 !== sc.record.settings.lr3) {
+      diffs.push(t('cmp.diff', { label: t(SETTING.lr3.label), transfer: s4.record.settings.lr3, scratch: sc.record.settings.lr3 }));
+    }
     if (diffs.length) {
       clear('mismatch');
       el.append(line(t('lesson.verdict.mismatch', { diffs: diffs.join('; ') })));
