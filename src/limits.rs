@@ -43,14 +43,20 @@ pub const MAX_ARCHIVE_ENTRY_BYTES: usize = 512 << 20;
 /// strides, pool size): 16 Mi. Keeps window arithmetic far from `u32` overflow.
 pub const MAX_DIM: usize = 1 << 24;
 
+/// A frozen base's features kept for a whole fit (training and validation examples):
+/// 256 MiB. Above it `fit` runs the frozen layers every step instead (same result,
+/// slower): not an error.
+pub const MAX_FEATURE_CACHE_BYTES: usize = 256 << 20;
+
 /// The limits as `(name, value)`, for the JS `limits()` export and the docs.
-pub const ALL: [(&str, usize); 6] = [
+pub const ALL: [(&str, usize); 7] = [
     ("maxParams", MAX_PARAMS),
     ("maxBatchBytes", MAX_BATCH_BYTES),
     ("maxInputBytes", MAX_INPUT_BYTES),
     ("maxImagePixels", MAX_IMAGE_PIXELS),
     ("maxArchiveEntryBytes", MAX_ARCHIVE_ENTRY_BYTES),
     ("maxDim", MAX_DIM),
+    ("maxFeatureCacheBytes", MAX_FEATURE_CACHE_BYTES),
 ];
 
 /// `Err(Limit)` when `value` (of `what`) is over `limit`.

@@ -271,6 +271,7 @@ fn limits_are_exported() {
         ("maxImagePixels", 67_108_864.0),
         ("maxArchiveEntryBytes", 536_870_912.0),
         ("maxDim", 16_777_216.0),
+        ("maxFeatureCacheBytes", 268_435_456.0),
     ] {
         assert_eq!(get(&l, k).as_f64(), Some(v), "{k}");
     }

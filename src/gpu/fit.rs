@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::model::Sequential;
 use crate::tensor::Tensor;
 use crate::train::cursor::{FitCursor, Next};
-use crate::train::fit::{cacheable_prefix, check_fit, Event, FitData, FitOptions, FitPosition, History};
+use crate::train::fit::{cacheable_prefix, check_fit, examples, Event, FitData, FitOptions, FitPosition, History};
 
 pub struct GpuFitSession {
     gpu: GpuModel,
@@ -58,7 +58,7 @@ impl GpuFitSession {
         let val_batch = opts.batch_size.max(32);
         let gpu = GpuModel::new(ctx, model, val_batch)?;
         let data = FitData {
-            from: cacheable_prefix(model, opts.cache_frozen_features),
+            from: cacheable_prefix(model, opts.cache_frozen_features, examples(x, &opts)),
             x: x.clone(),
             y: y.clone(),
             val: opts.validation.clone(),

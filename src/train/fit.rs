@@ -15,6 +15,7 @@ pub use super::logs::{BatchLogs, Control, EpochLogs, Event, FitPosition, History
 pub use super::options::FitOptions;
 use super::step;
 use crate::error::{Error, Result};
+use crate::limits;
 use crate::model::Sequential;
 use crate::tensor::{check_example_shape, check_finite, gather_rows, Tensor};
 
@@ -68,15 +69,28 @@ pub(crate) fn check_fit(model: &Sequential, x: &Tensor, y: &Tensor, opts: &FitOp
 /// dropout). Returns the first layer a fit must run each step (0: the whole model).
 /// With nothing trainable there is no cache: the loss needs the last layer's own pass.
 /// Both backends decide with this, so they train the same layers on the same inputs.
-pub(crate) fn cacheable_prefix(model: &Sequential, cache: bool) -> usize {
+/// The cache is also skipped (training then runs the base every step, with the same
+/// result) when the features of all `examples` (training and validation) would take
+/// more than [`limits::MAX_FEATURE_CACHE_BYTES`]: a frozen first convolution can make
+/// them many times larger than the inputs.
+pub(crate) fn cacheable_prefix(model: &Sequential, cache: bool, examples: usize) -> usize {
     let layers = model.layers();
     let first = model.first_trainable().unwrap_or(layers.len());
     let deterministic = layers[..first].iter().all(|l| !l.borrow().layer.is_stochastic());
-    if cache && deterministic && first < layers.len() {
-        first
-    } else {
-        0
+    if !(cache && deterministic && first > 0 && first < layers.len()) {
+        return 0;
     }
+    let per_example = layers[first - 1].borrow().output_shape.iter().try_fold(4u64, |b, &d| b.checked_mul(d as u64));
+    let bytes = per_example.and_then(|b| b.checked_mul(examples as u64));
+    match bytes {
+        Some(b) if b <= limits::MAX_FEATURE_CACHE_BYTES as u64 => first,
+        _ => 0,
+    }
+}
+
+/// Training plus validation examples of a fit (what a frozen-feature cache would hold).
+pub(crate) fn examples(x: &Tensor, opts: &FitOptions) -> usize {
+    x.shape()[0] + opts.validation.as_ref().map_or(0, |(vx, _)| vx.shape()[0])
 }
 
 /// The training and validation data of a fit as they enter layer `from`: the inputs,
@@ -112,7 +126,7 @@ impl FitSession {
         let history = check_fit(model, x, y, &opts)?;
         let cursor = FitCursor::new(x.shape()[0], &opts, history);
         // A frozen, deterministic base: compute its features once.
-        let from = cacheable_prefix(model, opts.cache_frozen_features);
+        let from = cacheable_prefix(model, opts.cache_frozen_features, examples(x, &opts));
         let feature_batch = 64;
         let features =
             |t: &Tensor| if from > 0 { model.forward_range_batched(0, from, t, feature_batch) } else { Ok(t.clone()) };
@@ -230,5 +244,36 @@ impl Sequential {
     /// `fit` without a callback.
     pub fn fit_quiet(&mut self, x: &Tensor, y: &Tensor, opts: FitOptions) -> Result<History> {
         self.fit(x, y, opts, &mut |_, _| Control::Continue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Activation, LayerSpec, Loss, OptimizerConfig, Padding};
+
+    /// A frozen first convolution (16 maps of 28 x 28: 50,176 bytes of features an image)
+    /// and a Flatten (no weights: the cache holds its output, the Dense head's input).
+    fn frozen_conv() -> Sequential {
+        let specs = [
+            LayerSpec::conv2d(16, 3, Padding::Same, Activation::Relu),
+            LayerSpec::Flatten,
+            LayerSpec::dense(1, Activation::Sigmoid),
+        ];
+        let mut m = Sequential::from_specs(&[28, 28, 1], &specs, 3).unwrap();
+        m.layers()[0].set_trainable(false);
+        m.compile(Loss::BinaryCrossentropy, OptimizerConfig::sgd(0.01)).unwrap();
+        m
+    }
+
+    #[test]
+    fn the_frozen_feature_cache_has_a_byte_budget() {
+        let m = frozen_conv();
+        let per_example = 28 * 28 * 16 * 4;
+        let fits = limits::MAX_FEATURE_CACHE_BYTES / per_example;
+        assert_eq!(cacheable_prefix(&m, true, fits), 2, "within the budget the base runs once");
+        assert_eq!(cacheable_prefix(&m, true, fits + 1), 0, "over it, every step (no huge allocation)");
+        assert_eq!(cacheable_prefix(&m, false, 10), 0);
+        assert_eq!(cacheable_prefix(&m, true, usize::MAX), 0, "an overflowing count is over the budget");
     }
 }
