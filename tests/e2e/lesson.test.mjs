@@ -286,7 +286,7 @@ test('the learner\'s own images: confusion matrices by their class names (three 
   await page.setInputFiles('#files-0', await shapes(page, many('disc', 14)));
   await page.setInputFiles('#files-1', await shapes(page, many('bar', 14, 2)));
   await page.setInputFiles('#files-2', await shapes(page, many('cross', 14, 4)));
-  await waitCounts(page, [14, 14, 14]);
+  await waitCounts(page, [14, 14, 14], LONG);
   await page.click('#own-use');
   const n = Number(await page.inputValue('#n'));
   await page.click('#err-run'); // stages 1-4 and from scratch, on the learner's images
