@@ -218,6 +218,23 @@ pub fn inference_batch(model: &Sequential, n: usize, requested: usize) -> Result
     Ok(requested.clamp(1, fits.max(1)))
 }
 
+/// The result of `layer_outputs` for `n` examples and the `chosen` layers (every
+/// layer's output of every example, kept) within [`MAX_INPUT_BYTES`], the bound on
+/// any one tensor handed back to JS: checked before anything is computed or allocated.
+pub fn check_layer_outputs(model: &Sequential, n: usize, chosen: &[usize]) -> Result<()> {
+    let bytes = model.layer_outputs_bytes(n, Some(chosen)).unwrap_or(u64::MAX);
+    check(
+        || {
+            format!(
+                "bytes of the outputs of {} layer(s) for {n} examples (ask for fewer examples or layers)",
+                chosen.len()
+            )
+        },
+        bytes,
+        MAX_INPUT_BYTES,
+    )
+}
+
 /// `fit`'s batches within [`MAX_BATCH_BYTES`]: `batch_size` examples (or all `n`, if
 /// fewer) and the validation batches (`max(batch_size, 32)` of `n_valid`), each as
 /// [`example_bytes`]. A larger batch is an error, not a silent change: it changes
@@ -295,6 +312,23 @@ mod tests {
         assert!(check_fit_batch(&m, 2_000, 500, 1_000_000_000).is_ok(), "a batch larger than the data is the data");
         let empty = Sequential::new(&[28, 28, 1]);
         assert_eq!(inference_batch(&empty, 1, 1).unwrap_err().code(), "CONFIG");
+    }
+
+    #[test]
+    fn layer_outputs_are_checked_against_the_input_bound() {
+        let m = Sequential::from_specs(&[28, 28, 1], &crate::lecture::model_a_specs(8), 1).unwrap();
+        let all: Vec<usize> = (0..m.layers().len()).collect();
+        // 25,944 - 784 = 25,160 floats of outputs per example: 5,334 examples fit 512 MiB.
+        assert!(check_layer_outputs(&m, 5_334, &all).is_ok());
+        match check_layer_outputs(&m, 5_335, &all).unwrap_err() {
+            Error::Limit { value, limit, .. } => {
+                assert_eq!((value, limit), (5_335.0 * 25_160.0 * 4.0, MAX_INPUT_BYTES as f64))
+            }
+            e => panic!("{e}"),
+        }
+        // One small layer of many examples fits; a count too large for u64 is refused.
+        assert!(check_layer_outputs(&m, 1_000_000, &[6]).is_ok());
+        assert_eq!(check_layer_outputs(&m, usize::MAX, &all).unwrap_err().code(), "LIMIT");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `predict` and `evaluate` on the GPU with the CPU as the fallback
-//! (`gpu::inference`, what the page's `predictAsync` / `evaluateAsync` run),
+//! `predict`, `evaluate` and `layer_outputs` on the GPU with the CPU as the fallback
+//! (`gpu::inference`, what the page's `predictAsync` / `evaluateAsync` /
+//! `layerOutputsAsync` run),
 //! against the CPU reference. Run natively, e.g. on Mesa's lavapipe:
 //! `cargo test --release --test gpu_inference -- --nocapture`.
 //!
@@ -80,6 +81,32 @@ fn gpu_predict_and_evaluate_equal_the_cpu() {
 }
 
 #[test]
+fn gpu_layer_outputs_equal_the_cpu() {
+    let Some(ctx) = gpu("GPU layer outputs") else { return };
+    let m = RefCell::new(trained_model());
+    let (x, _) = bars(11, 10, 3, 5);
+    // Every layer (conv, BN in inference mode, pooling, dropout off, Flatten aliasing its
+    // input's buffer, the softmax head), and a subset out of order; chunks that do not
+    // divide the 11 examples, and one larger than all of them.
+    for (layers, batch) in [(None, 4), (Some(&[3usize, 0][..]), 256), (Some(&[5usize, 4][..]), 3)] {
+        let want = m.borrow().layer_outputs(&x, layers, batch).unwrap();
+        let got = pollster::block_on(inference::layer_outputs(Some(ctx.clone()), &m, &x, layers, batch)).unwrap();
+        assert!(got.on_gpu && got.fallback.is_none(), "{:?}", got.fallback);
+        assert_eq!(got.value.len(), want.len());
+        for (g, w) in got.value.iter().zip(&want) {
+            assert_eq!((g.index, &g.name, g.class_name), (w.index, &w.name, w.class_name));
+            assert_tensor_close(&format!("layer {} '{}', batch {batch}", w.index, w.name), &g.output, &w.output);
+        }
+    }
+    // The same refusals as the CPU's.
+    for bad in [&[6usize][..], &[1, 1][..]] {
+        let gpu_err =
+            pollster::block_on(inference::layer_outputs(Some(ctx.clone()), &m, &x, Some(bad), 4)).unwrap_err();
+        assert_eq!(gpu_err.to_string(), m.borrow().layer_outputs(&x, Some(bad), 4).unwrap_err().to_string());
+    }
+}
+
+#[test]
 fn without_a_context_the_cpu_computes_exactly_the_synchronous_result() {
     let m = RefCell::new(trained_model());
     let (x, y) = bars(9, 10, 3, 7);
@@ -88,6 +115,9 @@ fn without_a_context_the_cpu_computes_exactly_the_synchronous_result() {
     assert_eq!(p.value, m.borrow().predict(&x, 4).unwrap());
     let e = pollster::block_on(inference::evaluate(None, &m, &x, &y, 4)).unwrap();
     assert_eq!(e.value, m.borrow().evaluate(&x, &y, 4).unwrap());
+    let l = pollster::block_on(inference::layer_outputs(None, &m, &x, Some(&[2]), 4)).unwrap();
+    assert!(!l.on_gpu && l.fallback.is_none());
+    assert_eq!(l.value[0].output, m.borrow().layer_outputs(&x, Some(&[2]), 4).unwrap()[0].output);
 }
 
 #[test]
@@ -137,6 +167,9 @@ fn a_lost_device_falls_back_to_the_cpu_and_says_so() {
     let why = p.fallback.expect("a fallback reason");
     assert!(why.contains("lost") && why.contains("CPU"), "{why}");
     assert_eq!(p.value, m.borrow().predict(&x, 4).unwrap());
+    let l = pollster::block_on(inference::layer_outputs(Some(ctx.clone()), &m, &x, Some(&[0]), 4)).unwrap();
+    assert!(!l.on_gpu && l.fallback.is_some());
+    assert_eq!(l.value[0].output, m.borrow().layer_outputs(&x, Some(&[0]), 4).unwrap()[0].output);
     let e = pollster::block_on(inference::evaluate(Some(ctx), &m, &x, &y, 4)).unwrap();
     assert!(!e.on_gpu && e.fallback.is_some());
     assert_eq!(e.value, m.borrow().evaluate(&x, &y, 4).unwrap());

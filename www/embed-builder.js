@@ -9,7 +9,7 @@ import { SETTING, PARTS, validate } from './state.js';
 import { t, lang } from './i18n.js';
 import { parseSize, embedLink, iframeCode } from './embed-code.js';
 
-const STAGES = ['1', '2', '3', '4', 'compare', 'predict'];
+const STAGES = ['1', '2', '3', '4', 'compare', 'errors', 'features', 'movement', 'sweep', 'predict'];
 const GLOBAL_PARTS = ['backend', 'status']; // in the embed's status bar, for every section
 
 /** The parts a section has (what its checkboxes offer). */

@@ -9,8 +9,11 @@ import { t } from './i18n.js';
 /** The tabs each section may have, first the one shown at first; the main tab's label. */
 const SECTIONS = {
   1: 'embed.tab.modelA', 2: 'embed.tab.modelB', 3: 'embed.tab.training', 4: 'embed.tab.training', compare: 'embed.tab.compare',
+  errors: 'lesson.tab.matrices', features: 'lesson.tab.maps', movement: 'lesson.tab.bars', sweep: 'lesson.tab.curves',
 };
-const KINDS = ['main', 'layers', 'log', 'code'];
+// The lesson's views add panels of their own (the verdict, a table, the filters, the
+// gallery), each labelled by its `data-tab-label`.
+const KINDS = ['main', 'verdict', 'layers', 'table', 'filters', 'gallery', 'log', 'code'];
 
 function partOf(section, kind) {
   return kind === 'log' ? section.querySelector('.epochs') : section.querySelector(`[data-tab-panel="${kind}"]`);
@@ -30,7 +33,7 @@ export function mountTabs(ctx) {
       b.type = 'button';
       b.setAttribute('role', 'tab');
       b.dataset.tab = kind;
-      b.dataset.label = kind === 'main' ? mainLabel : `embed.tab.${kind}`;
+      b.dataset.label = kind === 'main' ? mainLabel : partOf(section, kind).dataset.tabLabel ?? `embed.tab.${kind}`;
       b.addEventListener('click', () => select(kind));
       return b;
     });

@@ -5,7 +5,8 @@
 // training first and how far it is, and the shown section's run buttons wait for it.
 import { t } from './i18n.js';
 
-const SECTION = { stage3: '3', stage4: '4' };
+// B from scratch trains first for the errors view (its matrix is one of three).
+const SECTION = { stage3: '3', stage4: '4', scratch: 'compare' };
 
 export function mountUpstream(ctx) {
   const line = document.createElement('span');
@@ -31,7 +32,8 @@ export function mountUpstream(ctx) {
     const job = elsewhere[0];
     line.hidden = !job;
     line.dataset.job = job ?? '';
-    line.textContent = job ? t('embed.upstream', { stage: SECTION[job], ...(at[job] ?? { epoch: 0, epochs: '?' }) }) : '';
+    const said = job === 'scratch' ? 'lesson.upstream.scratch' : 'embed.upstream';
+    line.textContent = job ? t(said, { stage: SECTION[job], ...(at[job] ?? { epoch: 0, epochs: '?' }) }) : '';
     // One run at a time: the shown section's run buttons wait (and are given back after).
     for (const b of document.querySelectorAll('[data-upstream-wait]')) { b.disabled = false; delete b.dataset.upstreamWait; }
     if (!job) return;

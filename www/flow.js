@@ -32,7 +32,7 @@ export function createFlow(ctx) {
     const bad = dependsOn(kind).filter((k) => ctx.invalid.has(k));
     if (bad.length) throw pageError('INVALID_SETTINGS', { labels: bad.map((k) => t(SETTING[k].label)).join(', ') });
     const s = ctx.store.get();
-    if (['stage3', 'stage4', 'scratch'].includes(kind) && s.scenario === 'own' && !usable(ctx.project.images, ctx.project.classes.length)) throw pageError('NO_OWN_IMAGES');
+    if (['stage3', 'stage4', 'scratch', 'sweep', 'sweepAdapted'].includes(kind) && s.scenario === 'own' && !usable(ctx.project.images, ctx.project.classes.length)) throw pageError('NO_OWN_IMAGES');
   }
 
   function put(record) {
@@ -76,6 +76,8 @@ export function createFlow(ctx) {
         : await ctx.engine.call('train', { job: kind, id: base.id, scenario: s.scenario, classNames: ctx.classNames(s.scenario), n: s.n, batchSize: s.bs, ...TRAIN[kind](s), ...args });
       if (r.stopped) return false;
       const value = { history: r.history, test: r.test, backend: r.backend, rows: r.rows, notes: view.notes(), frozenBefore: r.frozenBefore, frozenAfter: r.frozenAfter, headBefore: r.headBefore, headAfter: r.headAfter, ...pending[kind].more };
+      // The lesson's views of this run (www/lesson/): epoch times, confusion matrix, weight movement.
+      Object.assign(value, { seconds: r.seconds, confusion: r.confusion, movement: r.movement });
       delete pending[kind];
       if (kind === 'stage4') value.aCheck = await ctx.engine.call('checkA');
       const record = { ...base, at: new Date().toISOString(), value };
@@ -105,7 +107,7 @@ export function createFlow(ctx) {
     await ensure('stage3');
     const s3 = ctx.results.get('stage3');
     // The stage-3 history rides along, so the comparison draws one continuous run.
-    return train('stage4', { args: { from: s3.id }, value: { base3History: s3.value.history, base3Test: s3.value.test } });
+    return train('stage4', { args: { from: s3.id }, value: { base3History: s3.value.history, base3Test: s3.value.test, base3Seconds: s3.value.seconds } });
   }
 
   async function scratch() {
@@ -130,6 +132,8 @@ export function createFlow(ctx) {
 
   return {
     run: (kind) => RUN[kind](),
+    /** Refuses `kind` while a setting it depends on is invalid (the sweep's views ask too). */
+    checkSettings,
     resume: (kind) => train(kind, {}, true),
     /** Whether a stopped run of `kind` can be resumed. */
     canResume: (kind) => !!pending[kind],

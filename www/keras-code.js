@@ -4,6 +4,7 @@
 // the lecture's Dense(1, sigmoid) + binary cross-entropy; more give Dense(N, softmax) +
 // sparse categorical cross-entropy (labels are class indices), and the class names
 // are listed in the order of the labels.
+import { verdictCode } from './lesson/keras-lesson.js';
 
 const lr = (v) => (v >= 1e-3 ? String(v) : v.toExponential().replace('e-', 'e-').replace('.0e', 'e'));
 
@@ -54,7 +55,8 @@ model_B.compile(loss="${h.loss}",
 model_B.fit(X_train_B[:${s.n}], y_train_B[:${s.n}], epochs=${s.ep3 + s.ep4},
             batch_size=${s.bs},
             validation_data=(X_valid_B, y_valid_B))
-model_B.evaluate(X_test_B, y_test_B)`;
+model_B.evaluate(X_test_B, y_test_B)
+${verdictCode(s)}`;
     default: return '';
   }
 }

@@ -30,6 +30,12 @@ import { mountTabs } from './embed-tabs.js';
 import { mountFit } from './embed-fit.js';
 import { mountEmbedBuilder } from './embed-builder.js';
 import { mountUpstream } from './embed-upstream.js';
+import { createNumbers } from './lesson/numbers.js';
+import { mountVerdict } from './lesson/verdict.js';
+import { mountErrors } from './lesson/errors.js';
+import { mountFeatures } from './lesson/features.js';
+import { mountMovement } from './lesson/movement.js';
+import { mountSweep } from './lesson/sweep.js';
 
 const $ = (s) => document.querySelector(s);
 
@@ -170,8 +176,11 @@ async function main() {
   const flow = createFlow(ctx);
   const backend = mountBackend(ctx);
   const settings = mountSettings(ctx);
+  ctx.numbers = createNumbers(ctx);
   ctx.views.push(settings, mountSession(ctx), backend, mountStage1(ctx, flow), mountStage2(ctx, flow), mountStage3(ctx, flow),
     mountStage4(ctx, flow), mountCompare(ctx, flow), mountPredict(ctx, flow), mountOwn(ctx));
+  // The lesson's views (issue 12).
+  ctx.views.push(mountVerdict(ctx), mountErrors(ctx, flow), mountFeatures(ctx, flow), mountMovement(ctx, flow), mountSweep(ctx, flow));
   mountDownloads(ctx);
   ctx.fit = mountFit();
   ctx.refit = ctx.fit.refit;
@@ -202,6 +211,8 @@ async function main() {
   window.__playground = {
     simulateDeviceLoss: () => engine.call('simulateDeviceLoss'),
     simulateTrap: () => engine.call('simulateTrap').catch((e) => e.code),
+    // The stored feature maps, to compare with the API's layerOutputs.
+    features: () => ctx.results.get('features')?.value ?? null,
   };
   ctx.render();
 

@@ -9,6 +9,7 @@ export const COMMANDS = Object.freeze([
   'loadTfjs', 'loadKeras', 'useBuiltinA', 'restore', 'modelBytes', 'exportModel',
   'stage1', 'stage2', 'train', 'stop', 'resume', 'evaluate', 'checkA',
   'testImage', 'predict', 'prepareImages', 'reprocessImages', 'useData',
+  'sweep', 'featureMaps', 'accuracies',
 ]);
 
 /** Unsolicited messages from the worker (`type`), and the one engine.js adds itself. */
@@ -53,4 +54,6 @@ export const PAGE_ERRORS = Object.freeze([
   'STORAGE_QUOTA',     // the browser's storage quota is full
   'STORAGE_FAILED',    // {detail}
   'BAD_PROJECT',       // {detail}: an imported file is not a project this page wrote
+  'SWEEP_RUNNING',     // a sweep was started while one runs
+  'SWEEP_SIZE',        // {n, max}: a sweep point asks for more training images than there are
 ]);

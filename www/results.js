@@ -17,6 +17,10 @@ const KIND = {
   stage3: { inputs: ['aId', 'dataId', 'classes'], upstream: [] },
   stage4: { inputs: ['aId', 'dataId', 'classes'], upstream: ['stage3'] },
   scratch: { inputs: ['aId', 'dataId', 'classes'], upstream: [] },
+  sweep: { inputs: ['aId', 'dataId', 'classes'], upstream: [] },
+  sweepAdapted: { inputs: ['aId', 'dataId', 'classes'], upstream: [] },
+  // What the layers of A and of B after stage 4 see of one image.
+  features: { inputs: ['aId', 'dataId', 'classes'], upstream: ['stage4'] },
 };
 
 let counter = 0;

@@ -20,13 +20,24 @@ export const PARTS = Object.freeze([
   ['layers', 'embed.part.layers'], ['fingerprints', 'embed.part.fingerprints'],
   ['progress', 'embed.part.progress'], ['downloads', 'embed.part.downloads'], ['status', 'embed.part.status'],
   ['steps', 'own.partSteps'], // the SGD-step notes beside stages 3 and 4 (www/own/steps-view.js)
+  // The lesson's views (issue 12): the verdict, the sweep's settings, the image picker of
+  // the feature maps and the errors view, the filters, the gallery of mistakes.
+  ['verdict', 'lesson.part.verdict'], ['target', 'lesson.set.target'], ['swb', 'lesson.set.swb'],
+  ['sws', 'lesson.set.sws'], ['swmax', 'lesson.set.swmax'], ['picker', 'lesson.part.picker'],
+  ['filters', 'lesson.part.filters'], ['gallery', 'lesson.part.gallery'],
 ].map(([id, label]) => Object.freeze({ id, label })));
 const PARTS_LIST = PARTS.map((p) => p.id);
 
-/** What each result kind is: `stage1`..`stage4`, `scratch` (the comparison run). */
-export const RESULT_KINDS = ['stage1', 'stage2', 'stage3', 'stage4', 'scratch'];
+/**
+ * What each result kind is: `stage1`..`stage4`, `scratch` (the comparison run), the
+ * data-size sweep with the lecture's budget (`sweep`) and with enough steps
+ * (`sweepAdapted`), and the feature maps of one image (`features`).
+ */
+export const RESULT_KINDS = ['stage1', 'stage2', 'stage3', 'stage4', 'scratch', 'sweep', 'sweepAdapted', 'features'];
 
 const TRAINED = ['stage3', 'stage4', 'scratch'];
+// The sweep trains both ways at each size; the features are B's after stage 4.
+const SWEEPS = ['sweep', 'sweepAdapted'];
 
 /**
  * The settings. `label` is an i18n key (the name a learner sees, used in every
@@ -37,23 +48,34 @@ const TRAINED = ['stage3', 'stage4', 'scratch'];
  */
 export const SETTINGS = Object.freeze([
   // Which training images: the built-in Fashion-MNIST task B, or the learner's uploads.
-  { key: 'scenario', type: 'enum', values: ['builtin', 'own'], default: 'builtin', label: 'set.scenario', affects: TRAINED },
-  { key: 'lr3', type: 'float', min: 1e-6, max: 1, default: 1e-2, label: 'set.lr3', affects: TRAINED },
-  { key: 'ep3', type: 'int', min: 1, max: 200, default: 4, label: 'set.ep3', affects: TRAINED },
-  { key: 'lr4', type: 'float', min: 1e-7, max: 1, default: 1e-4, label: 'set.lr4', affects: ['stage4'] },
+  { key: 'scenario', type: 'enum', values: ['builtin', 'own'], default: 'builtin', label: 'set.scenario', affects: [...TRAINED, ...SWEEPS, 'features'] },
+  { key: 'lr3', type: 'float', min: 1e-6, max: 1, default: 1e-2, label: 'set.lr3', affects: [...TRAINED, ...SWEEPS, 'features'] },
+  // The sweep's lecture budget is the learner's batch size and epochs at every size;
+  // its adapted budget sets them per size (www/own/adapt.js), so they do not affect it.
+  { key: 'ep3', type: 'int', min: 1, max: 200, default: 4, label: 'set.ep3', affects: [...TRAINED, 'sweep', 'features'] },
+  { key: 'lr4', type: 'float', min: 1e-7, max: 1, default: 1e-4, label: 'set.lr4', affects: ['stage4', ...SWEEPS, 'features'] },
   // The from-scratch run trains for ep3 + ep4 epochs: the same budget as transfer.
-  { key: 'ep4', type: 'int', min: 1, max: 200, default: 16, label: 'set.ep4', affects: ['stage4', 'scratch'] },
+  { key: 'ep4', type: 'int', min: 1, max: 200, default: 16, label: 'set.ep4', affects: ['stage4', 'scratch', 'sweep', 'features'] },
   // Capped by the images the scenario has (200 built-in, or the learner's training split).
-  { key: 'n', type: 'int', min: 1, max: (env) => env.available, default: 200, label: 'set.n', affects: TRAINED },
-  { key: 'bs', type: 'int', min: 1, max: 1024, default: 32, label: 'set.bs', affects: TRAINED },
+  { key: 'n', type: 'int', min: 1, max: (env) => env.available, default: 200, label: 'set.n', affects: [...TRAINED, 'features'] },
+  { key: 'bs', type: 'int', min: 1, max: 1024, default: 32, label: 'set.bs', affects: [...TRAINED, 'sweep', 'features'] },
   // Fresh weights (clone_model, the new head, from-scratch B) and shuffling: same seed, same run.
-  { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 42, label: 'set.seed', affects: ['stage1', 'stage2', ...TRAINED] },
+  // The sweep's seeds are seed, seed + 1, ... (sws of them).
+  { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 42, label: 'set.seed', affects: ['stage1', 'stage2', ...TRAINED, ...SWEEPS, 'features'] },
+  // The verdict and the sweep: the validation accuracy whose first epoch is "reached".
+  // Read from stored histories at render time, so no result depends on it.
+  { key: 'target', type: 'float', min: 0.5, max: 1, default: 0.95, label: 'lesson.set.target', affects: [] },
+  // The sweep: which budget is shown and run (each is kept: `sweep`, `sweepAdapted`),
+  // how many seeds per size, and the largest training-set size.
+  { key: 'swb', type: 'enum', values: ['lecture', 'adapted'], default: 'lecture', label: 'lesson.set.swb', affects: [] },
+  { key: 'sws', type: 'int', min: 1, max: 10, default: 3, label: 'lesson.set.sws', affects: SWEEPS },
+  { key: 'swmax', type: 'int', min: 1, max: 1000, default: 1000, label: 'lesson.set.swmax', affects: SWEEPS },
   // Where training runs; results record it, but a backend computes the same run.
   { key: 'be', type: 'enum', values: ['auto', 'webgpu', 'cpu'], default: 'auto', label: 'set.be', affects: [] },
   { key: 'lang', type: 'enum', values: ['', 'en', 'ko'], default: '', label: 'set.lang', affects: [] }, // '' = the browser's
   { key: 'theme', type: 'enum', values: ['', 'light', 'dark'], default: '', label: 'set.theme', affects: [] }, // '' = the system's
   // The section an embed shows (and the page scrolls to): a stage or a view.
-  { key: 'stage', type: 'enum', values: ['1', '2', '3', '4', 'compare', 'predict', 'own'], default: '1', label: 'set.stage', affects: [] },
+  { key: 'stage', type: 'enum', values: ['1', '2', '3', '4', 'compare', 'errors', 'features', 'movement', 'sweep', 'predict', 'own'], default: '1', label: 'set.stage', affects: [] },
   { key: 'embed', type: 'bool', default: false, label: 'set.embed', affects: [] },
   // Parts to hide, from PARTS below (their `data-control` names), e.g. `hide=seed,code,log`.
   { key: 'hide', type: 'list', values: PARTS_LIST, default: [], label: 'set.hide', affects: [] },

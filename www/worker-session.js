@@ -19,7 +19,8 @@ export const S = {
   ownRaw: null,          // the learner's sets as the page sent them, or null
   ownClasses: 2,         // how many classes the learner has
   sets: { builtin: null, own: null }, // both, resized to A's input
-  jobs: {},              // job name -> {run, model, stop, ...}
+  jobs: {},              // job name -> {run, model, stop, ...}; 'sweep' -> {stop}
+  pool: null,            // {key, set}: the sweep's 1,000-image pool at A's input shape (worker-sweep.js)
 };
 
 export function post(msg, transfer) {

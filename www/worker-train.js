@@ -7,10 +7,44 @@
 import { S, post, fingerprint, take, setsFor, headFor } from './worker-session.js';
 import { buildB, kerasBytes } from './worker-models.js';
 import { checkpointEvery, evaluateOn, gpuActive, noteLost } from './worker-gpu.js';
+import { lessonExtras } from './worker-lesson.js';
 import { pageError } from './errors.js';
 
 function baseWeights(model) {
   return model.layers.slice(0, -1).flatMap((l) => l.getWeights());
+}
+
+/**
+ * A fresh model for `job` from `seed`, as its stage defines it; nothing in S changes
+ * (the data-size sweep builds its points with this too). Stage 3: B = a clone of A
+ * without its output layer + a new head (`head`: headFor the scenario), all drawn from
+ * the seed, the base frozen.
+ * From scratch: B's architecture (clone_model) with fresh weights drawn from the seed
+ * again, everything trainable (`cargo xtask sweep` seeds the same way).
+ */
+export function freshModel(job, seed, head = headFor('builtin')) {
+  const { clone, b } = buildB(seed, head);
+  clone.free(); // B holds the clone's layers it uses
+  if (job === 'stage3') {
+    b.layers.slice(0, -1).forEach((l) => { l.trainable = false; });
+    return b;
+  }
+  S.tp.setRandomSeed(seed);
+  const m = S.tp.cloneModel(b);
+  b.free();
+  m.layers.forEach((l) => { l.trainable = true; });
+  return m;
+}
+
+/**
+ * Compiles `model` for a training job (SGD at `lr`, the head's `loss`) and starts its
+ * fit on `train`, with the scenario's validation set, where training runs ('webgpu' when
+ * initGpu() opened a GPU; 'auto' too, unless it is a software adapter; else the CPU).
+ */
+export function startFit(model, train, sets, { lr, epochs, batchSize, seed, loss }) {
+  model.compile({ optimizer: 'sgd', learningRate: lr, loss, metrics: ['accuracy'] });
+  const backend = gpuActive() ? 'webgpu' : 'cpu';
+  return model.fit(train.x, train.y, { epochs, batchSize, seed, validationData: [sets.valid.x, sets.valid.y], backend, checkpointEvery: checkpointEvery() });
 }
 
 /** The model a job trains, set up as its stage defines it. */
@@ -18,11 +52,9 @@ function prepare({ job, seed, from, head }) {
   if (job === 'stage3') {
     // Stage 3 starts from a fresh B (clone of A + a new head drawn from the seed), so a
     // re-run with other settings is a new experiment and a link reproduces the run.
-    S.b = buildB(seed, head).b;
+    S.b = freshModel('stage3', seed, head);
     S.snap3 = null;
     delete S.jobs.stage4; // a stopped stage 4 continued the previous B: it cannot resume
-
-    S.b.layers.slice(0, -1).forEach((l) => { l.trainable = false; });
     return S.b;
   }
   if (job === 'stage4') {
@@ -33,19 +65,18 @@ function prepare({ job, seed, from, head }) {
     S.b.layers.forEach((l) => { l.trainable = true; });
     return S.b;
   }
-  // From scratch: B's architecture (clone_model) with fresh weights from the seed.
-  const arch = buildB(seed, head).b;
-  S.tp.setRandomSeed(seed);
-  S.scratch = S.tp.cloneModel(arch);
-  S.scratch.layers.forEach((l) => { l.trainable = true; });
+  S.scratch = freshModel('scratch', seed, head);
   return S.scratch;
 }
 
 /** Runs a job's FitRun step by step until done or stopped, posting every event. */
 async function drive(job) {
   const j = S.jobs[job];
+  // Wall time per epoch end, counting only time spent training (not while stopped).
+  const t0 = performance.now() - j.elapsed * 1000;
   for (;;) {
     if (j.stop) {
+      j.elapsed = (performance.now() - t0) / 1000;
       await j.run.sync(); // the model holds the GPU's latest state while stopped
       post({ type: 'progress', job, event: { type: 'stopped' } });
       return { stopped: true };
@@ -56,6 +87,7 @@ async function drive(job) {
       post({ type: 'progress', job, event: { type: 'fallback', message: ev.fallback } });
     }
     if (ev.type === 'done') break;
+    if (ev.type === 'epoch') j.seconds.push((performance.now() - t0) / 1000);
     post({ type: 'progress', job, event: ev });
     // Yield so 'stop' (and the page's paint) get their turn between batches.
     await new Promise((r) => setTimeout(r, 0));
@@ -63,11 +95,14 @@ async function drive(job) {
   const base = j.model.layers.length - 1;
   const test = await evaluateOn(j.model, j.sets.test);
   if (job === 'stage3') S.snap3 = { id: j.id, weights: j.model.getWeights(), bytes: kerasBytes(j.model, j.classNames) };
+  // The lesson's views: the confusion matrix and how far each layer moved in this job.
+  const extras = await lessonExtras(j.model, j.sets, j.before);
   delete S.jobs[job];
   return {
     stopped: false, history: j.run.history, test, backend: j.run.backend, fallback: j.run.fallback, rows: j.model.summaryRows(),
     frozenBefore: j.frozenBefore, frozenAfter: fingerprint(baseWeights(j.model)),
     headBefore: j.headBefore, headAfter: fingerprint(j.model.layers[base].getWeights()),
+    seconds: j.seconds, ...extras,
   };
 }
 
@@ -85,14 +120,13 @@ export const trainCommands = {
     // Stage 4 continues stage 3's B: its output layer decides the loss.
     const units = model.outputShape[model.outputShape.length - 1];
     if (units !== head.units) throw pageError('HEAD_MISMATCH', { units, classes: head.units === 1 ? 2 : head.units });
-    model.compile({ optimizer: 'sgd', learningRate: lr, loss: head.loss, metrics: ['accuracy'] });
-    const train = take(sets.train, n);
-    // 'webgpu' trains on the GPU when initGpu() opened one; 'auto' too, unless it is a
-    // software adapter; else the CPU.
-    const backend = gpuActive() ? 'webgpu' : 'cpu';
-    const run = model.fit(train.x, train.y, { epochs, batchSize, seed, validationData: [sets.valid.x, sets.valid.y], backend, checkpointEvery: checkpointEvery() });
+    const before = model.weightSnapshot(); // for the weight movement of this job
+    const run = startFit(model, take(sets.train, n), sets, { lr, epochs, batchSize, seed, loss: head.loss });
     const base = model.layers.length - 1;
-    S.jobs[job] = { id, run, model, sets, classNames, stop: false, frozenBefore: fingerprint(baseWeights(model)), headBefore: fingerprint(model.layers[base].getWeights()) };
+    S.jobs[job] = {
+      id, run, model, sets, classNames, stop: false, before, seconds: [], elapsed: 0,
+      frozenBefore: fingerprint(baseWeights(model)), headBefore: fingerprint(model.layers[base].getWeights()),
+    };
     const [total, trainable, frozen] = model.countParams();
     post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: model.summaryRows(), params: { total, trainable, frozen }, warnings: run.history.warnings, backend: run.backend } });
     return drive(job);

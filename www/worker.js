@@ -10,6 +10,8 @@ import { dataCommands, adaptSets } from './worker-data.js';
 import { imageCommands } from './worker-images.js';
 import { modelCommands, setA, describeA } from './worker-models.js';
 import { trainCommands } from './worker-train.js';
+import { lessonCommands } from './worker-lesson.js';
+import { sweepCommands } from './worker-sweep.js';
 import { COMMANDS } from './protocol.js';
 import { isFatal, pageError, toErrorValue } from './errors.js';
 
@@ -66,6 +68,8 @@ const commands = {
   ...trainCommands,
   ...dataCommands,
   ...imageCommands,
+  ...lessonCommands,
+  ...sweepCommands,
 };
 
 // The command table is the protocol's list, no more and no less.

@@ -1,4 +1,4 @@
-//! `predict` and `evaluate` on the GPU, with the CPU as the fallback.
+//! `predict`, `evaluate` and `layer_outputs` on the GPU, with the CPU as the fallback.
 //!
 //! The `Sequential` is the source of truth between calls (a GPU fit reads its state back
 //! into it), so each call uploads the model, runs in inference mode and reads only the
@@ -13,6 +13,7 @@ use std::rc::Rc;
 use super::context::{is_gpu_failure, GpuContext};
 use super::model::GpuModel;
 use crate::error::{Error, Result};
+use crate::model::layer_outputs::LayerOutput;
 use crate::model::sequential::Evaluation;
 use crate::model::Sequential;
 use crate::tensor::Tensor;
@@ -58,6 +59,54 @@ pub async fn evaluate(
         batch_size,
         async |g: &mut GpuModel, bs| g.evaluate(x, y, bs).await,
         |m| m.evaluate(x, y, batch_size),
+    )
+    .await
+}
+
+/// `model.layer_outputs(x, layers)` (what each chosen layer sees, inference mode) on
+/// `ctx`'s GPU, or on the CPU when `ctx` is `None` or the GPU fails. The selection is
+/// checked first with the CPU's rule (`Sequential::layer_selection`), so both give the
+/// same errors; the caller checks the result's size against the limits.
+pub async fn layer_outputs(
+    ctx: Option<Rc<GpuContext>>,
+    model: &RefCell<Sequential>,
+    x: &Tensor,
+    layers: Option<&[usize]>,
+    batch_size: usize,
+) -> Result<Computed<Vec<LayerOutput>>> {
+    // Names and classes of the chosen layers, read once (not across an await).
+    let (chosen, labels) = {
+        let m = borrow(model)?;
+        let chosen = m.layer_selection(layers)?;
+        let labels: Vec<(String, &'static str)> = chosen
+            .iter()
+            .map(|&i| {
+                let node = m.layers()[i].borrow();
+                (node.name.clone(), node.layer.spec().class_name())
+            })
+            .collect();
+        (chosen, labels)
+    };
+    let chosen_ref = &chosen;
+    on_gpu_or_cpu(
+        ctx,
+        model,
+        batch_size,
+        async |g: &mut GpuModel, bs| {
+            let outputs = g.layer_outputs(x, chosen_ref, bs).await?;
+            Ok(chosen_ref
+                .iter()
+                .zip(&labels)
+                .zip(outputs)
+                .map(|((&index, (name, class_name)), output)| LayerOutput {
+                    index,
+                    name: name.clone(),
+                    class_name,
+                    output,
+                })
+                .collect())
+        },
+        |m| m.layer_outputs(x, Some(chosen_ref), batch_size),
     )
     .await
 }

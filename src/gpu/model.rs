@@ -915,6 +915,49 @@ impl GpuModel {
         crate::tensor::from_vec(&shape, data)
     }
 
+    /// What each chosen layer sees, on the GPU: the inference-mode outputs of the layers
+    /// `chosen` (indices into the model's layers, distinct, in range: the caller checks,
+    /// as `Sequential::layer_outputs` does) for every example of `x`. Each chunk of
+    /// `batch_size` examples runs the forward pass up to the deepest chosen layer, then
+    /// every chosen layer's activation buffer is read back in one readback (each layer
+    /// writes its own buffer in a forward pass; `Flatten` aliases its input's, whose
+    /// values it is). Returns one `[n, ...output_shape]` tensor per chosen layer.
+    pub async fn layer_outputs(&mut self, x: &Tensor, chosen: &[usize], batch_size: usize) -> Result<Vec<Tensor>> {
+        check_example_shape(x, &self.input_shape, "layer_outputs")?;
+        check_finite(x, "layer_outputs")?;
+        if let Some(&bad) = chosen.iter().find(|&&i| i >= self.layers.len()) {
+            return Err(Error::Config(format!(
+                "layer_outputs: layer index {bad} is out of range (the model has {} layers)",
+                self.layers.len()
+            )));
+        }
+        self.ctx.check_alive()?;
+        let n = x.shape()[0];
+        let bs = batch_size.clamp(1, self.max_batch);
+        let depth = chosen.iter().max().map_or(0, |&d| d + 1);
+        let per: Vec<usize> = chosen.iter().map(|&i| prod(&self.layers[i].out_shape)).collect();
+        let mut data: Vec<Vec<f32>> = per.iter().map(|p| Vec::with_capacity(n * p)).collect();
+        for start in (0..n).step_by(bs) {
+            let batch = self.upload_batch(0, &row_range(x, start..(start + bs).min(n)), None)?;
+            let ctx = self.ctx.clone();
+            ctx.run(self.plan(batch, PlanKind::Predict, 0, depth));
+            let bufs: Vec<(&wgpu::Buffer, usize)> =
+                chosen.iter().zip(&per).map(|(&i, p)| (&self.layers[i].out, batch * p)).collect();
+            for (d, values) in data.iter_mut().zip(self.ctx.read_many(&bufs).await?) {
+                d.extend(values); // [chunk, ...output_shape of the layer]
+            }
+        }
+        chosen
+            .iter()
+            .zip(data)
+            .map(|(&i, values)| {
+                let mut shape = vec![n];
+                shape.extend(&self.layers[i].out_shape);
+                crate::tensor::from_vec(&shape, values)
+            })
+            .collect()
+    }
+
     /// Reads weights, optimizer state and step count back without touching a model, so
     /// that a caller sharing the model (the web's `Rc<RefCell<Sequential>>`) need not
     /// hold it borrowed across the await; [`GpuState::apply`] then writes it in.

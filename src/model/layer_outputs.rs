@@ -56,6 +56,29 @@ impl Sequential {
             .collect()
     }
 
+    /// The layers a [`Sequential::layer_outputs`] call asks for (`None` = every layer),
+    /// checked: each index in range and given at most once. The GPU's layer outputs
+    /// (`gpu::inference::layer_outputs`) check with this too, so both give the same errors.
+    pub fn layer_selection(&self, layers: Option<&[usize]>) -> Result<Vec<usize>> {
+        let count = self.layers().len();
+        let Some(chosen) = layers else { return Ok((0..count).collect()) };
+        let mut seen = vec![false; count];
+        for &i in chosen {
+            if i >= count {
+                return Err(Error::Config(format!(
+                    "layer_outputs: layer index {i} is out of range (the model has {count} layers: 0..{count})"
+                )));
+            }
+            if std::mem::replace(&mut seen[i], true) {
+                return Err(Error::Config(format!(
+                    "layer_outputs: layer {i} '{}' is asked for twice",
+                    self.layers()[i].name()
+                )));
+            }
+        }
+        Ok(chosen.to_vec())
+    }
+
     /// Bytes of float32 that [`Sequential::layer_outputs`] returns for `n` examples and
     /// these layers (all when `None`), in `u64` so it cannot wrap on wasm32; `None` when
     /// it does not even fit a `u64`, or an index is out of range.
@@ -79,22 +102,10 @@ impl Sequential {
         check_example_shape(x, self.input_shape(), "layer_outputs")?;
         check_finite(x, "layer_outputs")?;
         let count = self.layers().len();
-        let all: Vec<usize> = (0..count).collect();
-        let chosen = layers.unwrap_or(&all);
+        let chosen: &[usize] = &self.layer_selection(layers)?;
         // slot[i] = where layer i's output goes in the result, if it was chosen.
         let mut slot: Vec<Option<usize>> = vec![None; count];
         for (k, &i) in chosen.iter().enumerate() {
-            if i >= count {
-                return Err(Error::Config(format!(
-                    "layer_outputs: layer index {i} is out of range (the model has {count} layers: 0..{count})"
-                )));
-            }
-            if slot[i].is_some() {
-                return Err(Error::Config(format!(
-                    "layer_outputs: layer {i} '{}' is asked for twice",
-                    self.layers()[i].name()
-                )));
-            }
             slot[i] = Some(k);
         }
         let n = x.shape()[0];

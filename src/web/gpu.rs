@@ -294,7 +294,7 @@ impl JsModel {
 /// CPU. Where `'webgpu'` was asked for and the GPU is gone (lost, or `initGpu()` found
 /// none), the CPU computes and the returned note says why; `'webgpu'` before any
 /// `initGpu()` is `GPU_UNAVAILABLE`, as for `fit`.
-async fn prepare_inference(
+pub(crate) async fn prepare_inference(
     model: &SharedModel,
     choice: Choice,
     what: &str,
@@ -329,7 +329,7 @@ async fn prepare_inference(
 
 /// Adds `backend` (where the result was computed) and `fallback` (why not on the GPU,
 /// when it was asked for) to a result object.
-fn tag_backend<T>(o: &Object, c: &Computed<T>, note: Option<String>) {
+pub(crate) fn tag_backend<T>(o: &Object, c: &Computed<T>, note: Option<String>) {
     if c.fallback.is_some() {
         live_gpu(); // notes a lost device, so backends() and fit see it too
     }

@@ -29,6 +29,7 @@
 //! | `gpu.rs` | WebGPU: `initGpu`, `backends`, `backendFor`, `toBackend`, async inference |
 //! | `data.rs` | `loadImageSet` |
 //! | `image.rs` | `imageToInput`, `resizeImages` |
+//! | `lesson.rs` | the lesson's views: `layerOutputs`, weight snapshots and movement, `confusionMatrix`, `accuracyEstimate`, `compareAccuracies` |
 
 mod convert;
 mod data;
@@ -38,6 +39,7 @@ mod gpu;
 mod image;
 mod io;
 mod layer;
+mod lesson;
 mod model;
 mod models;
 mod options;
@@ -53,6 +55,7 @@ pub use gpu::{backend_for, backends, init_gpu, simulate_device_loss};
 pub use image::{image_to_input, resize_images};
 pub use io::{load_keras_model, load_layers_model};
 pub use layer::JsLayer;
+pub use lesson::{accuracy_estimate, compare_accuracies, confusion_matrix, weight_movement, JsWeightSnapshot};
 pub use model::{clone_model, sequential, JsModel};
 pub use panic::{panic_for_test, panic_message};
 

@@ -189,3 +189,76 @@ test('an embed of the comparison or of predict alone trains what it needs first,
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('the lesson\'s views (errors, features, movement, sweep, the verdict) fit their frame before and after their runs, in English and Korean, at 960x540 and 1280x720, every tab', { timeout: 900_000 }, async () => {
+  const LESSON = `${BUDGET}&sws=1&swmax=20`;
+  const url = (stage, lang) => `${BASE}/index.html#stage=${stage}&embed=1&lang=${lang}&${LESSON}`;
+  const context = await newContext(browser.get(), { viewport: { width: 1320, height: 760 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(host.page(`<iframe id="f" src="${url('errors', 'en')}" width="960" height="540" style="border:0" title="playground"></iframe>`));
+  const frame = await frameFrom(page, BASE);
+  await frame.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
+  const settle = () => frame.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(r)))));
+  let count = 0;
+  async function show(stage, lang, [w, h]) {
+    await page.evaluate(([u, fw, fh]) => { const f = document.getElementById('f'); f.width = String(fw); f.height = String(fh); f.src = u; }, [url(stage, lang), w, h]);
+    await frame.waitForFunction(([l, fw, fh, s]) => document.documentElement.lang === l && innerWidth === fw && innerHeight === fh
+      && document.querySelector(`section[data-view="${s}"]`)?.hidden === false, [lang, w, h, stage]);
+    await settle();
+  }
+  async function check(stage, phase) {
+    // Korean first: the last check leaves the English 960x540 frame the runs start from.
+    for (const lang of ['ko', 'en']) {
+      for (const size of [...SIZES].reverse()) {
+        await show(stage, lang, size);
+        const where = `${stage} ${phase} ${lang} ${size.join('x')}`;
+        const r = await layoutReport(frame);
+        await page.locator('#f').screenshot({ path: `${ART}/embed-fit-${stage}-${phase}-${lang}-${size.join('x')}.png` });
+        count += 1;
+        assert.deepEqual([r.stage, r.lang], [stage, lang], where);
+        assert.ok(r.scrollWidth <= r.width && r.scrollHeight <= r.height, `${where}: document ${r.scrollWidth}x${r.scrollHeight}`);
+        assert.deepEqual(r.problems, [], where);
+        assert.equal(r.fit, 1, `${where}: the layout fits without shrinking the text`);
+        const names = await frame.$$eval('section.stage:not([hidden]) .tabs:not([hidden]) [role="tab"]:not([hidden])', (bs) => bs.map((b) => b.dataset.tab));
+        for (const tab of names.filter((n) => n !== 'main')) {
+          await frame.click(`section.stage:not([hidden]) [role="tab"][data-tab="${tab}"]`);
+          await settle();
+          const t = await layoutReport(frame);
+          if (size[0] === 960) await page.locator('#f').screenshot({ path: `${ART}/embed-fit-${stage}-${phase}-${lang}-${size.join('x')}-tab-${tab}.png` });
+          count += 1;
+          assert.deepEqual(t.problems, [], `${where} tab ${tab}`);
+          assert.ok(t.scrollWidth <= t.width && t.scrollHeight <= t.height, `${where} tab ${tab}`);
+          assert.ok(t.fit >= 0.9, `${where} tab ${tab}: fit factor ${t.fit}`);
+        }
+        await frame.click('section.stage:not([hidden]) [role="tab"][data-tab="main"]').catch(() => {});
+      }
+    }
+  }
+  await check('errors', 'before');
+  // The errors view trains what it shows (stages 3, 4 and from scratch), out of sight.
+  await frame.click('#err-run');
+  await frame.waitForSelector('#embed-upstream:not([hidden])', { timeout: LONG });
+  assert.deepEqual((await layoutReport(frame)).problems, [], 'errors while the models train');
+  await frame.waitForFunction(() => document.querySelectorAll('figure.matrix:not(.empty)').length === 3, null, { timeout: LONG });
+  await check('errors', 'after');
+  await check('movement', 'after');
+  await check('compare', 'after'); // with its verdict tab
+  await check('features', 'before');
+  await frame.click('#feat-run');
+  await frame.waitForSelector('#features[data-state="fresh"]', { timeout: LONG });
+  await check('features', 'after');
+  await check('sweep', 'before');
+  await frame.click('#sweep-run');
+  await frame.waitForSelector('#sweep-line[data-done="1"]', { timeout: LONG });
+  const during = await layoutReport(frame);
+  assert.deepEqual(during.problems, [], 'sweep while it runs');
+  assert.equal(during.fit, 1);
+  await frame.waitForSelector('#sweep[data-complete="true"]', { timeout: LONG });
+  await check('sweep', 'after');
+  console.log(`${count} layouts of the lesson's views checked`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

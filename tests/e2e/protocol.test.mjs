@@ -10,7 +10,8 @@ import { COMMANDS, EVENTS, PAGE_ERRORS } from '../../www/protocol.js';
 const doc = readFileSync('www/PROTOCOL.md', 'utf8');
 const www = readdirSync('www').filter((f) => f.endsWith('.js')).map((f) => `www/${f}`)
   .concat(readdirSync('www/stages').map((f) => `www/stages/${f}`))
-  .concat(readdirSync('www/own').map((f) => `www/own/${f}`));
+  .concat(readdirSync('www/own').map((f) => `www/own/${f}`))
+  .concat(readdirSync('www/lesson').map((f) => `www/lesson/${f}`));
 const code = Object.fromEntries(www.map((f) => [f, readFileSync(f, 'utf8')]));
 
 test('PROTOCOL.md documents every command, event and page error code', () => {
@@ -34,7 +35,7 @@ test('every code raised in www/ is a listed page code', () => {
 
 test("the worker's command table is the protocol's list", () => {
   const names = new Set();
-  for (const f of ['www/worker.js', 'www/worker-models.js', 'www/worker-train.js', 'www/worker-data.js', 'www/worker-images.js']) {
+  for (const f of ['www/worker.js', 'www/worker-models.js', 'www/worker-train.js', 'www/worker-data.js', 'www/worker-images.js', 'www/worker-lesson.js', 'www/worker-sweep.js']) {
     // Methods of the command objects: two-space-indented `name(` or `async name(`.
     for (const m of code[f].matchAll(/^ {2}(?:async )?(\w+)\(\{?[^)]*\)\s*\{/gm)) names.add(m[1]);
   }

@@ -12,7 +12,7 @@ import { SETTING } from '../state.js';
 // What must agree for "transfer vs scratch" to be a fair comparison.
 const SAME = ['scenario', 'n', 'bs', 'seed', 'ep3', 'ep4'];
 
-function differences(transfer, scratch) {
+export function differences(transfer, scratch) {
   const out = SAME.filter((k) => transfer.settings[k] !== scratch.settings[k])
     .map((k) => t('cmp.diff', { label: t(SETTING[k].label), transfer: valueText(k, transfer.settings[k]), scratch: valueText(k, scratch.settings[k]) }));
   if (transfer.inputs.aId !== scratch.inputs.aId) out.push(t('cmp.diffModel'));

@@ -4,6 +4,7 @@
 //! is one module with `pub fn run(args: &[String]) -> Result<(), String>`; to add one,
 //! write the module, add a line to [`COMMANDS`] and an arm to the `match` in [`dispatch`].
 
+mod budget;
 mod prepare;
 mod pretrain;
 mod serve;
@@ -19,7 +20,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("stages", "run the lecture's four stages on the built-in data (--json, --seeds 1,2,3)"),
     (
         "sweep",
-        "transfer vs scratch at several training-set sizes (--sizes 10,20,..,1000 --seeds 1,2,3 --target 0.95 --json)",
+        "transfer vs scratch at several training-set sizes (--sizes 10,20,..,1000 --seeds 1,2,3 --target 0.95 --budget lecture|adapted --json; --print-budgets)",
     ),
     ("serve", "serve the site (index.html, www/) at http://127.0.0.1:PORT (--port N, --isolate, --help)"),
 ];

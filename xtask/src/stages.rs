@@ -15,6 +15,7 @@ use transfer_playground::model::io::from_tfjs;
 use transfer_playground::model::sequential::Evaluation;
 use transfer_playground::{Control, Event, FitOptions, History, Loss, OptimizerConfig, Sequential, Tensor};
 
+use crate::budget::{Budget, Kind};
 use crate::pretrain::load;
 
 /// Task B as tensors: training, validation and test images with their labels.
@@ -62,7 +63,7 @@ pub fn load_task_b(assets: &Path, train: &str) -> Result<Data, String> {
 fn fit_logged(
     model: &mut Sequential,
     d: &Data,
-    epochs: usize,
+    (epochs, batch_size): (usize, usize),
     seed: u64,
     quiet: bool,
     title: &str,
@@ -72,7 +73,7 @@ fn fit_logged(
     }
     let opts = FitOptions {
         epochs,
-        batch_size: 32,
+        batch_size,
         shuffle: true,
         seed,
         validation: Some((d.vx.clone(), d.vy.clone())),
@@ -108,9 +109,20 @@ fn fit_logged(
 /// The lecture for one seed, on `d`'s training images: stage 1 (clone A with its
 /// weights), 2 (B = its layers but the last + Dense(1, sigmoid)), 3 (frozen base, SGD
 /// 1e-2, 4 epochs), 4 (unfrozen, SGD 1e-4, 16 epochs), then B's architecture from
-/// scratch (fresh weights, SGD 1e-2, 20 epochs). The seed sets weight initialisation
-/// (`set_random_seed`) and shuffling (stage 3 and scratch: `seed`, stage 4: `seed + 1`).
+/// scratch (fresh weights, SGD 1e-2, 20 epochs), batch 32: [`run_seed_with`] the
+/// lecture's budget.
 pub fn run_seed(a: &Sequential, d: &Data, seed: u64, quiet: bool) -> Result<SeedRun, String> {
+    run_seed_with(a, d, seed, Kind::Lecture.for_size(d.x.shape()[0]), quiet)
+}
+
+/// The lecture for one seed with `budget`'s batch size and epochs (scratch: `ep3 + ep4`
+/// epochs at stage 3's learning rate). Seeding, the page's (`www/worker-train.js`, one
+/// rule for both): `set_random_seed(seed)` before B is built (the clone's fresh weights,
+/// then the new head) and again before scratch's fresh weights are drawn; shuffling with
+/// `seed` in stage 3 and from scratch, `seed + 1` in stage 4. So a page run with the same
+/// seed, images and budget is this run.
+pub fn run_seed_with(a: &Sequential, d: &Data, seed: u64, budget: Budget, quiet: bool) -> Result<SeedRun, String> {
+    let Budget { batch_size: bs, ep3, ep4 } = budget;
     transfer_playground::set_random_seed(seed);
     let bce = Loss::BinaryCrossentropy;
     let a_before = a.evaluate_sparse(&d.tx, &d.ty)?;
@@ -124,16 +136,38 @@ pub fn run_seed(a: &Sequential, d: &Data, seed: u64, quiet: bool) -> Result<Seed
     if !quiet {
         print!("{}", b.summary());
     }
-    let stage3 = fit_logged(&mut b, d, 4, seed, quiet, "stage 3: frozen base, SGD lr 1e-2, 4 epochs")?;
+    let stage3 = fit_logged(
+        &mut b,
+        d,
+        (ep3, bs),
+        seed,
+        quiet,
+        &format!("stage 3: frozen base, SGD lr 1e-2, {ep3} epochs, batch {bs}"),
+    )?;
     // Stage 4: unfreeze, recompile (SGD 1e-4), fit 16 epochs.
     set_base_trainable(&b, true);
     b.compile(bce, OptimizerConfig::sgd(1e-4)).map_err(|e| e.to_string())?;
-    let stage4 = fit_logged(&mut b, d, 16, seed + 1, quiet, "stage 4: unfrozen, SGD lr 1e-4, 16 epochs")?;
-    // From scratch: B's architecture, fresh weights, same images and budget.
+    let stage4 = fit_logged(
+        &mut b,
+        d,
+        (ep4, bs),
+        seed + 1,
+        quiet,
+        &format!("stage 4: unfrozen, SGD lr 1e-4, {ep4} epochs, batch {bs}"),
+    )?;
+    // From scratch: B's architecture, fresh weights drawn from the seed again (as the
+    // page does), same images and budget.
+    transfer_playground::set_random_seed(seed);
     let mut scratch_model = b.clone_model().map_err(|e| e.to_string())?;
     scratch_model.compile(bce, OptimizerConfig::sgd(1e-2)).map_err(|e| e.to_string())?;
-    let scratch =
-        fit_logged(&mut scratch_model, d, 20, seed, quiet, "from scratch: same architecture, SGD lr 1e-2, 20 epochs")?;
+    let scratch = fit_logged(
+        &mut scratch_model,
+        d,
+        (ep3 + ep4, bs),
+        seed,
+        quiet,
+        &format!("from scratch: same architecture, SGD lr 1e-2, {} epochs, batch {bs}", ep3 + ep4),
+    )?;
     let a_after = a.evaluate_sparse(&d.tx, &d.ty)?;
     let a_untouched = a_before == a_after;
     if !quiet {

@@ -1,18 +1,22 @@
 //! `cargo xtask sweep`: "how much data does transfer save?", measured natively so the
 //! page's sweep can be checked against it. For each training-set size (the first N
 //! images of `www/assets/task-b/train-pool.tpds`, whose first 200 are `train.tpds`) and
-//! each seed, it runs the lecture exactly as `cargo xtask stages` does
-//! ([`crate::stages::run_seed`]: transfer = stage 3 + stage 4, scratch = 20 epochs of SGD
-//! 1e-2), and prints per size the test accuracy's mean, min and max over the seeds and
-//! the first epoch whose validation accuracy reaches `--target`.
+//! each seed, it runs the lecture as `cargo xtask stages` does
+//! ([`crate::stages::run_seed_with`]: transfer = stage 3 + stage 4, scratch = stage 3's
+//! plus stage 4's epochs of SGD 1e-2, seeded as the page seeds), with one of two budgets
+//! (`crate::budget`): `lecture` (batch 32, 4 + 16 epochs at every size) or `adapted`
+//! (the page's `adaptedFor(n)`: enough SGD steps at every size, for both models). It
+//! prints per size the test accuracy's mean, min and max over the seeds and the first
+//! epoch whose validation accuracy reaches `--target`.
 //!
 //! ```text
 //! cargo xtask sweep [--sizes 10,20,50,100,200,500,1000] [--seeds 1,2,3] [--target 0.95]
-//!                    [--json] [--save FILE]
+//!                    [--budget lecture|adapted] [--json] [--save FILE]
+//! cargo xtask sweep --print-budgets      # the adapted rule for 1..=1000 images, as JSON
 //! ```
 //! prints a Markdown table (`--json`: one JSON object instead; `--save FILE`: that object
 //! written to FILE as well, with every seed's validation curves).
-//! At 200 images a seed's numbers are `cargo xtask stages --seeds <seed>`'s.
+//! At 200 images and the lecture budget a seed's numbers are `cargo xtask stages --seeds <seed>`'s.
 
 use std::time::Instant;
 
@@ -20,9 +24,10 @@ use serde_json::{json, Value};
 use transfer_playground::evaluation::{accuracy_estimate, compare_accuracies};
 use transfer_playground::tensor::gather_rows;
 
-use crate::stages::{list_arg, load_model_a, load_task_b, run_seed, stats, Phase};
+use crate::budget::{self, Kind};
+use crate::stages::{list_arg, load_model_a, load_task_b, run_seed_with, stats, Phase};
 
-const USAGE: &str = "usage: cargo xtask sweep [--sizes 10,20,50,100,200,500,1000] [--seeds 1,2,3] [--target 0.95] [--json] [--save FILE]";
+const USAGE: &str = "usage: cargo xtask sweep [--sizes 10,20,50,100,200,500,1000] [--seeds 1,2,3] [--target 0.95] [--budget lecture|adapted] [--json] [--save FILE] | --print-budgets";
 
 /// The first epoch (1-based, over the phases in order) whose validation accuracy is at
 /// least `target`, and the wall time to its end.
@@ -57,6 +62,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
         println!("{USAGE}");
         return Ok(());
     }
+    if args.iter().any(|a| a == "--print-budgets") {
+        // One size a line: the committed copy (tests/fixtures/adapted-budgets.json) diffs well.
+        let t = budget::table(1000);
+        let rows: Vec<String> = t["budgets"].as_array().unwrap().iter().map(|r| r.to_string()).collect();
+        println!("{{\"rule\": {}, \"budgets\": [\n{}\n]}}", t["rule"], rows.join(",\n"));
+        return Ok(());
+    }
+    let kind = match args.iter().position(|a| a == "--budget") {
+        Some(i) => Kind::parse(args.get(i + 1).ok_or("--budget needs 'lecture' or 'adapted'")?)?,
+        None => Kind::Lecture,
+    };
     let as_json = args.iter().any(|a| a == "--json");
     let save = match args.iter().position(|a| a == "--save") {
         Some(i) => Some(args.get(i + 1).ok_or("--save needs a file name")?.clone()),
@@ -88,9 +104,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         d.x = gather_rows(&pool_x, &first);
         d.y = gather_rows(&pool_y, &first);
         let positives = d.y.iter().filter(|&&v| v > 0.5).count();
+        let b = kind.for_size(size);
         let mut runs = Vec::new();
         for &seed in &seeds {
-            let r = run_seed(&a, &d, seed, true)?;
+            let r = run_seed_with(&a, &d, seed, b, true)?;
             if !r.a_untouched {
                 return Err(format!("model A changed during the run at {size} images, seed {seed}"));
             }
@@ -124,7 +141,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             })
             .collect();
         rows.push(json!({
-            "size": size, "positives": positives,
+            "size": size, "positives": positives, "budget": b,
+            "stage3_steps": b.ep3 * size.div_ceil(b.batch_size),
             "transfer": stats(&transfer), "stage3": stats(&stage3), "scratch": stats(&scratch),
             "transfer_epochs": epochs_list(&reach_t), "scratch_epochs": epochs_list(&reach_s),
             "transfer_seconds": mean_seconds(&reach_t), "scratch_seconds": mean_seconds(&reach_s),
@@ -149,6 +167,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let out = json!({
         "command": format!("cargo xtask sweep {}", args.join(" ")),
         "pool": "www/assets/task-b/train-pool.tpds (first N images)", "test_images": n_test, "target": target,
+        "budget": kind.name(),
         "sizes": sizes, "seeds": seeds, "rows": rows,
         "scratch_catches_up_at": catches_up, "within_uncertainty_at": within_sizes,
         "seconds": started.elapsed().as_secs_f64(),
@@ -160,9 +179,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         println!("{}", serde_json::to_string(&out).unwrap());
         return Ok(());
     }
-    println!("\ntest accuracy on {n_test} test images over seeds {seeds:?}: mean [min, max]; epochs = first validation epoch >= {target} per seed (transfer counts stage 3's 4 then stage 4's 16; '-' = never)");
-    println!("| images (shirts) | transfer, stages 3+4 | after stage 3 | from scratch | epochs to {target}: transfer | scratch | s to {target}: transfer | scratch |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("\n{} budget; test accuracy on {n_test} test images over seeds {seeds:?}: mean [min, max]; epochs = first validation epoch >= {target} per seed (transfer counts stage 3's epochs then stage 4's; '-' = never)", kind.name());
+    println!("| images (shirts) | batch, epochs 3+4 (stage-3 steps) | transfer, stages 3+4 | after stage 3 | from scratch | epochs to {target}: transfer | scratch | s to {target}: transfer | scratch |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let cell = |v: &Value| {
         format!(
             "{:.4} [{:.4}, {:.4}]",
@@ -173,9 +192,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     for r in &rows {
         println!(
-            "| {} ({}) | {} | {:.4} | {} | {} | {} | {} | {} |",
+            "| {} ({}) | {}, {}+{} ({}) | {} | {:.4} | {} | {} | {} | {} | {} |",
             r["size"],
             r["positives"],
+            r["budget"]["bs"],
+            r["budget"]["ep3"],
+            r["budget"]["ep4"],
+            r["stage3_steps"],
             cell(&r["transfer"]),
             mean(r, "stage3"),
             cell(&r["scratch"]),
