@@ -68,7 +68,7 @@ test('29 images in two classes: the adapted settings reach a high validation acc
 test('three named classes: softmax head end to end; the names in the code, the predictions and the exports', { timeout: 420_000 }, async () => {
   const { page, errors } = await openPage(browser.get(), '#seed=5&be=cpu');
   const names = ['circle', 'bar', '십자 cross'];
-  await page.click('#class-add');
+  await page.click('#class-add'); // names typed while the class is being added are kept
   for (const [k, name] of names.entries()) await page.fill(`#class-name-${k}`, name);
   const files = { disc: await shapes(page, many('disc', 8)), bar: await shapes(page, many('bar', 7, 2)), cross: await shapes(page, many('cross', 7, 4)) };
   await page.setInputFiles('#files-0', files.disc.slice(0, 7));

@@ -95,10 +95,10 @@ export function mountCards(ctx, root, on) {
 
   function render() {
     const n = ctx.project.classes.length;
-    if (cards.length !== n) {
-      cards = Array.from({ length: n }, (_, k) => card(k));
-      root.replaceChildren(...cards.map((c) => c.root));
-    }
+    // Cards are kept by index: an added class appends one, a removed class drops the
+    // last (card k always shows class k), so a name being typed is never replaced.
+    while (cards.length < n) { const c = card(cards.length); cards.push(c); root.append(c.root); }
+    while (cards.length > n) cards.pop().root.remove();
     const names = classNames(ctx.project.classes);
     const counts = names.map((_, k) => ctx.project.images.filter((im) => im.label === k).length);
     cards.forEach((c, k) => {
