@@ -6,7 +6,8 @@
 //! Cell states (`data-state` on the cell): idle, queued, running, done, error, stopped.
 //! The page's state (`data-kernel` on <body>): starting, ready, busy, failed.
 
-import { drawLines, colours } from './chart.js';
+import { palette } from '../charts.js';
+import { drawLines } from './chart.js';
 
 const UI = {
   en: {
@@ -109,7 +110,7 @@ function renderPlot(item) {
   const pair = chartPair(item.title);
   const h = item.history;
   const pts = (arr) => arr.map((v, i) => [i + 1, v]);
-  const [c1, c2] = colours();
+  const { a: c1, b: c2 } = palette();
   pair.draw = () => {
     drawLines(pair.loss, { title: item.title ? `${item.title}: loss` : 'loss', xMin: 0, xMax: h.loss.length, xLabel: 'epoch', series: [
       { label: 'loss', colour: c1, points: pts(h.loss), dots: true },
@@ -129,7 +130,7 @@ function renderPlot(item) {
 function liveChart(title) {
   const pair = chartPair(title);
   const d = { loss: [], acc: [], valLoss: [], valAcc: [], epochs: 0 };
-  const [c1, c2] = colours();
+  const { a: c1, b: c2 } = palette();
   let queued = false;
   pair.draw = () => {
     queued = false;
