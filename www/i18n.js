@@ -16,9 +16,12 @@ export async function loadDictionaries() {
   }));
 }
 
-/** The language to use: the State's choice, else the browser's. */
-export function pickLanguage(stateLang) {
-  if (LANGUAGES.includes(stateLang)) return stateLang;
+/**
+ * The language to use: `asked` where it is one of ours (the playground's State, the
+ * deck's and the tutorial's `?lang=`), else the browser's.
+ */
+export function pickLanguage(asked) {
+  if (LANGUAGES.includes(asked)) return asked;
   return (navigator.language || 'en').toLowerCase().startsWith('ko') ? 'ko' : 'en';
 }
 

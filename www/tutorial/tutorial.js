@@ -7,6 +7,7 @@
 //! The page's state (`data-kernel` on <body>): starting, ready, busy, failed.
 
 import { palette } from '../charts.js';
+import { pickLanguage } from '../i18n.js';
 import { drawLines } from './chart.js';
 
 const UI = {
@@ -57,12 +58,6 @@ function el(tag, props = {}, ...children) {
 }
 
 // ---- language ----------------------------------------------------------------------
-
-function pickLanguage() {
-  const q = new URLSearchParams(location.search).get('lang');
-  if (q === 'en' || q === 'ko') return q;
-  return (navigator.language || 'en').toLowerCase().startsWith('ko') ? 'ko' : 'en';
-}
 
 function applyLanguage(code) {
   lang = code;
@@ -418,7 +413,7 @@ function addCell() {
 function main() {
   document.querySelectorAll('.cell').forEach(makeCell);
   kernel = createKernel();
-  applyLanguage(pickLanguage());
+  applyLanguage(pickLanguage(new URLSearchParams(location.search).get('lang')));
   $('#run-all').addEventListener('click', () => kernel.enqueue(cells));
   $('#stop').addEventListener('click', () => kernel.stop());
   $('#restart').addEventListener('click', () => kernel.restart());
