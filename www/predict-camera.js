@@ -4,6 +4,7 @@
 // never two in flight), until the learner turns it off.
 import { t, errorText } from './i18n.js';
 import { toErrorValue } from './errors.js';
+import { prepareOne } from './image.js';
 import { openCamera, closeCamera, cameraOwner, drawCrop, grabFrame, mountVideo } from './own/camera.js';
 
 const RATE = 4;
@@ -29,9 +30,7 @@ export function mountPredictCamera(ctx, { predict }) {
     if (!frame) return;
     st.busy = true;
     try {
-      const r = await ctx.engine.call('prepareImages', { files: [{ name: 'webcam', bitmap: frame, label: 0 }], invert: !!ctx.project.invert, shape: shape() }, [frame]);
-      if (!r.images.length) throw r.skipped[0].error;
-      await predict({ data: r.images[0].data, shape: r.shape });
+      await predict(await prepareOne(ctx, { name: 'webcam', bitmap: frame }, shape()));
       st.frames += 1;
       root.dataset.frames = String(st.frames);
     } catch (err) {
