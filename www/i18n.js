@@ -63,6 +63,16 @@ export function errorText(err) {
   return detail && detail !== v.code ? `${head}: ${detail}` : head;
 }
 
+/**
+ * An error note: hidden where there is no error `err`, else its text (errorText) with
+ * its code in `data-code`, for the tests.
+ */
+export function showError(note, err) {
+  note.hidden = !err;
+  note.dataset.code = err?.code ?? '';
+  note.textContent = err ? errorText(err) : '';
+}
+
 /** A message value `{key, params}` or an error value, as text now. */
 export function describe(m) {
   if (!m) return '';

@@ -2,7 +2,7 @@
 // the kept square drawn on it) goes through the same preparation as uploads and is
 // predicted by B and B-from-scratch, one frame after the other (about RATE a second,
 // never two in flight), until the learner turns it off.
-import { t, errorText } from './i18n.js';
+import { t, showError } from './i18n.js';
 import { toErrorValue } from './errors.js';
 import { prepareOne } from './image.js';
 import { openCamera, closeCamera, cameraOwner, drawCrop, grabFrame, mountVideo } from './own/camera.js';
@@ -74,9 +74,7 @@ export function mountPredictCamera(ctx, { predict }) {
     view.box.hidden = !st.on;
     root.hidden = !st.on && !st.error;
     root.dataset.state = st.error ? 'error' : st.on ? 'on' : 'off';
-    msg.hidden = !st.error;
-    msg.dataset.code = st.error?.code ?? '';
-    msg.textContent = st.error ? errorText(st.error) : '';
+    showError(msg, st.error);
   }
 
   return { render };
