@@ -109,6 +109,18 @@ export function waitReady(page) {
   return page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
 }
 
+/**
+ * Puts `perClass[i]` (file payloads) into class i of "your own images", waiting for each
+ * class's thumbnails, then uses them as the data set.
+ */
+export async function useOwnImages(page, perClass) {
+  for (const [i, files] of perClass.entries()) {
+    await page.setInputFiles(`#files-${i}`, files);
+    await page.waitForFunction(([k, n]) => document.querySelectorAll(`#thumbs-${k} .thumb`).length === n, [i, files.length]);
+  }
+  await page.click('#own-use');
+}
+
 /** Waits until the section holding result `kind` is in `state` ('fresh', 'stale', 'none'). */
 export function waitResult(page, kind, state = 'fresh', timeout = LONG) {
   return page.waitForSelector(`[data-result="${kind}"][data-state="${state}"]`, { timeout });

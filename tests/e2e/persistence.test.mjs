@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { unzip } from '../../www/zip.js';
-import { useBrowser, openPage, newContext, shot, waitReady, waitResult, testAccuracy, pngFiles } from './helpers.mjs';
+import { useBrowser, openPage, newContext, shot, waitReady, waitResult, testAccuracy, pngFiles, useOwnImages } from './helpers.mjs';
 
 const browser = useBrowser();
 
@@ -21,11 +21,7 @@ function pngs(page, count) {
 
 async function uploadTen(page) {
   const files = await pngs(page, 10);
-  await page.setInputFiles('#files-0', files.slice(0, 5));
-  await page.waitForFunction(() => document.querySelectorAll('#thumbs-0 .thumb').length === 5);
-  await page.setInputFiles('#files-1', files.slice(5));
-  await page.waitForFunction(() => document.querySelectorAll('#thumbs-1 .thumb').length === 5);
-  await page.click('#own-use');
+  await useOwnImages(page, [files.slice(0, 5), files.slice(5)]);
 }
 
 /** What the project looks like on the page: images, results, model A, a prediction. */

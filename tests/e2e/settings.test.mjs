@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SETTINGS } from '../../www/state.js';
-import { useBrowser, openPage, shot, newContext, pngFiles } from './helpers.mjs';
+import { useBrowser, openPage, shot, newContext, pngFiles, useOwnImages } from './helpers.mjs';
 
 const browser = useBrowser();
 const dict = { en: JSON.parse(readFileSync('www/i18n/en.json', 'utf8')), ko: JSON.parse(readFileSync('www/i18n/ko.json', 'utf8')) };
@@ -86,11 +86,7 @@ function pngs(page, count) {
 test('switching data sets sets the image count to the set; a link for absent own images trains nothing', { timeout: 120_000 }, async () => {
   const { page, errors } = await openPage(browser.get(), '#be=cpu');
   const files = await pngs(page, 10);
-  await page.setInputFiles('#files-0', files.slice(0, 5));
-  await page.waitForFunction(() => document.querySelectorAll('#thumbs-0 .thumb').length === 5);
-  await page.setInputFiles('#files-1', files.slice(5));
-  await page.waitForFunction(() => document.querySelectorAll('#thumbs-1 .thumb').length === 5);
-  await page.click('#own-use');
+  await useOwnImages(page, [files.slice(0, 5), files.slice(5)]);
   assert.equal(await page.getAttribute('#own-scenario', 'data-scenario'), 'own');
   assert.equal(await page.inputValue('#n'), '8'); // 10 images, every 5th for validation
   assert.equal(await page.getAttribute('#n', 'max'), '8');
