@@ -4,46 +4,24 @@
 //! Run by scripts/test.sh with wasm-bindgen-test-runner in headless Chromium.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
-use transfer_playground::web::{clone_model, load_image_set, load_layers_model, sequential, JsModel};
-use transfer_playground::Error;
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Float32Array};
+use transfer_playground::web::{clone_model, load_layers_model, sequential, JsModel};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const MODEL_JSON: &str = include_str!("../www/assets/model-a/model.json");
-const WEIGHTS: &[u8] = include_bytes!("../www/assets/model-a/weights.bin");
-const TRAIN: &[u8] = include_bytes!("../www/assets/task-b/train.tpds");
-
-fn get<T: AsRef<JsValue>>(o: &T, k: &str) -> JsValue {
-    Reflect::get(o.as_ref(), &k.into()).unwrap()
-}
-
-/// The message of an engine error as JS sees it (a JS `Error` once it crosses the boundary).
-fn message(e: Error) -> String {
-    get(&JsValue::from(e), "message").as_string().unwrap_or_default()
-}
-
-fn ok<T>(r: Result<T, Error>) -> T {
-    r.unwrap_or_else(|e| panic!("{}", message(e)))
-}
+#[path = "common/wasm.rs"]
+mod wasm;
+use wasm::*;
 
 /// One `FitRun.step()` of a CPU run (its event).
 fn step(run: &mut transfer_playground::web::FitRun) -> JsValue {
     run.step().unwrap_or_else(|e| panic!("{:?}", get(&e, "message")))
 }
 
-fn bytes(b: &[u8]) -> JsValue {
-    Uint8Array::from(b).into()
-}
-
-fn model_a() -> JsModel {
-    ok(load_layers_model(&MODEL_JSON.into(), &bytes(WEIGHTS)))
-}
-
 fn weights_vec(m: &JsModel) -> Vec<Vec<f32>> {
-    ok(m.get_weights()).iter().map(|w| get(&w, "data").dyn_into::<Float32Array>().unwrap().to_vec()).collect()
+    ok(m.get_weights()).iter().map(|w| floats(&w)).collect()
 }
 
 fn ids(m: &JsModel) -> Vec<f64> {
@@ -81,38 +59,21 @@ fn sequential_shares_layers_and_trains_on_task_b() {
     let base = handles.slice(0, handles.length() - 1);
     let b = ok(sequential(&base.into()));
     assert_eq!(ids(&b), ids(&clone)[..6].to_vec(), "the same layer objects");
-    let config = Object::new();
-    Reflect::set(&config, &"className".into(), &"Dense".into()).unwrap();
-    Reflect::set(&config, &"units".into(), &1.into()).unwrap();
-    Reflect::set(&config, &"activation".into(), &"sigmoid".into()).unwrap();
-    ok(b.add(&config));
+    ok(b.add(&obj(&[("className", "Dense".into()), ("units", 1.into()), ("activation", "sigmoid".into())])));
     // Freezing through B's handles is seen through the clone's: one object.
     for l in &ok(b.layers())[..6] {
         ok(l.set_trainable(false.into()));
     }
     assert!(ok(clone.layers()).iter().take(6).all(|l| !ok(l.trainable())));
-    let opts = Object::new();
-    Reflect::set(&opts, &"optimizer".into(), &"sgd".into()).unwrap();
-    Reflect::set(&opts, &"learningRate".into(), &0.01.into()).unwrap();
-    Reflect::set(&opts, &"loss".into(), &"binaryCrossentropy".into()).unwrap();
-    ok(b.compile(&opts));
+    ok(b.compile(&obj(&[
+        ("optimizer", "sgd".into()),
+        ("learningRate", 0.01.into()),
+        ("loss", "binaryCrossentropy".into()),
+    ])));
     // 16 task-B images, two batches of 8.
-    let set = ok(load_image_set(&bytes(TRAIN)));
-    let take = |t: JsValue, per: u32| {
-        let o = Object::new();
-        let data = get(&t, "data").dyn_into::<Float32Array>().unwrap().subarray(0, 16 * per);
-        let shape: Array = Array::from(&get(&t, "shape"));
-        shape.set(0, 16.into());
-        Reflect::set(&o, &"data".into(), &data).unwrap();
-        Reflect::set(&o, &"shape".into(), &shape).unwrap();
-        JsValue::from(o)
-    };
-    let (x, y) = (take(get(&set, "x"), 784), take(get(&set, "y"), 1));
-    let fit_opts = Object::new();
-    Reflect::set(&fit_opts, &"epochs".into(), &1.into()).unwrap();
-    Reflect::set(&fit_opts, &"batchSize".into(), &8.into()).unwrap();
+    let (x, y) = task_b(16);
     let frozen_before = weights_vec(&clone)[..6].to_vec();
-    let mut run = ok(b.fit(&x, &y, &fit_opts));
+    let mut run = ok(b.fit(&x, &y, &obj(&[("epochs", 1.into()), ("batchSize", 8.into())])));
     for batch in 0..2 {
         let ev = step(&mut run);
         assert_eq!(get(&ev, "type").as_string().unwrap(), "batch");
@@ -123,7 +84,7 @@ fn sequential_shares_layers_and_trains_on_task_b() {
     assert_eq!(get(&step(&mut run), "type").as_string().unwrap(), "done");
     assert_eq!(weights_vec(&clone)[..6].to_vec(), frozen_before, "frozen layers unchanged");
     let p = ok(b.predict(&x, &JsValue::UNDEFINED));
-    assert_eq!(get(&p, "data").dyn_into::<Float32Array>().unwrap().length(), 16);
+    assert_eq!(floats(&p).len(), 16);
 }
 
 #[wasm_bindgen_test]
@@ -133,10 +94,8 @@ fn errors_surface_as_js_errors() {
     let e = load_layers_model(&MODEL_JSON.into(), &bytes(&WEIGHTS[..100])).err().expect("short weights fail");
     assert!(message(e).contains("bytes"));
     let a = model_a();
-    let x = Object::new();
-    Reflect::set(&x, &"data".into(), &Float32Array::new_with_length(2 * 10 * 10)).unwrap();
     let shape: Array = [2, 10, 10, 1].iter().map(|&d| JsValue::from(d)).collect();
-    Reflect::set(&x, &"shape".into(), &shape).unwrap();
+    let x = obj(&[("data", Float32Array::new_with_length(2 * 10 * 10).into()), ("shape", shape.into())]);
     let m = message(a.predict(&x, &JsValue::UNDEFINED).expect_err("wrong image size fails"));
     assert!(m.contains("28"), "{m}");
     let m = message(a.set_weights(&Array::new().into()).expect_err("no weights fails"));

@@ -17,11 +17,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Float32Array, Object, Promise, Reflect};
+use js_sys::{Float32Array, Promise};
 use transfer_playground::gpu::{kernels, FitRunner, GpuContext};
 use transfer_playground::kernels as cpu;
 use transfer_playground::rng::Rng;
-use transfer_playground::tensor::{from_vec, Tensor};
+use transfer_playground::tensor::Tensor;
 use transfer_playground::web::{init_gpu, simulate_device_loss, JsModel};
 use transfer_playground::{Activation, Event, FitOptions, LayerSpec, Loss, OptimizerConfig, Padding, Sequential};
 use wasm_bindgen::{JsCast, JsValue};
@@ -30,33 +30,12 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn get<T: AsRef<JsValue>>(o: &T, k: &str) -> JsValue {
-    Reflect::get(o.as_ref(), &k.into()).unwrap()
-}
-
-fn skip(why: &str) {
-    let msg = format!("SKIP: no WebGPU adapter ({why}) -- GPU checks NOT run");
-    web_sys_log(&msg);
-}
-
-fn web_sys_log(msg: &str) {
-    console_log!("{msg}");
-    // Also to the browser console, where the runner's log and a person look.
-    let console = get(&js_sys::global(), "console");
-    if let Ok(f) = get(&console, "warn").dyn_into::<js_sys::Function>() {
-        let _ = f.call1(&console, &JsValue::from_str(msg));
-    }
-}
-
-/// The JS API's `initGpu()` result, or `None` after a loud SKIP with its reason.
-async fn js_gpu_or_skip() -> Option<Object> {
-    let info = init_gpu().await.map_err(JsValue::from).unwrap();
-    if get(&info, "ok").as_bool().unwrap_or(false) {
-        return Some(info);
-    }
-    skip(&get(&info, "reason").as_string().unwrap_or_default());
-    None
-}
+#[path = "common/synthetic.rs"]
+mod synthetic;
+#[path = "common/wasm.rs"]
+mod wasm;
+use synthetic::bars;
+use wasm::{floats, get, obj, skip, webgpu_or_skip};
 
 async fn ctx_or_skip() -> Option<Rc<GpuContext>> {
     match GpuContext::new().await {
@@ -70,7 +49,7 @@ async fn ctx_or_skip() -> Option<Rc<GpuContext>> {
             Some(Rc::new(c))
         }
         Err(e) => {
-            skip(&e.to_string());
+            skip(&format!("no WebGPU adapter ({e}) -- GPU checks NOT run"));
             None
         }
     }
@@ -99,20 +78,6 @@ async fn gemm_matches_the_cpu() {
             );
         }
     }
-}
-
-/// Horizontal bars, one class per band of rows.
-fn bars(n: usize, h: usize, classes: usize, seed: u64) -> (Tensor, Tensor) {
-    let mut r = Rng::new(seed);
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for _ in 0..n {
-        let c = r.below(classes);
-        y.push(c as f32);
-        for i in 0..h * h {
-            x.push(if (i / h) * classes / h == c { 0.8 } else { 0.1 } + r.uniform(-0.1, 0.1));
-        }
-    }
-    (from_vec(&[n, h, h, 1], x).unwrap(), from_vec(&[n], y).unwrap())
 }
 
 fn tiny_model() -> Sequential {
@@ -175,16 +140,14 @@ async fn a_tiny_models_stepwise_fit_matches_the_cpu() {
 }
 
 fn js_tensor(t: &Tensor) -> JsValue {
-    let o = Object::new();
-    Reflect::set(&o, &"data".into(), &Float32Array::from(t.iter().copied().collect::<Vec<f32>>().as_slice())).unwrap();
+    let data = Float32Array::from(t.iter().copied().collect::<Vec<f32>>().as_slice());
     let shape: js_sys::Array = t.shape().iter().map(|&d| JsValue::from_f64(d as f64)).collect();
-    Reflect::set(&o, &"shape".into(), &shape).unwrap();
-    o.into()
+    obj(&[("data", data.into()), ("shape", shape.into())])
 }
 
 #[wasm_bindgen_test]
 async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
-    let Some(info) = js_gpu_or_skip().await else { return };
+    let Some(info) = webgpu_or_skip("GPU checks").await else { return };
     console_log!(
         "initGpu: name '{}', isFallbackAdapter {:?}",
         get(&info, "name").as_string().unwrap_or_default(),
@@ -194,16 +157,13 @@ async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     // The model through the JS API: a Sequential built from specs, wrapped as JS sees it.
     let model = JsModel::from(tiny_model());
     let (x, y) = bars(24, 8, 3, 1);
-    let opts = Object::new();
-    for (k, v) in [
-        ("epochs", JsValue::from(3)),
+    let opts = obj(&[
+        ("epochs", 3.into()),
         ("batchSize", 8.into()),
         ("seed", 5.into()),
         ("backend", "webgpu".into()),
         ("checkpointEvery", 1.into()),
-    ] {
-        Reflect::set(&opts, &k.into(), &v).unwrap();
-    }
+    ]);
     let mut run = model.fit(&js_tensor(&x), &js_tensor(&y), &opts).map_err(JsValue::from).unwrap();
     assert_eq!(run.backend().map_err(JsValue::from).unwrap(), "webgpu");
     let mut events = Vec::new();
@@ -245,18 +205,6 @@ async fn the_js_api_trains_on_webgpu_and_survives_a_lost_device() {
     assert!(get(&init_gpu().await.map_err(JsValue::from).unwrap(), "ok").as_bool().unwrap());
 }
 
-fn js_opts(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &(*k).into(), v).unwrap();
-    }
-    o.into()
-}
-
-fn js_data(o: &JsValue) -> Vec<f32> {
-    get(o, "data").dyn_into::<Float32Array>().unwrap().to_vec()
-}
-
 async fn settle(p: Promise) -> JsValue {
     JsFuture::from(p).await.unwrap()
 }
@@ -274,20 +222,20 @@ fn max_change(a: &[f32], b: &[f32]) -> f32 {
 
 #[wasm_bindgen_test]
 async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
-    if js_gpu_or_skip().await.is_none() {
+    if webgpu_or_skip("GPU checks").await.is_none() {
         return;
     }
     let model = JsModel::from(tiny_model());
     let (x, y) = bars(12, 8, 3, 3);
     let (jx, jy) = (js_tensor(&x), js_tensor(&y));
-    let on_gpu = js_opts(&[("backend", "webgpu".into())]);
+    let on_gpu = obj(&[("backend", "webgpu".into())]);
 
     // Before any fit: WebGPU equals the CPU, and says where it ran.
-    let cpu_p = js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into());
+    let cpu_p = floats(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap());
     let p = settle(model.predict_async(&jx, &on_gpu)).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "webgpu");
     assert!(get(&p, "fallback").is_undefined());
-    assert_close("predictAsync before fit", &js_data(&p), &cpu_p);
+    assert_close("predictAsync before fit", &floats(&p), &cpu_p);
     let cpu_e = model.evaluate(&jx, &jy, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap();
     let e = settle(model.evaluate_async(&jx, &jy, &on_gpu)).await;
     assert_eq!(get(&e, "backend").as_string().unwrap(), "webgpu");
@@ -298,25 +246,25 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
     );
     assert_eq!(get(&e, "accuracy").as_f64(), get(&cpu_e, "accuracy").as_f64());
     // Asked for the CPU: the synchronous result, exactly.
-    let p = settle(model.predict_async(&jx, &js_opts(&[("backend", "cpu".into()), ("batchSize", 5.into())]))).await;
+    let p = settle(model.predict_async(&jx, &obj(&[("backend", "cpu".into()), ("batchSize", 5.into())]))).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "cpu");
-    assert_eq!(js_data(&p), cpu_p);
+    assert_eq!(floats(&p), cpu_p);
 
     // A GPU fit (3 batches per epoch) stopped after epoch 1 and one batch of epoch 2:
     // the model holds epoch 1's checkpoint, the GPU one batch more.
     let fit_opts =
-        js_opts(&[("epochs", 2.into()), ("batchSize", 4.into()), ("seed", 1.into()), ("backend", "webgpu".into())]);
+        obj(&[("epochs", 2.into()), ("batchSize", 4.into()), ("seed", 1.into()), ("backend", "webgpu".into())]);
     let mut run = model.fit(&jx, &jy, &fit_opts).map_err(JsValue::from).unwrap();
     for _ in 0..4 {
         settle(run.step().unwrap().dyn_into().unwrap()).await;
     }
-    let at_checkpoint = js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into());
+    let at_checkpoint = floats(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap());
     assert!(max_change(&at_checkpoint, &cpu_p) > 1e-4, "epoch 1 did not change the predictions");
     let ev = settle(run.step().unwrap().dyn_into().unwrap()).await;
     assert_eq!(get(&ev, "type").as_string().unwrap(), "batch");
     let p = settle(model.predict_async(&jx, &on_gpu)).await;
     assert_eq!(get(&p, "backend").as_string().unwrap(), "webgpu");
-    let newest = js_data(&p);
+    let newest = floats(&p);
     assert!(
         max_change(&newest, &at_checkpoint) > 1e-4,
         "predictAsync used the epoch-1 checkpoint, not the newest weights"
@@ -325,7 +273,7 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
     assert_close(
         "predictAsync after a stopped GPU fit",
         &newest,
-        &js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into()),
+        &floats(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap()),
     );
 
     // The device lost: the CPU computes, and the result says why.
@@ -334,7 +282,7 @@ async fn predict_and_evaluate_async_run_on_webgpu_with_the_newest_weights() {
     assert_eq!(get(&p, "backend").as_string().unwrap(), "cpu");
     let why = get(&p, "fallback").as_string().expect("a fallback reason");
     assert!(why.contains("lost"), "{why}");
-    assert_eq!(js_data(&p), js_data(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap().into()));
+    assert_eq!(floats(&p), floats(&model.predict(&jx, &JsValue::UNDEFINED).map_err(JsValue::from).unwrap()));
     let e = settle(model.evaluate_async(&jx, &jy, &on_gpu)).await;
     assert_eq!(get(&e, "backend").as_string().unwrap(), "cpu");
     assert!(get(&e, "fallback").as_string().is_some());

@@ -10,67 +10,22 @@
 //! cargo test --target wasm32-unknown-unknown -p transfer-playground --test wasm_lesson`.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Float32Array};
 use transfer_playground::web::{
-    accuracy_estimate, clone_model, compare_accuracies, confusion_matrix, init_gpu, load_image_set, load_layers_model,
-    sequential, weight_movement, JsModel,
+    accuracy_estimate, clone_model, compare_accuracies, confusion_matrix, sequential, weight_movement, JsModel,
 };
-use transfer_playground::Error;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const MODEL_JSON: &str = include_str!("../www/assets/model-a/model.json");
-const WEIGHTS: &[u8] = include_bytes!("../www/assets/model-a/weights.bin");
-const TRAIN: &[u8] = include_bytes!("../www/assets/task-b/train.tpds");
-
-fn get<T: AsRef<JsValue>>(o: &T, k: &str) -> JsValue {
-    Reflect::get(o.as_ref(), &k.into()).unwrap()
-}
-
-fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &(*k).into(), v).unwrap();
-    }
-    o.into()
-}
-
-fn ok<T>(r: Result<T, Error>) -> T {
-    r.unwrap_or_else(|e| panic!("{}", get(&JsValue::from(e), "message").as_string().unwrap_or_default()))
-}
-
-/// The thrown `EngineError`'s code and params.
-fn thrown<T>(r: Result<T, Error>) -> (String, JsValue) {
-    let e = JsValue::from(r.err().expect("expected an error"));
-    assert_eq!(get(&e, "name").as_string().unwrap(), "EngineError");
-    (get(&e, "code").as_string().unwrap(), get(&e, "params"))
-}
+#[path = "common/wasm.rs"]
+mod wasm;
+use wasm::*;
 
 fn num(v: &JsValue, k: &str) -> f64 {
     get(v, k).as_f64().unwrap_or_else(|| panic!("{k} is not a number"))
-}
-
-fn floats(v: &JsValue) -> Vec<f32> {
-    get(v, "data").dyn_into::<Float32Array>().unwrap().to_vec()
-}
-
-fn model_a() -> JsModel {
-    ok(load_layers_model(&MODEL_JSON.into(), &Uint8Array::from(WEIGHTS).into()))
-}
-
-/// The first `n` training images of task B and their labels, as JS tensors.
-fn task_b(n: u32) -> (JsValue, JsValue) {
-    let set = ok(load_image_set(&Uint8Array::from(TRAIN).into()));
-    let take = |t: JsValue, per: u32| {
-        let data = get(&t, "data").dyn_into::<Float32Array>().unwrap().subarray(0, n * per);
-        let shape = Array::from(&get(&t, "shape"));
-        shape.set(0, n.into());
-        obj(&[("data", data.into()), ("shape", shape.into())])
-    };
-    (take(get(&set, "x"), 784), take(get(&set, "y"), 1))
 }
 
 fn zeros(n: u32) -> JsValue {
@@ -120,7 +75,7 @@ fn layer_outputs_are_every_layer_and_the_last_is_predict() {
     assert_eq!(shape, vec![5.0, 28.0, 28.0, 16.0]);
     let classes: Vec<String> = outs.iter().map(|o| get(&o, "className").as_string().unwrap()).collect();
     assert_eq!(classes, ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]);
-    assert_eq!(floats(&outs.get(6)), floats(&ok(a.predict(&x, &JsValue::UNDEFINED)).into()));
+    assert_eq!(floats(&outs.get(6)), floats(&ok(a.predict(&x, &JsValue::UNDEFINED))));
     // Flatten is the pooled maps in NHWC order.
     assert_eq!(floats(&outs.get(4)), floats(&outs.get(3)));
     // A subset by name and by index, in the order asked for, in other chunks: the same values.
@@ -150,13 +105,7 @@ async fn layer_outputs_async_on_the_cpu_equal_the_sync_call() {
 
 #[wasm_bindgen_test]
 async fn layer_outputs_async_on_webgpu_equal_the_cpu() {
-    let info = init_gpu().await.map_err(JsValue::from).unwrap();
-    if !get(&info, "ok").as_bool().unwrap_or(false) {
-        let msg = format!(
-            "SKIP: no WebGPU adapter ({}) -- layerOutputsAsync on the GPU NOT checked",
-            get(&info, "reason").as_string().unwrap_or_default()
-        );
-        console_log!("{msg}");
+    if webgpu_or_skip("layerOutputsAsync on the GPU").await.is_none() {
         return;
     }
     let a = model_a();
@@ -182,8 +131,9 @@ fn an_oversized_layer_outputs_request_is_a_limit_error_before_any_work() {
     let a = model_a();
     // 25,160 output floats per image over all layers: 5,335 images are over 512 MiB,
     // although their input (16.7 MB) is well within the limits.
-    let (code, params) = thrown(a.layer_outputs(&zeros(5_335), &JsValue::UNDEFINED));
+    let (code, e) = thrown(a.layer_outputs(&zeros(5_335), &JsValue::UNDEFINED));
     assert_eq!(code, "LIMIT");
+    let params = get(&e, "params");
     assert_eq!(num(&params, "value"), 5_335.0 * 25_160.0 * 4.0);
     assert_eq!(num(&params, "limit"), (512u64 << 20) as f64);
     assert!(get(&params, "what").as_string().unwrap().contains("7 layer(s) for 5335 examples"));

@@ -8,56 +8,22 @@
 
 mod limits_cases;
 
-use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect, Uint8Array, Uint8ClampedArray};
+use js_sys::{Array, Float32Array, Function, Promise, Uint8Array, Uint8ClampedArray};
 use limits_cases::*;
 use transfer_playground::web::{
     clone_model, image_to_input, limits, load_image_set, load_keras_model, load_layers_model, resize_images,
-    sequential, set_random_seed, FitRun, JsModel,
+    sequential, set_random_seed, FitRun,
 };
-use transfer_playground::Error;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn get<T: AsRef<JsValue>>(o: &T, k: &str) -> JsValue {
-    Reflect::get(o.as_ref(), &k.into()).unwrap()
-}
-
-fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &(*k).into(), v).unwrap();
-    }
-    o.into()
-}
-
-fn bytes(b: &[u8]) -> JsValue {
-    Uint8Array::from(b).into()
-}
-
-fn ok<T>(r: Result<T, Error>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// The error as JS receives it (what wasm-bindgen throws), checked to be an
-/// `EngineError`; returns its code.
-fn thrown<T>(r: Result<T, Error>) -> (String, JsValue) {
-    let e = JsValue::from(r.err().expect("expected an error"));
-    assert!(e.is_instance_of::<js_sys::Error>(), "a JS Error");
-    assert_eq!(get(&e, "name").as_string().unwrap(), "EngineError");
-    assert!(get(&e, "params").is_object(), "params is an object");
-    (get(&e, "code").as_string().unwrap(), e)
-}
-
-fn code<T>(r: Result<T, Error>) -> String {
-    thrown(r).0
-}
-
-fn model_a() -> JsModel {
-    ok(load_layers_model(&MODEL_JSON.into(), &bytes(WEIGHTS)))
-}
+#[path = "common/wasm.rs"]
+mod wasm;
+// By name: limits_cases has its own copies of the shipped files (MODEL_JSON, WEIGHTS).
+use wasm::{bytes, code, floats, get, model_a, obj, ok, task_b, thrown};
 
 fn images(n: usize) -> JsValue {
     let data: Vec<f32> = (0..n * 784).map(|i| ((i * 31) % 255) as f32 / 255.0).collect();
@@ -70,10 +36,6 @@ fn images(n: usize) -> JsValue {
 fn labels(n: usize, classes: usize) -> JsValue {
     let data: Vec<f32> = (0..n).map(|i| (i % classes) as f32).collect();
     obj(&[("data", Float32Array::from(data.as_slice()).into()), ("shape", Array::of1(&(n as u32).into()).into())])
-}
-
-fn data<T: AsRef<JsValue>>(v: &T) -> Vec<f32> {
-    get(v, "data").dyn_into::<Float32Array>().unwrap().to_vec()
 }
 
 fn step(run: &mut FitRun) -> Result<JsValue, JsValue> {
@@ -144,7 +106,7 @@ fn large_predict_and_evaluate_run_in_chunks_and_fit_refuses_a_huge_batch() {
     let x = images(n);
     let big = ok(a.predict(&x, &1e9.into()));
     assert_eq!(Array::from(&get(&big, "shape")).to_vec(), vec![JsValue::from(n as f64), JsValue::from(8.0)]);
-    assert_eq!(data(&big), data(&ok(a.predict(&x, &256.into()))));
+    assert_eq!(floats(&big), floats(&ok(a.predict(&x, &256.into()))));
     let y = labels(n, 8);
     ok(a.compile(&obj(&[("loss", "sparseCategoricalCrossentropy".into())])));
     let e1 = ok(a.evaluate(&x, &y, &obj(&[("batchSize", 1e9.into())])));
@@ -173,7 +135,7 @@ fn image_sizes_are_whole_numbers_checked_before_allocation() {
         &1.into(),
         &obj(&[("height", 1.into()), ("width", 1.into()), ("channels", 1.into())]),
     ));
-    assert!((data(&m)[0] - 0.299).abs() < 1e-6);
+    assert!((floats(&m)[0] - 0.299).abs() < 1e-6);
     assert_eq!(get(&m, "preview").dyn_into::<Uint8ClampedArray>().unwrap().to_vec(), vec![76, 76, 76, 255]);
     assert_eq!(
         code(image_to_input(
@@ -226,7 +188,7 @@ async fn options_are_typed_the_same_for_sync_and_async_calls() {
         ok(m.compile(&obj(&[loss.clone(), ("learningRate", 0.1.into())])));
         let mut run = ok(m.fit(&images(16), &labels(16, 8), &obj(&[("batchSize", 4.into()), ("seed", seed.into())])));
         step(&mut run).unwrap();
-        data(&ok(m.get_weights()).get(0))
+        floats(&ok(m.get_weights()).get(0))
     };
     let (s1, s2) = (shuffled(2f64.powi(33)), shuffled(2f64.powi(33) + 1.0));
     assert_ne!(s1, s2, "seeds 2^33 and 2^33 + 1 shuffle differently");
@@ -328,17 +290,8 @@ async fn a_thousand_bad_calls_then_training_on_the_same_instance() {
     let b = ok(sequential(&handles.slice(0, 6).into()));
     ok(b.add(&obj(&[("className", "Dense".into()), ("units", 1.into()), ("activation", "sigmoid".into())])));
     ok(b.compile(&obj(&[("loss", "binaryCrossentropy".into()), ("learningRate", 0.01.into())])));
-    let set = ok(load_image_set(&bytes(TRAIN_B)));
-    let take = |t: JsValue, per: u32| {
-        let shape = Array::from(&get(&t, "shape"));
-        shape.set(0, 64.into());
-        obj(&[
-            ("data", get(&t, "data").dyn_into::<Float32Array>().unwrap().subarray(0, 64 * per).into()),
-            ("shape", shape.into()),
-        ])
-    };
-    let (x, y) = (take(get(&set, "x"), 784), take(get(&set, "y"), 1));
-    let before_w = data(&ok(b.get_weights()).get(6));
+    let (x, y) = task_b(64);
+    let before_w = floats(&ok(b.get_weights()).get(6));
     let mut run = ok(b.fit(&x, &y, &obj(&[("epochs", 2.into()), ("batchSize", 16.into()), ("seed", 1.into())])));
     let mut losses = Vec::new();
     loop {
@@ -351,9 +304,9 @@ async fn a_thousand_bad_calls_then_training_on_the_same_instance() {
     }
     assert_eq!(losses.len(), 2);
     assert!(losses.iter().all(|l| l.is_finite()) && losses[1] < losses[0], "{losses:?}");
-    assert_ne!(data(&ok(b.get_weights()).get(6)), before_w, "the head trained");
+    assert_ne!(floats(&ok(b.get_weights()).get(6)), before_w, "the head trained");
     let p = JsFuture::from(b.predict_async(&x, &JsValue::UNDEFINED)).await.unwrap();
-    assert_eq!(data(&p).len(), 64);
+    assert_eq!(floats(&p).len(), 64);
     let _: Option<Promise> = None;
 }
 

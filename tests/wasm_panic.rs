@@ -6,24 +6,20 @@
 //! instance, as a page's worker would before replacing it.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Function, Reflect, Uint8Array};
+use js_sys::Function;
 use transfer_playground::web::{limits, load_layers_model, panic_for_test, panic_message, version};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const MODEL_JSON: &str = include_str!("../www/assets/model-a/model.json");
-const WEIGHTS: &[u8] = include_bytes!("../www/assets/model-a/weights.bin");
-
-fn get(o: &JsValue, k: &str) -> JsValue {
-    Reflect::get(o, &k.into()).unwrap()
-}
+#[path = "common/wasm.rs"]
+mod wasm;
+use wasm::{bytes, get, MODEL_JSON, WEIGHTS};
 
 #[wasm_bindgen_test]
 fn a_panic_poisons_the_instance_and_every_later_call_says_so() {
-    let model =
-        load_layers_model(&MODEL_JSON.into(), &Uint8Array::from(WEIGHTS).into()).map_err(JsValue::from).unwrap();
+    let model = load_layers_model(&MODEL_JSON.into(), &bytes(WEIGHTS)).map_err(JsValue::from).unwrap();
     assert!(panic_message().is_null(), "no panic yet: null");
     let call = Closure::<dyn Fn()>::new(|| {
         let _ = panic_for_test();
@@ -39,7 +35,7 @@ fn a_panic_poisons_the_instance_and_every_later_call_says_so() {
     // Every later call throws PANICKED with that message, the model's too.
     let checks: [(&str, Result<(), transfer_playground::Error>); 4] = [
         ("summary", model.summary().map(drop)),
-        ("loadLayersModel", load_layers_model(&MODEL_JSON.into(), &Uint8Array::from(WEIGHTS).into()).map(drop)),
+        ("loadLayersModel", load_layers_model(&MODEL_JSON.into(), &bytes(WEIGHTS)).map(drop)),
         ("version", version().map(drop)),
         ("limits", limits().map(drop)),
     ];

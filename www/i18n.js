@@ -16,9 +16,12 @@ export async function loadDictionaries() {
   }));
 }
 
-/** The language to use: the State's choice, else the browser's. */
-export function pickLanguage(stateLang) {
-  if (LANGUAGES.includes(stateLang)) return stateLang;
+/**
+ * The language to use: `asked` where it is one of ours (the playground's State, the
+ * deck's and the tutorial's `?lang=`), else the browser's.
+ */
+export function pickLanguage(asked) {
+  if (LANGUAGES.includes(asked)) return asked;
   return (navigator.language || 'en').toLowerCase().startsWith('ko') ? 'ko' : 'en';
 }
 
@@ -58,6 +61,16 @@ export function errorText(err) {
   const specific = known && /\{\w+\}/.test(dicts.en[key]);
   const detail = v.params.detail ?? (specific ? null : v.message);
   return detail && detail !== v.code ? `${head}: ${detail}` : head;
+}
+
+/**
+ * An error note: hidden where there is no error `err`, else its text (errorText) with
+ * its code in `data-code`, for the tests.
+ */
+export function showError(note, err) {
+  note.hidden = !err;
+  note.dataset.code = err?.code ?? '';
+  note.textContent = err ? errorText(err) : '';
 }
 
 /** A message value `{key, params}` or an error value, as text now. */

@@ -2,8 +2,9 @@
 // the kept square drawn on it) goes through the same preparation as uploads and is
 // predicted by B and B-from-scratch, one frame after the other (about RATE a second,
 // never two in flight), until the learner turns it off.
-import { t, errorText } from './i18n.js';
+import { t, showError } from './i18n.js';
 import { toErrorValue } from './errors.js';
+import { prepareOne } from './image.js';
 import { openCamera, closeCamera, cameraOwner, drawCrop, grabFrame, mountVideo } from './own/camera.js';
 
 const RATE = 4;
@@ -29,9 +30,7 @@ export function mountPredictCamera(ctx, { predict }) {
     if (!frame) return;
     st.busy = true;
     try {
-      const r = await ctx.engine.call('prepareImages', { files: [{ name: 'webcam', bitmap: frame, label: 0 }], invert: !!ctx.project.invert, shape: shape() }, [frame]);
-      if (!r.images.length) throw r.skipped[0].error;
-      await predict({ data: r.images[0].data, shape: r.shape });
+      await predict(await prepareOne(ctx, { name: 'webcam', bitmap: frame }, shape()));
       st.frames += 1;
       root.dataset.frames = String(st.frames);
     } catch (err) {
@@ -75,9 +74,7 @@ export function mountPredictCamera(ctx, { predict }) {
     view.box.hidden = !st.on;
     root.hidden = !st.on && !st.error;
     root.dataset.state = st.error ? 'error' : st.on ? 'on' : 'off';
-    msg.hidden = !st.error;
-    msg.dataset.code = st.error?.code ?? '';
-    msg.textContent = st.error ? errorText(st.error) : '';
+    showError(msg, st.error);
   }
 
   return { render };

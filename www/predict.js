@@ -4,7 +4,7 @@
 // B after transfer and from scratch — and worded at render time, in the class names of
 // the data each model was trained on (the learner's, for their own images).
 import { t } from './i18n.js';
-import { floatToRGBA } from './image.js';
+import { floatToRGBA, prepareOne } from './image.js';
 import { computedOn } from './backend.js';
 import { pageError } from './errors.js';
 import { modelClassNames, namesFor } from './own/classes.js';
@@ -36,9 +36,7 @@ export function mountPredict(ctx, flow) {
     const f = e.target.files[0];
     e.target.value = '';
     if (!f) return;
-    const r = await ctx.engine.call('prepareImages', { files: [{ name: f.name, blob: f, label: 0 }], invert: !!ctx.project.invert, shape: ctx.a.inputShape });
-    if (!r.images.length) throw r.skipped[0].error;
-    await predict({ data: r.images[0].data, shape: r.shape }, undefined, 'upload');
+    await predict(await prepareOne(ctx, { name: f.name, blob: f }, ctx.a.inputShape), undefined, 'upload');
   }));
   const camera = mountPredictCamera(ctx, { predict: (image) => predict(image, undefined, 'webcam') });
 

@@ -1,7 +1,7 @@
 // The session bar: "restored from your last visit", start over, export and import of
 // the whole project, and the notes about storage, a replaced engine and parts of a
 // link that could not be used. Everything is kept as values and worded at render.
-import { t, lang, errorText } from './i18n.js';
+import { t, lang, errorText, showError } from './i18n.js';
 import { SETTING } from './state.js';
 import { invalidText } from './settings-view.js';
 import { writeProject, readProject } from './project-file.js';
@@ -59,10 +59,7 @@ export function mountSession(ctx) {
     restored.textContent = ctx.restoredAt ? t('session.restored', { when: new Date(ctx.restoredAt).toLocaleString(lang()) }) : '';
     startOver.textContent = t(armed ? 'session.confirm' : 'session.startOver');
     startOver.dataset.armed = String(!!armed);
-    const storage = $('#storage-note');
-    storage.hidden = !ctx.storageError;
-    storage.dataset.code = ctx.storageError?.code ?? '';
-    storage.textContent = ctx.storageError ? errorText(ctx.storageError) : '';
+    showError($('#storage-note'), ctx.storageError);
     const engine = $('#engine-note');
     const ev = ctx.engineEvent;
     engine.hidden = !ev;

@@ -11,7 +11,7 @@
 // Screenshots of every state: test-artifacts/embed-fit-<stage>-<phase>-<lang>-<w>x<h>.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, LONG, ART, useBrowser, newContext } from './helpers.mjs';
+import { BASE, LONG, ART, useBrowser, newContext, watch } from './helpers.mjs';
 import { useHost, layoutReport, frameFrom } from './embed-host.mjs';
 
 const browser = useBrowser();
@@ -26,9 +26,7 @@ test('every section fits its frame before, during and after training, in English
   const hostUrl = host.page(`<iframe id="f" src="${embedUrl('1', 'en')}" width="960" height="540" style="border:0" title="playground"></iframe>`);
   const context = await newContext(browser.get(), { viewport: { width: 1320, height: 760 } });
   const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const { errors } = watch(page);
   await page.goto(hostUrl);
   const frame = await frameFrom(page, BASE);
   assert.ok(frame, 'the playground frame');
@@ -155,9 +153,7 @@ test('every section fits its frame before, during and after training, in English
 test('an embed of the comparison or of predict alone trains what it needs first, says so, and fits meanwhile', { timeout: 600_000 }, async () => {
   const context = await newContext(browser.get(), { viewport: { width: 1000, height: 600 } });
   const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const { errors } = watch(page);
   for (const [stage, run] of [['compare', '#run-5'], ['predict', '#pred-run']]) {
     for (const lang of LANGS) {
       await page.goto(host.page(`<iframe id="f" src="${embedUrl(stage, lang)}" width="960" height="540" style="border:0" title="playground"></iframe>`));
@@ -195,9 +191,7 @@ test('the lesson\'s views (errors, features, movement, sweep, the verdict) fit t
   const url = (stage, lang) => `${BASE}/index.html#stage=${stage}&embed=1&lang=${lang}&${LESSON}`;
   const context = await newContext(browser.get(), { viewport: { width: 1320, height: 760 } });
   const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const { errors } = watch(page);
   await page.goto(host.page(`<iframe id="f" src="${url('errors', 'en')}" width="960" height="540" style="border:0" title="playground"></iframe>`));
   const frame = await frameFrom(page, BASE);
   await frame.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });

@@ -34,6 +34,62 @@ export function newContext(browser, { viewport = { width: 1280, height: 900 }, .
 }
 
 /**
+ * One browser and one context for the test file (before/after hooks), as a teacher's or
+ * a learner's one browser window; `get()` returns the context. `options` as newContext's.
+ */
+export function useContext(options) {
+  let browser = null;
+  let context = null;
+  before(async () => {
+    browser = await launch();
+    context = await newContext(browser, options);
+  });
+  after(async () => { await browser?.close(); });
+  return { get: () => context };
+}
+
+/**
+ * Collects what `page` reports: console errors and uncaught exceptions in `errors`
+ * (Content-Security-Policy violations included, in the page and its frames), every
+ * request URL in `requests`.
+ */
+export function watch(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  return { errors, requests };
+}
+
+/**
+ * PNG files drawn by the browser in `page`, as playwright file payloads
+ * `{name, mimeType, buffer}`: each picture `{name, w, h, background, rects: [[fill, x, y, w, h], ...]}`
+ * is its background with the rectangles filled on it in order.
+ */
+export async function pngFiles(page, pictures) {
+  const list = await page.evaluate(async (all) => {
+    const out = [];
+    for (const { w, h, background, rects = [] } of all) {
+      const c = new OffscreenCanvas(w, h);
+      const g = c.getContext('2d');
+      g.fillStyle = background;
+      g.fillRect(0, 0, w, h);
+      for (const [fill, x, y, rw, rh] of rects) {
+        g.fillStyle = fill;
+        g.fillRect(x, y, rw, rh);
+      }
+      const bytes = new Uint8Array(await (await c.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      let bin = '';
+      for (const b of bytes) bin += String.fromCharCode(b);
+      out.push(btoa(bin));
+    }
+    return out;
+  }, pictures);
+  return list.map((b64, i) => ({ name: pictures[i].name, mimeType: 'image/png', buffer: Buffer.from(b64, 'base64') }));
+}
+
+/**
  * Opens the playground in `context` (a fresh one from `browser` if given a browser)
  * and waits until it is ready. Returns `{page, context, errors, requests}`: console
  * errors and uncaught exceptions land in `errors`, every request URL in `requests`.
@@ -43,11 +99,7 @@ export async function openPage(target, hash = '', { viewport, init, wait = true 
   const page = await context.newPage();
   if (viewport) await page.setViewportSize(viewport);
   if (init) await page.addInitScript(init);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  const requests = [];
-  page.on('request', (r) => requests.push(r.url()));
+  const { errors, requests } = watch(page);
   await page.goto(`${BASE}/index.html${hash}`);
   if (wait) await waitReady(page);
   return { page, context, errors, requests };
@@ -55,6 +107,18 @@ export async function openPage(target, hash = '', { viewport, init, wait = true 
 
 export function waitReady(page) {
   return page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
+}
+
+/**
+ * Puts `perClass[i]` (file payloads) into class i of "your own images", waiting for each
+ * class's thumbnails, then uses them as the data set.
+ */
+export async function useOwnImages(page, perClass) {
+  for (const [i, files] of perClass.entries()) {
+    await page.setInputFiles(`#files-${i}`, files);
+    await page.waitForFunction(([k, n]) => document.querySelectorAll(`#thumbs-${k} .thumb`).length === n, [i, files.length]);
+  }
+  await page.click('#own-use');
 }
 
 /** Waits until the section holding result `kind` is in `state` ('fresh', 'stale', 'none'). */

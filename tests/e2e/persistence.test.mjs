@@ -7,35 +7,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { unzip } from '../../www/zip.js';
-import { useBrowser, openPage, newContext, shot, waitReady, waitResult, testAccuracy } from './helpers.mjs';
+import { useBrowser, openPage, newContext, shot, waitReady, waitResult, testAccuracy, pngFiles, useOwnImages } from './helpers.mjs';
 
 const browser = useBrowser();
 
-/** `count` small PNGs drawn by the browser, different from each other. */
-async function pngs(page, count) {
-  const list = await page.evaluate(async (n) => {
-    const out = [];
-    for (let k = 0; k < n; k++) {
-      const c = new OffscreenCanvas(24 + k, 28);
-      const g = c.getContext('2d');
-      g.fillStyle = '#000'; g.fillRect(0, 0, c.width, c.height);
-      g.fillStyle = '#fff';
-      if (k < n / 2) g.fillRect(4, 18, 18, 6); else g.fillRect(8, 2 + (k % 3), 8, 22);
-      const b = await c.convertToBlob({ type: 'image/png' });
-      out.push(btoa(String.fromCharCode(...new Uint8Array(await b.arrayBuffer()))));
-    }
-    return out;
-  }, count);
-  return list.map((b64, i) => ({ name: `photo-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(b64, 'base64') }));
+/** `count` small PNGs, different from each other: a lying bar in the first half, a standing one after. */
+function pngs(page, count) {
+  return pngFiles(page, Array.from({ length: count }, (_, k) => ({
+    name: `photo-${k}.png`, w: 24 + k, h: 28, background: '#000',
+    rects: [k < count / 2 ? ['#fff', 4, 18, 18, 6] : ['#fff', 8, 2 + (k % 3), 8, 22]],
+  })));
 }
 
 async function uploadTen(page) {
   const files = await pngs(page, 10);
-  await page.setInputFiles('#files-0', files.slice(0, 5));
-  await page.waitForFunction(() => document.querySelectorAll('#thumbs-0 .thumb').length === 5);
-  await page.setInputFiles('#files-1', files.slice(5));
-  await page.waitForFunction(() => document.querySelectorAll('#thumbs-1 .thumb').length === 5);
-  await page.click('#own-use');
+  await useOwnImages(page, [files.slice(0, 5), files.slice(5)]);
 }
 
 /** What the project looks like on the page: images, results, model A, a prediction. */

@@ -4,7 +4,7 @@
 // hooks, never by their English text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, LONG, useBrowser, openPage, shot, waitView } from './helpers.mjs';
+import { BASE, LONG, useBrowser, openPage, shot, waitView, pngFiles } from './helpers.mjs';
 
 const browser = useBrowser();
 const open = (hash, viewport) => openPage(browser.get(), hash, { viewport });
@@ -88,22 +88,10 @@ test('the four stages run end to end with the built-in data', { timeout: 600_000
 test('own images: odd sizes are resized to 28x28x1, a non-image is skipped by name', { timeout: 120_000 }, async () => {
   const { page, errors } = await open('');
   // PNGs of odd sizes, drawn by the browser itself.
-  const pngs = await page.evaluate(async () => {
-    const make = async (w, h) => {
-      const c = new OffscreenCanvas(w, h);
-      const g = c.getContext('2d');
-      g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
-      g.fillStyle = '#333'; g.fillRect(w / 4, h / 4, w / 2, h / 2);
-      const b = await c.convertToBlob({ type: 'image/png' });
-      return btoa(String.fromCharCode(...new Uint8Array(await b.arrayBuffer())));
-    };
-    return [await make(37, 91), await make(1001, 333), await make(3, 5)];
-  });
-  const files = [
-    { name: 'tall-37x91.png', mimeType: 'image/png', buffer: Buffer.from(pngs[0], 'base64') },
-    { name: 'wide-1001x333.png', mimeType: 'image/png', buffer: Buffer.from(pngs[1], 'base64') },
-    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') },
-  ];
+  const pngs = await pngFiles(page, [['tall', 37, 91], ['wide', 1001, 333], ['tiny', 3, 5]].map(([kind, w, h]) => ({
+    name: `${kind}-${w}x${h}.png`, w, h, background: '#fff', rects: [['#333', w / 4, h / 4, w / 2, h / 2]],
+  })));
+  const files = [pngs[0], pngs[1], { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') }];
   await page.setInputFiles('#files-0', files);
   await page.waitForSelector('#own-status[data-state="done"]', { timeout: 60_000 });
   assert.equal(await page.getAttribute('#own-status', 'data-skipped'), 'notes.txt');
@@ -119,7 +107,7 @@ test('own images: odd sizes are resized to 28x28x1, a non-image is skipped by na
     const dt = new DataTransfer();
     dt.items.add(new File([bytes], 'tiny-3x5.png', { type: 'image/png' }));
     document.querySelector('#drop-1').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, pngs[2]);
+  }, pngs[2].buffer.toString('base64'));
   await page.waitForSelector('#thumbs-1 .resized');
   assert.equal(await page.getAttribute('#thumbs-1 .resized', 'data-shape'), '28x28x1');
   await shot(page, 'own-images', '#own');
@@ -162,20 +150,10 @@ test('an embed link shows one stage and its state round-trips', { timeout: 120_0
 test('a huge photo and many files are processed without blocking the page', { timeout: 300_000 }, async () => {
   const { page, errors } = await open('');
   // One 6000x4000 photo-sized PNG and 30 small ones, made by the browser.
-  const pngs = await page.evaluate(async () => {
-    const make = async (w, h, k) => {
-      const c = new OffscreenCanvas(w, h);
-      const g = c.getContext('2d');
-      g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
-      g.fillStyle = `rgb(${k * 8 % 255}, 40, 90)`; g.fillRect(w / 5, h / 6, w / 2, h / 2);
-      const b = await c.convertToBlob({ type: 'image/png' });
-      return btoa(Array.from(new Uint8Array(await b.arrayBuffer()), (x) => String.fromCharCode(x)).join(''));
-    };
-    const out = [await make(6000, 4000, 0)];
-    for (let k = 1; k <= 30; k++) out.push(await make(40 + k, 30 + 2 * k, k));
-    return out;
-  });
-  const files = pngs.map((b64, i) => ({ name: i === 0 ? 'huge-6000x4000.png' : `small-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(b64, 'base64') }));
+  const files = await pngFiles(page, Array.from({ length: 31 }, (_, k) => {
+    const [w, h] = k === 0 ? [6000, 4000] : [40 + k, 30 + 2 * k];
+    return { name: k === 0 ? 'huge-6000x4000.png' : `small-${k}.png`, w, h, background: '#fff', rects: [[`rgb(${k * 8 % 255}, 40, 90)`, w / 5, h / 6, w / 2, h / 2]] };
+  }));
   // Watch the progress text from the page's own main thread: intermediate values
   // prove the page kept running (painting, handling events) while the worker worked.
   await page.evaluate(() => {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SETTINGS } from '../../www/state.js';
-import { useBrowser, openPage, shot, newContext } from './helpers.mjs';
+import { useBrowser, openPage, shot, newContext, pngFiles, useOwnImages } from './helpers.mjs';
 
 const browser = useBrowser();
 const dict = { en: JSON.parse(readFileSync('www/i18n/en.json', 'utf8')), ko: JSON.parse(readFileSync('www/i18n/ko.json', 'utf8')) };
@@ -77,30 +77,16 @@ test('a link value the table refuses is named, and the default is used', { timeo
 });
 
 /** Five small PNGs per class, drawn by the browser. */
-async function pngs(page, count) {
-  const list = await page.evaluate(async (n) => {
-    const out = [];
-    for (let k = 0; k < n; k++) {
-      const c = new OffscreenCanvas(30 + k, 30);
-      const g = c.getContext('2d');
-      g.fillStyle = '#000'; g.fillRect(0, 0, c.width, c.height);
-      g.fillStyle = `rgb(${(k * 40) % 255}, 200, 90)`; g.fillRect(5, 5 + (k % 7), 15, 12);
-      const b = await c.convertToBlob({ type: 'image/png' });
-      out.push(btoa(String.fromCharCode(...new Uint8Array(await b.arrayBuffer()))));
-    }
-    return out;
-  }, count);
-  return list.map((b64, i) => ({ name: `img-${i}.png`, mimeType: 'image/png', buffer: Buffer.from(b64, 'base64') }));
+function pngs(page, count) {
+  return pngFiles(page, Array.from({ length: count }, (_, k) => ({
+    name: `img-${k}.png`, w: 30 + k, h: 30, background: '#000', rects: [[`rgb(${(k * 40) % 255}, 200, 90)`, 5, 5 + (k % 7), 15, 12]],
+  })));
 }
 
 test('switching data sets sets the image count to the set; a link for absent own images trains nothing', { timeout: 120_000 }, async () => {
   const { page, errors } = await openPage(browser.get(), '#be=cpu');
   const files = await pngs(page, 10);
-  await page.setInputFiles('#files-0', files.slice(0, 5));
-  await page.waitForFunction(() => document.querySelectorAll('#thumbs-0 .thumb').length === 5);
-  await page.setInputFiles('#files-1', files.slice(5));
-  await page.waitForFunction(() => document.querySelectorAll('#thumbs-1 .thumb').length === 5);
-  await page.click('#own-use');
+  await useOwnImages(page, [files.slice(0, 5), files.slice(5)]);
   assert.equal(await page.getAttribute('#own-scenario', 'data-scenario'), 'own');
   assert.equal(await page.inputValue('#n'), '8'); // 10 images, every 5th for validation
   assert.equal(await page.getAttribute('#n', 'max'), '8');

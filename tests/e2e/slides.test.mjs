@@ -3,31 +3,20 @@
 // run one, resize an uploaded picture on the resize slide, switch to Korean.
 // Needs a server at $E2E_BASE_URL and Chromium at $CHROMIUM_PATH (scripts/test.sh
 // provides both). Screenshots go to test-artifacts/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ART, launch, newContext } from './helpers.mjs';
+import { BASE, ART, useContext, watch, pngFiles } from './helpers.mjs';
 import { layoutReport } from './embed-host.mjs';
 
 const READY = 120_000;
 
-// The project's browser and flags (helpers.mjs); one context for the file, as a
-// teacher's or a learner's one browser window.
-let browser;
-let context;
-before(async () => {
-  browser = await launch();
-  context = await newContext(browser, { viewport: { width: 1280, height: 720 } });
-});
-after(async () => { await browser?.close(); });
+// The project's browser and flags (helpers.mjs); one context for the file.
+const context = useContext({ viewport: { width: 1280, height: 720 } });
 
 async function open(query = '', hash = '') {
-  const page = await context.newPage();
-  const errors = [];
+  const page = await context.get().newPage();
   // Console errors include Content-Security-Policy violations, in the deck and its frames.
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  const requests = [];
-  page.on('request', (r) => requests.push(r.url()));
+  const { errors, requests } = watch(page);
   await page.goto(`${BASE}/www/slides/index.html${query}${hash}`);
   await page.waitForSelector('body[data-ready="true"]');
   return { page, errors, requests };
@@ -150,21 +139,10 @@ test('the resize demo shows the 28x28 grayscale image the engine makes from an u
   // Pictures whose centre square is white and whose cut-off margins are coloured: after a
   // centre crop every pixel of the result is white; a squash or an off-centre crop
   // would bring the colours (luma <= 150) into the edge columns or rows.
-  const pngs = await page.evaluate(async () => {
-    const make = async (w, h, margin) => {
-      const c = new OffscreenCanvas(w, h);
-      const g = c.getContext('2d');
-      g.fillStyle = margin; g.fillRect(0, 0, w, h);
-      const s = Math.min(w, h);
-      g.fillStyle = '#fff'; g.fillRect((w - s) / 2, (h - s) / 2, s, s);
-      const b = await c.convertToBlob({ type: 'image/png' });
-      const bytes = new Uint8Array(await b.arrayBuffer());
-      let bin = '';
-      for (const x of bytes) bin += String.fromCharCode(x);
-      return btoa(bin);
-    };
-    return [await make(300, 150, '#ff0000'), await make(120, 360, '#0000ff')];
-  });
+  const pngs = await pngFiles(page, [['wide', 300, 150, '#ff0000'], ['tall', 120, 360, '#0000ff']].map(([kind, w, h, margin]) => {
+    const s = Math.min(w, h);
+    return { name: `${kind}-${w}x${h}.png`, w, h, background: margin, rects: [['#fff', (w - s) / 2, (h - s) / 2, s, s]] };
+  }));
   const pixels = () => page.evaluate(() => {
     const c = document.querySelector('#resized');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -172,8 +150,9 @@ test('the resize demo shows the 28x28 grayscale image the engine makes from an u
     for (let i = 0; i < d.length; i += 4) gray.push(d[i]);
     return { w: c.width, h: c.height, shape: c.dataset.shape, min: Math.min(...gray), max: Math.max(...gray) };
   });
-  for (const [i, name] of ['wide-300x150.png', 'tall-120x360.png'].entries()) {
-    await page.setInputFiles('#resize-file', { name, mimeType: 'image/png', buffer: Buffer.from(pngs[i], 'base64') });
+  for (const [i, file] of pngs.entries()) {
+    const { name } = file;
+    await page.setInputFiles('#resize-file', file);
     await page.waitForSelector('#resize-slide[data-state="done"]', { timeout: 60_000 });
     const p = await pixels();
     assert.deepEqual([p.w, p.h, p.shape], [28, 28, '28x28x1'], name);

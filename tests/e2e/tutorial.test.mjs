@@ -4,10 +4,10 @@
 // Plus the cell-scope rules (www/tutorial/scope.js) checked directly under Node.
 // Needs a server at $E2E_BASE_URL and Chromium at $CHROMIUM_PATH (scripts/test.sh
 // provides both). Screenshots go to test-artifacts/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BASE, ART, launch, newContext } from './helpers.mjs';
+import { BASE, ART, useContext, watch } from './helpers.mjs';
 import { declaredNames, cellSource, keepDeclared } from '../../www/tutorial/scope.js';
 
 const LONG = 240_000;
@@ -58,23 +58,12 @@ test('cells share one scope: declarations are kept, also up to an error; assignm
 
 // ---- the page --------------------------------------------------------------------------
 
-// The project's browser and flags (helpers.mjs); one context for the file, as a
-// teacher's or a learner's one browser window.
-let browser;
-let context;
-before(async () => {
-  browser = await launch();
-  context = await newContext(browser, { viewport: { width: 1200, height: 900 } });
-});
-after(async () => { await browser?.close(); });
+// The project's browser and flags (helpers.mjs); one context for the file.
+const context = useContext({ viewport: { width: 1200, height: 900 } });
 
 async function open(lang) {
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  const requests = [];
-  page.on('request', (r) => requests.push(r.url()));
+  const page = await context.get().newPage();
+  const { errors, requests } = watch(page);
   await page.goto(`${BASE}/www/tutorial.html?lang=${lang}`);
   await page.waitForSelector('body[data-kernel="ready"]', { timeout: 60_000 });
   return { page, errors, requests };

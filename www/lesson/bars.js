@@ -2,17 +2,9 @@
 // stage 3 and in stage 4): the values span five orders of magnitude (a new output layer
 // moves by ~1, a reused layer at learning rate 1e-4 by ~1e-4), so the axis is
 // logarithmic, and an exact 0 (a frozen layer) is drawn as a mark on the floor labelled
-// "0". Styled as charts.js: theme colours, the canvas's CSS font size, a wrapping
-// legend, redrawn on resize, `data-legend-fits` for the layout tests.
+// "0". Drawn with charts.js's pieces (frame, wrapping legend, grid, redraw on resize).
 
-const specs = new WeakMap();
-const resized = typeof ResizeObserver === 'function'
-  ? new ResizeObserver((entries) => entries.forEach((e) => { if (specs.has(e.target)) draw(e.target, specs.get(e.target)); }))
-  : null;
-
-function css(name, fallback) {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
-}
+import { frame, labelRoom, legendLayout, drawLegend, yGrid, drawKept } from '../charts.js';
 
 /** A short text for a relative change: 0, 3.1e-5, 0.012, 1.4. */
 export function short(v) {
@@ -21,53 +13,22 @@ export function short(v) {
 }
 
 function draw(canvas, { title, groups, series }) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth || 320;
-  const h = canvas.clientHeight || 180;
-  if (!w || !h) return;
-  canvas.width = Math.round(w * dpr);
-  canvas.height = Math.round(h * dpr);
-  const g = canvas.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, w, h);
-  const style = getComputedStyle(canvas);
-  const fs = Math.max(9, Math.round((parseFloat(style.fontSize) || 16) * 0.78));
-  g.font = `${fs}px ${style.fontFamily || 'system-ui, sans-serif'}`;
-  const lineH = Math.round(fs * 1.3);
-  const fg = css('--fg', '#222');
-  const gridC = css('--grid', '#ccc');
-  // Legend after the title, wrapping.
-  const at = [];
-  let x = 6 + g.measureText(title).width + 12;
-  let line = 0;
-  for (const s of series) {
-    const sw = 14 + g.measureText(s.label).width;
-    if (x + sw > w - 6 && x > 6) { line += 1; x = 6; }
-    at.push({ x, y: line * lineH });
-    x += sw + 10;
-  }
+  const f = frame(canvas);
+  if (!f) return;
+  const { g, w, h, fs, lineH, fg } = f;
+  const legend = legendLayout(g, title, series.map((s) => s.label), { x0: 6, right: w - 6, lineH, sample: 'box' });
   const values = groups.flatMap((gr) => gr.values).filter((v) => v > 0);
   const top = Math.ceil(Math.log10(Math.max(1, ...values)));
   const bottom = Math.min(top - 1, Math.floor(Math.log10(Math.min(1e-4, ...values))));
   const decades = [];
   for (let d = bottom; d <= top; d++) decades.push(d);
-  const left = 6 + Math.max(...decades.map((d) => g.measureText(`1e${d}`).width));
-  const pad = { l: left + 4, r: 6, t: (line + 1) * lineH + lineH + 4, b: lineH + 6 };
+  const left = labelRoom(g, decades.map((d) => `1e${d}`));
+  // A line more above the plot: the tallest bar's value is written over it.
+  const pad = { l: left + 4, r: 6, t: legend.lines * lineH + lineH + 4, b: lineH + 6 };
   const py = (v) => pad.t + (1 - (Math.log10(v) - bottom) / (top - bottom)) * (h - pad.t - pad.b);
   const floor = h - pad.b;
-  g.fillStyle = fg;
-  g.fillText(title, 6, fs);
-  g.strokeStyle = gridC;
-  g.lineWidth = 1;
   const every = Math.max(1, Math.ceil(decades.length / Math.max(2, Math.floor((h - pad.t - pad.b) / (lineH * 1.1)))));
-  decades.forEach((d, i) => {
-    if (i % every) return;
-    g.beginPath();
-    g.moveTo(pad.l, py(10 ** d));
-    g.lineTo(w - pad.r, py(10 ** d));
-    g.stroke();
-    g.fillText(`1e${d}`, 2, py(10 ** d) + fs / 3);
-  });
+  yGrid(f, decades.filter((_, i) => i % every === 0).map((d) => ({ y: py(10 ** d), label: `1e${d}` })), { left: pad.l, right: w - pad.r });
   const gw = (w - pad.l - pad.r) / Math.max(1, groups.length);
   const bw = Math.min(gw / (series.length + 1), fs * 4);
   groups.forEach((gr, k) => {
@@ -93,14 +54,7 @@ function draw(canvas, { title, groups, series }) {
     while (name.length > 3 && g.measureText(name).width > gw - 4) name = `${name.slice(0, -2)}…`;
     g.fillText(name, pad.l + k * gw + (gw - g.measureText(name).width) / 2, h - 5);
   });
-  series.forEach((s, j) => {
-    const pos = at[j];
-    g.fillStyle = s.color;
-    g.fillRect(pos.x, pos.y + fs * 0.2, 10, fs * 0.75);
-    g.fillStyle = fg;
-    g.fillText(s.label, pos.x + 14, pos.y + fs);
-  });
-  canvas.dataset.legendFits = String(series.every((s, j) => at[j].x + 14 + g.measureText(s.label).width <= w + 0.5));
+  drawLegend(f, title, series, legend, { x0: 6, sample: 'box' });
 }
 
 /**
@@ -108,7 +62,5 @@ function draw(canvas, { title, groups, series }) {
  * @param {{title: string, groups: {label: string, values: (number|null)[]}[], series: {label: string, color: string}[]}} spec
  */
 export function drawBars(canvas, spec) {
-  if (resized && !specs.has(canvas)) resized.observe(canvas);
-  specs.set(canvas, spec);
-  draw(canvas, spec);
+  drawKept(canvas, draw, spec);
 }

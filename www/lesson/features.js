@@ -10,6 +10,7 @@ import { makeRecord } from '../results.js';
 import { renderFreshness } from '../freshness.js';
 import { saveResults } from '../project.js';
 import { computedOn } from '../backend.js';
+import { prepareOne } from '../image.js';
 import { drawMaps, drawFilters, drawImage, largest } from './maps.js';
 import { featuresCode } from './keras-lesson.js';
 import { classNameOf } from './classes.js';
@@ -63,9 +64,7 @@ export function mountFeatures(ctx, flow) {
     const f = e.target.files[0];
     e.target.value = '';
     if (!f) return;
-    const r = await ctx.engine.call('prepareImages', { files: [{ name: f.name, blob: f, label: 0 }], invert: !!ctx.project.invert, shape: ctx.a.inputShape });
-    if (!r.images.length) throw r.skipped[0].error;
-    await show({ data: r.images[0].data, shape: r.shape }, { index: null, label: null, name: f.name });
+    await show(await prepareOne(ctx, { name: f.name, blob: f }, ctx.a.inputShape), { index: null, label: null, name: f.name });
   }));
 
   function headCell(text) {

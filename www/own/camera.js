@@ -5,6 +5,7 @@
 // recorded is what the learner saw. Failures become error values with a code the page
 // translates: CAMERA_DENIED, NO_CAMERA, CAMERA_BUSY, CAMERA_UNAVAILABLE.
 import { pageError } from '../errors.js';
+import { cropRect } from '../image.js';
 
 let current = null; // {stream, owner}
 
@@ -48,18 +49,6 @@ export const cameraOwner = () => current?.owner ?? null;
 export async function listCameras() {
   const all = await navigator.mediaDevices?.enumerateDevices?.() ?? [];
   return all.filter((d) => d.kind === 'videoinput').map((d) => ({ deviceId: d.deviceId, label: d.label }));
-}
-
-/**
- * The part of a w x h frame the resizing keeps for an outW x outH input: the centred
- * crop to the input's aspect ratio, in fractional pixels, as src/image.rs computes it.
- */
-export function cropRect(w, h, outW, outH) {
-  const src = w / h;
-  const dst = outW / outH;
-  if (src > dst) { const cw = h * dst; return { x: (w - cw) / 2, y: 0, w: cw, h }; }
-  const ch = w / dst;
-  return { x: 0, y: (h - ch) / 2, w, h: ch };
 }
 
 /** Draws the kept square on `overlay` (sized to the video box) and dims the rest. */

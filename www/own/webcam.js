@@ -3,7 +3,7 @@
 // resizing keeps drawn on it; holding "record" (mouse, touch, Space or Enter) takes
 // FPS frames a second, counted as they are taken, and sends them in small batches down
 // the same path as files (add.js). The camera can be chosen once one is allowed.
-import { t, errorText } from '../i18n.js';
+import { t, showError } from '../i18n.js';
 import { toErrorValue } from '../errors.js';
 import { openCamera, closeCamera, listCameras, drawCrop, grabFrame, mountVideo } from './camera.js';
 
@@ -131,9 +131,7 @@ export function mountWebcam(ctx, panel, { record, names }) {
     rec.setAttribute('aria-pressed', String(st.recording));
     view.box.hidden = !!st.error;
     const msg = $('#cam-msg');
-    msg.hidden = !st.error;
-    msg.dataset.code = st.error?.code ?? '';
-    msg.textContent = st.error ? errorText(st.error) : '';
+    showError(msg, st.error);
     $('#cam-how').textContent = t('cam.how', { fps: FPS });
     renderCount();
   }

@@ -8,6 +8,7 @@
 //! its slide is shown or is the next one, so a teacher arriving on it finds it loaded.
 //! A language change reloads the embeds already loaded, in the new language.
 
+import { pickLanguage } from '../i18n.js';
 import { mountResizeDemo } from './resize-demo.js';
 
 const deck = document.getElementById('deck');
@@ -96,12 +97,6 @@ function setLanguage(code) {
   document.dispatchEvent(new CustomEvent('deck:language', { detail: lang }));
 }
 
-function pickLanguage() {
-  const q = new URLSearchParams(location.search).get('lang');
-  if (q === 'en' || q === 'ko') return q;
-  return (navigator.language || 'en').toLowerCase().startsWith('ko') ? 'ko' : 'en';
-}
-
 function slideFromHash() {
   const n = parseInt(location.hash.replace(/^#/, ''), 10);
   return Number.isFinite(n) ? n - 1 : 0;
@@ -137,7 +132,7 @@ function toggleFullscreen() {
 
 function main() {
   deck.tabIndex = -1;
-  setLanguage(pickLanguage());
+  setLanguage(pickLanguage(new URLSearchParams(location.search).get('lang')));
   fit();
   window.addEventListener('resize', fit);
   document.addEventListener('keydown', onKey);

@@ -7,6 +7,7 @@
 //!    | {id, ok: false, error: {message, code}}
 
 import init, * as tp from '../pkg/transfer_playground.js';
+import { cropRect } from '../image.js';
 
 const ready = (async () => {
   await init({ module_or_path: new URL('../pkg/transfer_playground_bg.wasm', import.meta.url) });
@@ -17,18 +18,6 @@ const ready = (async () => {
   a.free();
   return inputShape;
 })();
-
-/**
- * The centre-crop rectangle, for drawing the box on the slide only; the engine does the
- * real crop (the same arithmetic as `resize_images` in src/image.rs).
- */
-function cropRect(w, h, outW, outH) {
-  const src = w / h;
-  const dst = outW / outH;
-  if (src > dst) { const cw = h * dst; return { x: (w - cw) / 2, y: 0, w: cw, h }; }
-  const ch = w / dst;
-  return { x: 0, y: (h - ch) / 2, w, h: ch };
-}
 
 async function resize(blob, invert) {
   const [H, W, C] = await ready;

@@ -6,7 +6,9 @@
 //! Cell states (`data-state` on the cell): idle, queued, running, done, error, stopped.
 //! The page's state (`data-kernel` on <body>): starting, ready, busy, failed.
 
-import { drawLines, colours } from './chart.js';
+import { palette } from '../charts.js';
+import { pickLanguage } from '../i18n.js';
+import { drawLines } from './chart.js';
 
 const UI = {
   en: {
@@ -57,12 +59,6 @@ function el(tag, props = {}, ...children) {
 
 // ---- language ----------------------------------------------------------------------
 
-function pickLanguage() {
-  const q = new URLSearchParams(location.search).get('lang');
-  if (q === 'en' || q === 'ko') return q;
-  return (navigator.language || 'en').toLowerCase().startsWith('ko') ? 'ko' : 'en';
-}
-
 function applyLanguage(code) {
   lang = code;
   document.documentElement.lang = code;
@@ -109,7 +105,7 @@ function renderPlot(item) {
   const pair = chartPair(item.title);
   const h = item.history;
   const pts = (arr) => arr.map((v, i) => [i + 1, v]);
-  const [c1, c2] = colours();
+  const { a: c1, b: c2 } = palette();
   pair.draw = () => {
     drawLines(pair.loss, { title: item.title ? `${item.title}: loss` : 'loss', xMin: 0, xMax: h.loss.length, xLabel: 'epoch', series: [
       { label: 'loss', colour: c1, points: pts(h.loss), dots: true },
@@ -129,7 +125,7 @@ function renderPlot(item) {
 function liveChart(title) {
   const pair = chartPair(title);
   const d = { loss: [], acc: [], valLoss: [], valAcc: [], epochs: 0 };
-  const [c1, c2] = colours();
+  const { a: c1, b: c2 } = palette();
   let queued = false;
   pair.draw = () => {
     queued = false;
@@ -417,7 +413,7 @@ function addCell() {
 function main() {
   document.querySelectorAll('.cell').forEach(makeCell);
   kernel = createKernel();
-  applyLanguage(pickLanguage());
+  applyLanguage(pickLanguage(new URLSearchParams(location.search).get('lang')));
   $('#run-all').addEventListener('click', () => kernel.enqueue(cells));
   $('#stop').addEventListener('click', () => kernel.stop());
   $('#restart').addEventListener('click', () => kernel.restart());
