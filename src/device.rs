@@ -40,8 +40,37 @@ pub enum Gpu<'a> {
 pub struct Decision {
     pub on_gpu: bool,
     /// Set when the choice was `'auto'` (or `'webgpu'` with no GPU, for calls that fall
-    /// back) and the CPU was chosen: the reason, in English, for the backend badge.
-    pub reason: Option<String>,
+    /// back) and the CPU was chosen: why, for the backend badge.
+    pub reason: Option<Reason>,
+}
+
+/// Why the CPU runs although a GPU was possible or asked for. The page translates it
+/// by [`Reason::code`]; [`Reason`]'s `Display` is the English sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// `'auto'` with only a software adapter (the CPU path is faster).
+    SoftwareAdapter,
+    /// No GPU: the text says why (no WebGPU, no adapter, device lost, ...).
+    NoGpu(String),
+}
+
+impl Reason {
+    /// `'SOFTWARE_ADAPTER'` or `'GPU_UNAVAILABLE'`, as the page's messages are keyed.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::SoftwareAdapter => "SOFTWARE_ADAPTER",
+            Reason::NoGpu(_) => "GPU_UNAVAILABLE",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::SoftwareAdapter => f.write_str(SOFTWARE_ADAPTER),
+            Reason::NoGpu(why) => f.write_str(why),
+        }
+    }
 }
 
 /// The sentence shown for `'auto'` with only a software adapter.
@@ -71,12 +100,12 @@ impl Choice {
 /// The decision for a `fit` or a model's backend: `'webgpu'` without a GPU is an
 /// error ([`Error::GpuUnavailable`] with the reason).
 pub fn decide(choice: Choice, gpu: Gpu) -> Result<Decision> {
-    let cpu = |reason: Option<String>| Ok(Decision { on_gpu: false, reason });
+    let cpu = |reason: Option<Reason>| Ok(Decision { on_gpu: false, reason });
     match (choice, gpu) {
         (Choice::Cpu, _) => cpu(None),
         (_, Gpu::Hardware) | (Choice::WebGpu, Gpu::Software) => Ok(Decision { on_gpu: true, reason: None }),
-        (Choice::Auto, Gpu::Software) => cpu(Some(SOFTWARE_ADAPTER.into())),
-        (Choice::Auto, Gpu::None(why)) => cpu(Some(why.to_string())),
+        (Choice::Auto, Gpu::Software) => cpu(Some(Reason::SoftwareAdapter)),
+        (Choice::Auto, Gpu::None(why)) => cpu(Some(Reason::NoGpu(why.to_string()))),
         (Choice::WebGpu, Gpu::None(why)) => {
             Err(Error::GpuUnavailable(format!("backend 'webgpu': {why}; use backend 'cpu' or 'auto'")))
         }
@@ -86,7 +115,7 @@ pub fn decide(choice: Choice, gpu: Gpu) -> Result<Decision> {
 /// The decision for calls that never fail for want of a GPU (`predictAsync`,
 /// `evaluateAsync`): `'webgpu'` without a GPU runs on the CPU with the reason.
 pub fn decide_or_cpu(choice: Choice, gpu: Gpu) -> Decision {
-    decide(choice, gpu).unwrap_or_else(|e| Decision { on_gpu: false, reason: Some(e.to_string()) })
+    decide(choice, gpu).unwrap_or_else(|e| Decision { on_gpu: false, reason: Some(Reason::NoGpu(e.to_string())) })
 }
 
 #[cfg(test)]
@@ -97,10 +126,12 @@ mod tests {
     fn auto_skips_a_software_adapter_and_says_why() {
         let d = decide(Choice::Auto, Gpu::Software).unwrap();
         assert!(!d.on_gpu);
-        assert_eq!(d.reason.as_deref(), Some(SOFTWARE_ADAPTER));
+        assert_eq!(d.reason, Some(Reason::SoftwareAdapter));
+        assert_eq!(d.reason.unwrap().to_string(), SOFTWARE_ADAPTER);
         assert!(decide(Choice::Auto, Gpu::Hardware).unwrap().on_gpu);
         let none = decide(Choice::Auto, Gpu::None("no WebGPU adapter")).unwrap();
-        assert_eq!((none.on_gpu, none.reason.as_deref()), (false, Some("no WebGPU adapter")));
+        let why = none.reason.unwrap();
+        assert_eq!((none.on_gpu, why.code(), why.to_string()), (false, "GPU_UNAVAILABLE", "no WebGPU adapter".into()));
     }
 
     #[test]
@@ -111,7 +142,7 @@ mod tests {
         assert_eq!(e.code(), "GPU_UNAVAILABLE");
         assert!(e.to_string().contains("initGpu"), "{e}");
         let d = decide_or_cpu(Choice::WebGpu, Gpu::None("the GPU device was lost"));
-        assert!(!d.on_gpu && d.reason.unwrap().contains("lost"));
+        assert!(!d.on_gpu && d.reason.unwrap().to_string().contains("lost"));
     }
 
     #[test]

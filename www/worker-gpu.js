@@ -32,23 +32,27 @@ export async function chooseBackend(choice) {
   GPU.adapter = null;
   if (choice !== 'cpu') {
     const info = await S.tp.initGpu();
-    if (info.ok) GPU.adapter = { ...info, label: await adapterLabel(info) };
+    if (info.ok) { GPU.adapter = { ...info, label: await adapterLabel(info) }; GPU.reason = null; }
     else GPU.reason = info.reason;
   }
   return backendInfo();
 }
 
 /**
- * Whether training runs on the GPU. 'auto' skips a software fallback adapter (such as
- * SwiftShader): on a machine without a GPU the CPU path is many times faster.
+ * Where jobs run now, as the engine decides it (`backendFor`: the one policy, in
+ * `src/device.rs`, with one meaning of 'auto': a software fallback adapter such as
+ * SwiftShader is skipped, the CPU path being many times faster there).
  */
+function decision() {
+  return S.tp.backendFor(GPU.choice);
+}
+
 export function gpuActive() {
-  if (!GPU.adapter || !S.tp.backends().gpuReady || GPU.choice === 'cpu') return false;
-  return GPU.choice === 'webgpu' || !GPU.adapter.isFallbackAdapter;
+  return decision().active === 'webgpu';
 }
 
 export function computeBackend() {
-  return gpuActive() ? 'webgpu' : 'cpu';
+  return decision().active;
 }
 
 /**
@@ -57,16 +61,13 @@ export function computeBackend() {
  * `{code: 'GPU_UNAVAILABLE', params: {detail}}` with the engine's English reason.
  */
 export function backendInfo() {
-  const gpu = gpuActive();
-  const software = GPU.adapter?.isFallbackAdapter && GPU.choice === 'auto';
-  let reason = null;
-  if (!gpu && GPU.choice !== 'cpu') {
-    reason = software ? { code: 'SOFTWARE_ADAPTER', params: {} }
-      : { code: 'GPU_UNAVAILABLE', params: { detail: String(GPU.reason || S.tp.backends().reason || 'no WebGPU adapter') } };
-  }
+  const d = decision();
+  const reason = d.reason === undefined ? null
+    : d.reasonCode === 'SOFTWARE_ADAPTER' ? { code: 'SOFTWARE_ADAPTER', params: {} }
+      : { code: 'GPU_UNAVAILABLE', params: { detail: String(GPU.reason || d.reason) } };
   return {
     choice: GPU.choice,
-    active: gpu ? 'webgpu' : 'cpu',
+    active: d.active,
     adapter: GPU.adapter && GPU.choice !== 'cpu' ? GPU.adapter.label : null,
     isFallbackAdapter: GPU.adapter ? GPU.adapter.isFallbackAdapter : null,
     reason,

@@ -77,7 +77,7 @@ pub(crate) fn resolve(choice: Choice) -> Result<Option<Rc<GpuContext>>> {
 fn decision(choice: Choice) -> Result<(Option<Rc<GpuContext>>, Option<String>)> {
     let (ctx, reason) = gpu_now();
     let d = device::decide(choice, ctx.as_deref().map_or(Gpu::None(&reason), kind))?;
-    Ok((if d.on_gpu { ctx } else { None }, d.reason))
+    Ok((if d.on_gpu { ctx } else { None }, d.reason.map(|r| r.to_string())))
 }
 
 /// A model's backend choice (`'cpu'` until `toBackend` says otherwise).
@@ -137,7 +137,8 @@ pub fn backend_for(choice: &str) -> Result<Object> {
     set(&o, "choice", choice.name());
     set(&o, "active", if d.on_gpu { "webgpu" } else { "cpu" });
     if let Some(r) = d.reason {
-        set(&o, "reason", r);
+        set(&o, "reason", r.to_string());
+        set(&o, "reasonCode", r.code());
     }
     if let Some(c) = ctx.filter(|_| choice != Choice::Cpu) {
         set(&o, "adapter", c.adapter_info.name.as_str());
