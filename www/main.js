@@ -128,7 +128,7 @@ async function main() {
   const engine = createEngine(new URL('./worker.js', import.meta.url), {
     // On every worker this session starts: the engine, then the saved project.
     start: async (call) => {
-      const r = await call('init', { base: new URL('./', import.meta.url).href, backend: store.get().be });
+      const r = await call('init', { base: new URL('./', import.meta.url).href, backend: store.get().be, workers: store.get().wk });
       ctx.counts = r.counts;
       ctx.a = r.a;
       ctx.have = {};
@@ -189,6 +189,8 @@ async function main() {
   window.__playground = {
     simulateDeviceLoss: () => engine.call('simulateDeviceLoss'),
     simulateTrap: () => engine.call('simulateTrap').catch((e) => e.code),
+    // Data-parallel training (tests/e2e/parallel.test.mjs): any protocol request.
+    call: (cmd, args) => engine.call(cmd, args),
   };
   ctx.render();
 

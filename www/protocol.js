@@ -9,6 +9,7 @@ export const COMMANDS = Object.freeze([
   'loadTfjs', 'loadKeras', 'useBuiltinA', 'restore', 'modelBytes', 'exportModel',
   'stage1', 'stage2', 'train', 'stop', 'resume', 'evaluate', 'checkA',
   'testImage', 'predict', 'prepareImages', 'useData',
+  'parallelCheck', 'trapReplica',
 ]);
 
 /** Unsolicited messages from the worker (`type`), and the one engine.js adds itself. */
@@ -44,4 +45,5 @@ export const PAGE_ERRORS = Object.freeze([
   'STORAGE_QUOTA',     // the browser's storage quota is full
   'STORAGE_FAILED',    // {detail}
   'BAD_PROJECT',       // {detail}: an imported file is not a project this page wrote
+  'WORKER_LOST',       // {workers, detail}: a replica worker of data-parallel training failed
 ]);

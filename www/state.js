@@ -49,6 +49,10 @@ export const SETTINGS = Object.freeze([
   { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 42, label: 'set.seed', affects: ['stage1', 'stage2', ...TRAINED] },
   // Where training runs; results record it, but a backend computes the same run.
   { key: 'be', type: 'enum', values: ['auto', 'webgpu', 'cpu'], default: 'auto', label: 'set.be', affects: [] },
+  // CPU workers that train together (data-parallel, www/worker-pool.js): 0 = as many as
+  // the device has cores (navigator.hardwareConcurrency, at most 8), 1 = one worker.
+  // Results equal the one-worker run within float rounding, so it marks nothing stale.
+  { key: 'wk', type: 'int', min: 0, max: 16, default: 0, label: 'perf.wk', affects: [] },
   { key: 'lang', type: 'enum', values: ['', 'en', 'ko'], default: '', label: 'set.lang', affects: [] }, // '' = the browser's
   { key: 'theme', type: 'enum', values: ['', 'light', 'dark'], default: '', label: 'set.theme', affects: [] }, // '' = the system's
   // The section an embed shows (and the page scrolls to): a stage or a view.

@@ -40,11 +40,15 @@ export function createTrainView(root, { id, runLabel }) {
   function shown() {
     if (live) return live;
     if (!record) return { history: emptyHistory(), epochs: 0, notes: [] };
-    return { history: record.history, epochs: record.history.loss.length, notes: record.notes || [], test: record.test };
+    return { history: record.history, epochs: record.history.loss.length, notes: record.notes || [], test: record.test, timing: record.timing };
   }
 
   function noteText(n) {
-    return n.type === 'warning' ? `⚠ ${t('train.warning', { detail: n.message })}` : `⚠ ${t('be.lost', { detail: n.message })}`;
+    if (n.type === 'warning') return `⚠ ${t('train.warning', { detail: n.message })}`;
+    // How many CPU workers train (data-parallel, www/worker-pool.js), and why one.
+    if (n.type === 'workers') return n.reason ? t(n.reason.key, { asked: n.asked, ...n.reason.params }) : t('perf.workers', { workers: n.workers });
+    if (n.type === 'workersLost') return `⚠ ${t('perf.WORKER_LOST', n.reason.params)}`;
+    return `⚠ ${t('be.lost', { detail: n.message })}`;
   }
 
   function drawCharts(d) {
@@ -96,6 +100,16 @@ export function createTrainView(root, { id, runLabel }) {
     strong.dataset.backend = d.test.backend;
     strong.textContent = d.test.accuracy.toFixed(4);
     el.append(`${t('testAcc')}: `, strong, ` (${t('testLoss')} ${d.test.loss.toFixed(4)}, ${computedOn(d.test.backend)})`);
+    if (d.timing) {
+      // Seconds of compute of the fit and its test, and on how many workers.
+      const took = document.createElement('span');
+      took.className = 'small timing';
+      took.dataset.testid = `timing-${id}`;
+      took.dataset.computeMs = String(d.timing.computeMs);
+      took.dataset.workers = String(d.timing.workers);
+      took.textContent = ` · ${t('perf.took', { seconds: (d.timing.computeMs / 1000).toFixed(2), workers: d.timing.workers })}`;
+      el.append(took);
+    }
   }
 
   function render() {
@@ -133,6 +147,7 @@ export function createTrainView(root, { id, runLabel }) {
         live.batches = ev.batches;
         prog.max = ev.epochs * (ev.batches + 1);
         for (const w of ev.warnings || []) live.notes.push({ type: 'warning', message: w, at: -1 });
+        if (ev.workers > 1 || ev.workersReason) live.notes.push({ type: 'workers', workers: ev.workers, asked: ev.asked, reason: ev.workersReason || null, at: -1 });
         render();
       } else if (ev.type === 'batch') {
         live.batch = ev;
@@ -144,6 +159,9 @@ export function createTrainView(root, { id, runLabel }) {
         if (ev.valLoss !== undefined) { h.val_loss.push(ev.valLoss); h.val_accuracy.push(ev.valAccuracy); }
         prog.value = (ev.epoch + 1) * (live.batches + 1);
         drawCharts(live);
+        drawLog(live);
+      } else if (ev.type === 'workers') {
+        live.notes.push({ type: 'workersLost', reason: ev.reason, at: live.history.loss.length - 1 });
         drawLog(live);
       } else if (ev.type === 'fallback') {
         live.notes.push({ type: 'fallback', message: ev.message, at: live.history.loss.length - 1 });

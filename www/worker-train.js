@@ -8,6 +8,28 @@ import { S, post, fingerprint, take, setsFor } from './worker-session.js';
 import { buildB } from './worker-models.js';
 import { checkpointEvery, evaluateOn, gpuActive, noteLost } from './worker-gpu.js';
 import { pageError } from './errors.js';
+import { ParallelRun, resolveWorkers, pool } from './worker-pool.js';
+
+/**
+ * How many workers a job trains on, and why only one where it is one although more
+ * were asked for: the GPU trains on one, and so does a model whose sharded step would
+ * be a different step (trainable BatchNormalization, active Dropout; the engine says).
+ */
+function planWorkers(model, backend, setting) {
+  const asked = resolveWorkers(setting);
+  if (asked === 1) return { count: 1, asked, reason: null };
+  if (backend !== 'cpu') return { count: 1, asked, reason: { key: 'perf.ONE_WORKER_GPU', params: {} } };
+  const blocker = model.parallelBlocker();
+  if (blocker) return { count: 1, asked, reason: { key: 'perf.ONE_WORKER_MODEL', params: { detail: blocker } } };
+  return { count: asked, asked, reason: null };
+}
+
+// A turn of the event loop without setTimeout's 4 ms clamp (nested timers are clamped
+// after five levels): a message to ourselves, queued behind any 'stop' already sent.
+const channel = new MessageChannel();
+const turns = [];
+channel.port1.onmessage = () => turns.shift()?.();
+const yieldTurn = () => new Promise((r) => { turns.push(r); channel.port2.postMessage(0); });
 
 function baseWeights(model) {
   return model.layers.slice(0, -1).flatMap((l) => l.getWeights());
@@ -50,24 +72,35 @@ async function drive(job) {
       post({ type: 'progress', job, event: { type: 'stopped' } });
       return { stopped: true };
     }
-    const ev = await j.run.step(); // a Promise on the GPU, an object on the CPU
+    const t0 = performance.now();
+    const ev = await j.run.step(); // a Promise on the GPU or across workers, an object on the CPU
+    j.computeMs += performance.now() - t0;
     if (ev.fallback) {
       noteLost(ev.fallback);
       post({ type: 'progress', job, event: { type: 'fallback', message: ev.fallback } });
     }
+    if (ev.workersFallback) {
+      j.workers = 1;
+      post({ type: 'progress', job, event: { type: 'workers', workers: 1, reason: ev.workersFallback } });
+    }
     if (ev.type === 'done') break;
     post({ type: 'progress', job, event: ev });
     // Yield so 'stop' (and the page's paint) get their turn between batches.
-    await new Promise((r) => setTimeout(r, 0));
+    await yieldTurn();
   }
   const base = j.model.layers.length - 1;
-  const test = await evaluateOn(j.model, j.sets.test);
+  const t0 = performance.now();
+  const test = j.run.evaluate ? await j.run.evaluate(j.sets.test) : await evaluateOn(j.model, j.sets.test);
+  j.computeMs += performance.now() - t0;
   if (job === 'stage3') S.snap3 = { id: j.id, weights: j.model.getWeights(), bytes: j.model.toKeras() };
   delete S.jobs[job];
   return {
     stopped: false, history: j.run.history, test, backend: j.run.backend, fallback: j.run.fallback, rows: j.model.summaryRows(),
     frozenBefore: j.frozenBefore, frozenAfter: fingerprint(baseWeights(j.model)),
     headBefore: j.headBefore, headAfter: fingerprint(j.model.layers[base].getWeights()),
+    // Seconds of compute in this worker's fit and test (setting up, steps, validation,
+    // test; not the turns given to the event loop), and on how many workers.
+    timing: { computeMs: j.computeMs, wallMs: performance.now() - j.startedAt, workers: j.workers, asked: j.asked, reason: j.reason, transport: j.run.transport || null },
   };
 }
 
@@ -78,19 +111,28 @@ export const trainCommands = {
    * stage 4 gives `from`, the stage-3 result it continues. Answers when the fit ends
    * or is stopped.
    */
-  async train({ job, id, from, scenario, lr, epochs, n, batchSize, seed }) {
+  async train({ job, id, from, scenario, lr, epochs, n, batchSize, seed, workers }) {
+    const startedAt = performance.now();
     const sets = setsFor(scenario);
     const model = prepare({ job, seed, from });
     model.compile({ optimizer: 'sgd', learningRate: lr, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
     const train = take(sets.train, n);
     // 'webgpu' trains on the GPU when initGpu() opened one; 'auto' too, unless it is a
-    // software adapter; else the CPU.
+    // software adapter; else the CPU, on as many workers as the setting says.
     const backend = gpuActive() ? 'webgpu' : 'cpu';
-    const run = model.fit(train.x, train.y, { epochs, batchSize, seed, validationData: [sets.valid.x, sets.valid.y], backend, checkpointEvery: checkpointEvery() });
+    const plan = planWorkers(model, backend, workers);
+    const frozenBefore = fingerprint(baseWeights(model));
     const base = model.layers.length - 1;
-    S.jobs[job] = { id, run, model, sets, stop: false, frozenBefore: fingerprint(baseWeights(model)), headBefore: fingerprint(model.layers[base].getWeights()) };
+    const headBefore = fingerprint(model.layers[base].getWeights());
+    const opts = { epochs, batchSize, seed, validationData: [sets.valid.x, sets.valid.y] };
+    const t0 = performance.now();
+    const run = plan.count > 1
+      ? await ParallelRun.start(pool(), model, train.x, train.y, opts, plan.count)
+      : model.fit(train.x, train.y, { ...opts, backend, checkpointEvery: checkpointEvery() });
+    const count = run.workers || 1;
+    S.jobs[job] = { id, run, model, sets, stop: false, frozenBefore, headBefore, workers: count, asked: plan.asked, reason: plan.reason, startedAt, computeMs: performance.now() - t0 };
     const [total, trainable, frozen] = model.countParams();
-    post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: model.summaryRows(), params: { total, trainable, frozen }, warnings: run.history.warnings, backend: run.backend } });
+    post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: model.summaryRows(), params: { total, trainable, frozen }, warnings: run.history.warnings, backend: run.backend, workers: count, asked: plan.asked, workersReason: plan.reason } });
     return drive(job);
   },
 

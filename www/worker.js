@@ -10,6 +10,8 @@ import { dataCommands, adaptSets } from './worker-data.js';
 import { modelCommands, setA, describeA } from './worker-models.js';
 import { trainCommands } from './worker-train.js';
 import { COMMANDS } from './protocol.js';
+import { setModule, warmPool } from './worker-pool.js';
+import { perfCommands } from './worker-perf.js';
 import { isFatal, pageError, toErrorValue } from './errors.js';
 
 async function fetchBytes(url) {
@@ -20,8 +22,12 @@ async function fetchBytes(url) {
 
 const commands = {
   /** Loads the engine, the built-in model A and data, and opens the chosen backend. */
-  async init({ base, backend }) {
-    await init({ module_or_path: new URL('./pkg/transfer_playground_bg.wasm', base) });
+  async init({ base, backend, workers }) {
+    // Compiled once here and handed to the replica workers of data-parallel training
+    // (www/worker-pool.js), which then only instantiate it.
+    const module = await WebAssembly.compile(await fetchBytes(new URL('./pkg/transfer_playground_bg.wasm', base)));
+    await init({ module_or_path: module });
+    setModule(module);
     S.tp = tp;
     const url = (p) => new URL(p, base).href;
     const [json, weights, meta, tr, va, te, ta] = await Promise.all([
@@ -42,6 +48,7 @@ const commands = {
     S.a = S.builtinA; // setA needs an A to adapt the sets to
     adaptSets();
     await setA(S.builtinA, 'builtin');
+    warmPool(workers); // the replicas start meanwhile, so the first fit finds them ready
     return { backend: be, version: tp.version(), a: describeA(), counts: allCounts() };
   },
 
@@ -63,6 +70,7 @@ const commands = {
 
   ...modelCommands,
   ...trainCommands,
+  ...perfCommands,
   ...dataCommands,
 };
 
