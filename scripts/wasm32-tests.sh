@@ -2,14 +2,15 @@
 # Native tests compiled for wasm32-unknown-unknown (with simd128, as the page's build)
 # and run under Node: the Keras reader, importer and exporters (tests/keras_wasm.rs),
 # the finite-difference gradient and hand-worked checks (tests/gradients.rs,
-# tests/hand_worked.rs), the hard limits with 32-bit sizes (tests/limits.rs) and the
+# tests/hand_worked.rs), the forward-only path against the layer-by-layer forward pass
+# (tests/forward_only.rs), the hard limits with 32-bit sizes (tests/limits.rs) and the
 # library's unit tests, which exercise the wasm-only SIMD
 # code (the packed GEMM against a naive product, max pooling's vector blends).
 # Exit 0 = every one passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for t in keras_wasm gradients hand_worked limits lib; do
+for t in keras_wasm gradients hand_worked forward_only limits lib; do
   if [ "$t" = lib ]; then args=(--lib); name=transfer_playground; else args=(--test "$t"); name=$t; fi
   wasm=$(cargo test --release --target wasm32-unknown-unknown "${args[@]}" --no-run \
            --message-format=json 2>/dev/null \

@@ -9,6 +9,9 @@
 //! board) and when it applies the coordinator's sum (transferred buffers); a worker
 //! that fails mid-fit leaves the coordinator to go on alone with the same result; and
 //! fits that cannot be split (trainable BatchNormalization, active Dropout) say why.
+//! Native only: wasm32-unknown-unknown has no threads (the page's workers are tested in
+//! tests/wasm_parallel.rs and tests/e2e/parallel.test.mjs).
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::JoinHandle;
