@@ -132,6 +132,7 @@ struct Outcome {
 }
 
 /// The coordinator: what `www/worker-pool.js` does, with channels for messages.
+#[allow(clippy::too_many_arguments)] // the test's knobs, named at every call
 fn parallel_fit(
     model: &mut Sequential,
     x: &Tensor,
@@ -171,7 +172,7 @@ fn parallel_fit(
     pf.prepare_local_validation(model).unwrap();
     let mut steps = 0;
     loop {
-        match pf.next() {
+        match pf.next_step() {
             ParallelNext::Done => break,
             ParallelNext::Batch { rows, shards, .. } => {
                 if fail_at == Some(steps) {

@@ -120,7 +120,7 @@ fn two_workers(board: bool) -> (JsModel, Replica, JsValue) {
     ok(pf.prepare_local_validation());
     let shared = Float32Array::new_with_length(2 * flat as u32);
     loop {
-        let next = ok(pf.next());
+        let next = ok(pf.next_step());
         match get(&next, "type").as_string().unwrap().as_str() {
             "done" => break,
             "epochEnd" => {
@@ -193,7 +193,7 @@ fn wrong_sizes_and_an_older_run_are_refused_with_codes() {
     let mut pf: ParallelFit = ok(m.fit_parallel(&x, &y, &JsValue::UNDEFINED, 2.0));
     let flat = pf.flat_length() as u32;
     assert_eq!(code(m.fit_parallel(&x, &y, &JsValue::UNDEFINED, 0.5).err().unwrap()), "BAD_OPTION");
-    ok(pf.next());
+    ok(pf.next_step());
     assert_eq!(code(pf.local_gradients(&Float32Array::new_with_length(flat - 1).into()).err().unwrap()), "SHAPE");
     ok(pf.local_gradients(&JsValue::UNDEFINED));
     let short = Array::of1(&Float32Array::new_with_length(3));
@@ -203,5 +203,5 @@ fn wrong_sizes_and_an_older_run_are_refused_with_codes() {
     assert!(Replica::new(&Uint8Array::from(&[1u8, 2, 3][..]).into()).is_err());
     // A newer fit on the same model makes this one unusable, as for `fit`.
     let _newer = ok(m.fit_parallel(&x, &y, &JsValue::UNDEFINED, 2.0));
-    assert_eq!(code(pf.next().err().unwrap()), "FIT_INTERLEAVED");
+    assert_eq!(code(pf.next_step().err().unwrap()), "FIT_INTERLEAVED");
 }

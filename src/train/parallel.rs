@@ -560,7 +560,7 @@ impl ParallelFit {
     }
 
     /// What to do next (the same answer until it is done).
-    pub fn next(&mut self) -> ParallelNext {
+    pub fn next_step(&mut self) -> ParallelNext {
         let workers = self.workers;
         match self.cursor.next_step() {
             Next::Done => ParallelNext::Done,
@@ -585,7 +585,7 @@ impl ParallelFit {
     /// [`ParallelFit::finish_batch`].
     pub fn local_gradients(&mut self, model: &mut Sequential) -> Result<&Gradients> {
         self.check_model(model)?;
-        let ParallelNext::Batch { epoch, batch, rows, shards } = self.next() else {
+        let ParallelNext::Batch { epoch, batch, rows, shards } = self.next_step() else {
             return Err(Error::Config("parallel fit: no batch to compute".into()));
         };
         let own = &rows[shards[0].clone()];
@@ -604,7 +604,7 @@ impl ParallelFit {
         others: &[(&[f32], StepSums)],
     ) -> Result<(Event, Gradients)> {
         self.check_model(model)?;
-        let ParallelNext::Batch { epoch, batch, shards, .. } = self.next() else {
+        let ParallelNext::Batch { epoch, batch, shards, .. } = self.next_step() else {
             return Err(Error::Config("parallel fit: no batch to finish".into()));
         };
         if others.len() + 1 != shards.len() {
@@ -664,6 +664,8 @@ impl ParallelFit {
 mod tests {
     use super::*;
 
+    // One range is the point of some cases (a batch that stays on one worker).
+    #[allow(clippy::single_range_in_vec_init)]
     #[test]
     fn rows_are_split_in_order_evenly_and_not_too_thin() {
         assert_eq!(shard_ranges(32, 2), [0..16, 16..32]);

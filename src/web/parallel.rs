@@ -235,10 +235,11 @@ impl ParallelFit {
 
     /// `{type: 'batch', epoch, batch, rows: Uint32Array, shards: [[start, end], ...]}`
     /// (ranges of `rows`, worker 0 first), `{type: 'epochEnd', epoch}` or `{type: 'done'}`.
-    pub fn next(&mut self) -> Result<Object> {
+    #[wasm_bindgen(js_name = next)]
+    pub fn next_step(&mut self) -> Result<Object> {
         self.check_current()?;
         let o = Object::new();
-        match self.core.next() {
+        match self.core.next_step() {
             ParallelNext::Batch { epoch, batch, rows, shards } => {
                 self.next = (epoch, batch);
                 set(&o, "type", "batch");
