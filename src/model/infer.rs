@@ -6,6 +6,13 @@
 //! The results are the same as the layer-by-layer forward pass on any batch size
 //! (each example's outputs do not depend on its batch; tested bit for bit), and the
 //! loss sums equal it within f64 rounding (they are added in another grouping).
+//!
+//! # Measured (WebAssembly under Node, CPU time, model A, 1,000 images, interleaved)
+//! Chunks sized for the cache: 105 ms against 135 ms for the whole batch at once. A
+//! convolution, its activation and the pooling after it fused per chunk of images (the
+//! convolution's output pooled while in the cache, never made for the whole chunk):
+//! 105.1 ms against 104.7 ms unfused (median of 20), so it is not done: the chunks
+//! already keep that output in the cache.
 
 use super::Sequential;
 use crate::error::{Error, Result};
