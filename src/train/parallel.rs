@@ -163,14 +163,24 @@ impl Gradients {
     }
 }
 
-/// The shards' gradients added in worker order: shard 0, then 1, ... Every worker
-/// that sums the same shards this way gets the same bits.
-pub fn sum_in_order(mut shards: impl Iterator<Item = Result<Gradients>>) -> Result<Gradients> {
-    let mut sum = shards.next().ok_or_else(|| Error::Config("a batch without shards".into()))??;
-    for g in shards {
-        sum.add(&g?)?;
+impl Gradients {
+    /// Adds another shard's gradients given flat (as [`Gradients::write_flat`] wrote
+    /// them), without building tensors: the same sums as [`Gradients::add`].
+    pub fn add_flat(&mut self, flat: &[f32], sums: StepSums, rows: usize) -> Result<()> {
+        let len: usize = self.slots.iter().map(|g| g.len()).sum();
+        if flat.len() != len {
+            return Err(Error::Shape(format!("a flat gradient of {} values for {len} trainable values", flat.len())));
+        }
+        let mut at = 0;
+        for g in &mut self.slots {
+            let n = g.len();
+            g.iter_mut().zip(&flat[at..at + n]).for_each(|(a, b)| *a += b);
+            at += n;
+        }
+        self.sums.add(sums);
+        self.rows += rows;
+        Ok(())
     }
-    Ok(sum)
 }
 
 /// Everything a worker needs to hold a copy of a compiled model: its architecture and
@@ -381,7 +391,12 @@ impl Replica {
     /// Sums shards' flat gradients in worker order and applies them: what every worker
     /// does with the shared board.
     pub fn apply_shards(&mut self, shards: &[&[f32]]) -> Result<()> {
-        let sum = sum_in_order(shards.iter().map(|f| Gradients::from_flat(&self.shapes, f, StepSums::default(), 0)))?;
+        // As worker 0 sums them (`ParallelFit::finish_batch`): the first, then each other added.
+        let (first, rest) = shards.split_first().ok_or_else(|| Error::Config("a batch without shards".into()))?;
+        let mut sum = Gradients::from_flat(&self.shapes, first, StepSums::default(), 0)?;
+        for f in rest {
+            sum.add_flat(f, StepSums::default(), 0)?;
+        }
         step::apply(&mut self.model, &sum)
     }
 
@@ -614,11 +629,16 @@ impl ParallelFit {
                 shards.len()
             )));
         }
-        let own =
+        let len = flat_len(&self.shapes);
+        if let Some((f, _)) = others.iter().find(|(f, _)| f.len() != len) {
+            return Err(Error::Shape(format!("a flat gradient of {} values for {len} trainable values", f.len())));
+        }
+        // Worker 0's, then the others' added in worker order (every worker sums this way).
+        let mut sum =
             self.own.take().ok_or_else(|| Error::Config("parallel fit: worker 0's gradients are missing".into()))?;
-        let rest =
-            others.iter().zip(&shards[1..]).map(|((f, s), r)| Gradients::from_flat(&self.shapes, f, *s, r.len()));
-        let sum = sum_in_order(std::iter::once(Ok(own)).chain(rest))?;
+        for ((f, s), r) in others.iter().zip(&shards[1..]) {
+            sum.add_flat(f, *s, r.len())?;
+        }
         step::apply(model, &sum).map_err(|e| at_batch(e, epoch, batch))?;
         Ok((Event::Batch(self.cursor.batch_done(Some(sum.sums))), sum))
     }

@@ -41,6 +41,17 @@ fn sums_from(v: &[f64], what: &str) -> Result<StepSums> {
     }
 }
 
+/// A gradient's slots one after another into `out` (a flat gradient's length), copied
+/// straight from each slot: no flat copy in between.
+fn write_flat(g: &crate::train::step::Gradients, out: &Float32Array) {
+    let mut at = 0u32;
+    for t in &g.slots {
+        let s = crate::tensor::contiguous(t);
+        out.subarray(at, at + s.len() as u32).copy_from(&s);
+        at += s.len() as u32;
+    }
+}
+
 fn ranges_to_js(r: &[std::ops::Range<usize>]) -> Array {
     r.iter().map(|r| Array::of2(&(r.start as f64).into(), &(r.end as f64).into())).collect()
 }
@@ -276,7 +287,7 @@ impl ParallelFit {
         if !out.is_undefined() && !out.is_null() {
             let out = float_array(out, "localGradients: out")?;
             check_len(&out, len, "localGradients: out")?;
-            out.copy_from(&g.to_flat());
+            write_flat(g, &out);
         }
         Ok(())
     }
@@ -309,7 +320,7 @@ impl ParallelFit {
         if !sum_out.is_undefined() && !sum_out.is_null() {
             let out = float_array(sum_out, "finishBatch: sumOut")?;
             check_len(&out, len, "finishBatch: sumOut")?;
-            out.copy_from(&sum.to_flat());
+            write_flat(&sum, &out);
         }
         self.next.1 += 1;
         Ok(event_to_js(&event, "cpu", None))
@@ -405,7 +416,7 @@ impl Replica {
             return Err(Error::Data(format!("gradients: row {bad} of {n} training rows")));
         }
         let g = self.inner.gradients(&rows, batch_size.max(1.0) as usize)?;
-        out.copy_from(&g.to_flat());
+        write_flat(&g, &out);
         Ok(sums_to_js(g.sums))
     }
 
