@@ -45,8 +45,6 @@ export function createTrainView(root, { id, runLabel }) {
 
   function noteText(n) {
     if (n.type === 'warning') return `⚠ ${t('train.warning', { detail: n.message })}`;
-    // How many CPU workers train (data-parallel, www/worker-pool.js), and why one.
-    if (n.type === 'workers') return n.reason ? t(n.reason.key, { asked: n.asked, ...n.reason.params }) : t('perf.workers', { workers: n.workers });
     if (n.type === 'workersLost') return `⚠ ${t('perf.WORKER_LOST', n.reason.params)}`;
     return `⚠ ${t('be.lost', { detail: n.message })}`;
   }
@@ -108,6 +106,10 @@ export function createTrainView(root, { id, runLabel }) {
       took.dataset.computeMs = String(d.timing.computeMs);
       took.dataset.workers = String(d.timing.workers);
       took.textContent = ` · ${t('perf.took', { seconds: (d.timing.computeMs / 1000).toFixed(2), workers: d.timing.workers })}`;
+      // How the CPU workers shared the work (www/worker-pool.js), or why one did it all.
+      const r = d.timing.reason;
+      if (r) took.textContent += ` · ${t(r.key, { asked: d.timing.asked, ...r.params })}`;
+      else if (d.timing.workers > 1) took.textContent += ` · ${t('perf.workers', { workers: d.timing.workers })}`;
       el.append(took);
     }
   }
@@ -133,6 +135,8 @@ export function createTrainView(root, { id, runLabel }) {
     status: () => root.dataset.status,
     /** A run starts: the view shows it instead of the stored result. */
     start() {
+      // Runs started so far: a test can wait for a run that is over within a frame.
+      root.dataset.runs = String(Number(root.dataset.runs || 0) + 1);
       live = { status: 'running', epochs: 0, batches: 1, history: emptyHistory(), batch: null, notes: [], error: null };
       $(`#prog-${id}`).value = 0;
       render();
@@ -147,7 +151,6 @@ export function createTrainView(root, { id, runLabel }) {
         live.batches = ev.batches;
         prog.max = ev.epochs * (ev.batches + 1);
         for (const w of ev.warnings || []) live.notes.push({ type: 'warning', message: w, at: -1 });
-        if (ev.workers > 1 || ev.workersReason) live.notes.push({ type: 'workers', workers: ev.workers, asked: ev.asked, reason: ev.workersReason || null, at: -1 });
         render();
       } else if (ev.type === 'batch') {
         live.batch = ev;
