@@ -144,7 +144,7 @@ fn parallel_fit(
     fail_at: Option<usize>,
 ) -> Outcome {
     let mut pf = ParallelFit::new(model, x, y, opts, workers).unwrap();
-    let spec = ReplicaSpec::of(model, pf.from()).unwrap().to_bytes();
+    let spec = pf.replica_spec(model).unwrap().to_bytes();
     let mut pool: Vec<Worker> =
         (1..pf.workers()).map(|i| Worker::spawn(spec.clone(), jitter.then_some(i as u64 * 7919))).collect();
     // The frozen base's features: each worker its slice, joined in worker order.
@@ -373,7 +373,7 @@ fn the_replica_spec_round_trips_and_builds_the_same_model() {
         let mut m = model(opt, false);
         m.fit_quiet(&x, &y, FitOptions { epochs: 1, batch_size: 8, ..FitOptions::default() }).unwrap();
         m.layers()[0].set_trainable(false); // not compiled yet: the spec keeps the compiled flags
-        let spec = ReplicaSpec::of(&m, 0).unwrap();
+        let spec = ReplicaSpec::of(&m, 0, 32).unwrap();
         let back = ReplicaSpec::from_bytes(&spec.to_bytes()).unwrap();
         assert_eq!(back, spec);
         assert_eq!(back.trainable, vec![true; 6]);

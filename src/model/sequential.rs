@@ -354,10 +354,10 @@ impl Sequential {
     }
 
     /// Evaluation starting at layer `from` (with `x` the features entering it), on the
-    /// forward-only path (`super::infer`; `_batch_size` only groups the caller's work).
-    pub(crate) fn evaluate_from(&self, from: usize, x: &Tensor, y: &Tensor, _batch_size: usize) -> Result<Evaluation> {
+    /// forward-only path (`super::infer`; the loss is summed per batch of `batch_size`).
+    pub(crate) fn evaluate_from(&self, from: usize, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
         let n = x.shape()[0];
-        let s = self.evaluate_sums_from(from, x, y)?;
+        let s = self.evaluate_sums_from(from, x, y, batch_size)?;
         Ok(Evaluation { loss: s.loss_sum / n as f64, accuracy: s.correct as f64 / s.counted.max(1) as f64 })
     }
 

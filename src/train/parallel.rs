@@ -196,6 +196,8 @@ pub struct ReplicaSpec {
     pub optimizer_state: Vec<Vec<f32>>,
     pub optimizer_steps: i32,
     pub from: usize,
+    /// Validation sums are added per group of this many examples (as `fit` does).
+    pub val_batch: usize,
 }
 
 fn optimizer_to_json(o: &OptimizerConfig) -> serde_json::Value {
@@ -238,7 +240,7 @@ fn bad_spec(what: &str) -> Error {
 
 impl ReplicaSpec {
     /// The spec of a compiled model whose fit data enters at layer `from`.
-    pub fn of(model: &Sequential, from: usize) -> Result<ReplicaSpec> {
+    pub fn of(model: &Sequential, from: usize, val_batch: usize) -> Result<ReplicaSpec> {
         let c = model.compiled()?;
         let (model_json, weights) = to_tfjs(model);
         Ok(ReplicaSpec {
@@ -250,6 +252,7 @@ impl ReplicaSpec {
             optimizer_state: model.optimizer_state(),
             optimizer_steps: model.optimizer_steps(),
             from,
+            val_batch,
         })
     }
 
@@ -265,6 +268,7 @@ impl ReplicaSpec {
             "state": self.optimizer_state.iter().map(Vec::len).collect::<Vec<_>>(),
             "steps": self.optimizer_steps,
             "from": self.from,
+            "val_batch": self.val_batch,
         })
         .to_string();
         let mut out = Vec::with_capacity(4 + header.len() + self.weights.len());
@@ -311,6 +315,7 @@ impl ReplicaSpec {
             optimizer_steps: h.get("steps").and_then(serde_json::Value::as_i64).ok_or_else(|| bad_spec("steps"))?
                 as i32,
             from: usize_of(h.get("from"), "from")?,
+            val_batch: usize_of(h.get("val_batch"), "val_batch")?.max(1),
         })
     }
 
@@ -334,6 +339,7 @@ impl ReplicaSpec {
 pub struct Replica {
     model: Sequential,
     from: usize,
+    val_batch: usize,
     train: Option<(Tensor, Tensor)>,
     val: Option<(Tensor, Tensor)>,
     shapes: Vec<Vec<usize>>,
@@ -343,7 +349,7 @@ impl Replica {
     pub fn new(spec: &ReplicaSpec) -> Result<Replica> {
         let model = spec.build()?;
         let shapes = slot_shapes(&model)?;
-        Ok(Replica { model, from: spec.from, train: None, val: None, shapes })
+        Ok(Replica { model, from: spec.from, val_batch: spec.val_batch, train: None, val: None, shapes })
     }
 
     pub fn model(&self) -> &Sequential {
@@ -409,7 +415,7 @@ impl Replica {
     /// Loss and accuracy sums over this worker's validation slice (none: zero sums).
     pub fn validation_sums(&self) -> Result<StepSums> {
         match &self.val {
-            Some((x, y)) if x.shape()[0] > 0 => self.model.evaluate_sums_from(self.from, x, y),
+            Some((x, y)) if x.shape()[0] > 0 => self.model.evaluate_sums_from(self.from, x, y, self.val_batch),
             _ => Ok(StepSums::default()),
         }
     }
@@ -430,8 +436,11 @@ pub fn evaluate_sums(model: &Sequential, x: &Tensor, y: &Tensor) -> Result<StepS
     if x.shape()[0] == 0 {
         return Ok(StepSums::default());
     }
-    model.evaluate_sums_from(0, x, y)
+    model.evaluate_sums_from(0, x, y, EVALUATE_BATCH)
 }
+
+/// The batch `evaluate` groups its loss sums by (its default).
+const EVALUATE_BATCH: usize = 256;
 
 /// What the coordinator does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -468,6 +477,8 @@ pub struct ParallelFit {
     own: Option<Gradients>,
     shapes: Vec<Vec<usize>>,
     generation: u64,
+    /// Validation sums are added per group of this many (as `FitSession` does).
+    val_batch: usize,
 }
 
 impl ParallelFit {
@@ -492,6 +503,7 @@ impl ParallelFit {
             own: None,
             shapes: slot_shapes(model)?,
             generation: model.generation(),
+            val_batch: opts.batch_size.max(32),
         })
     }
 
@@ -502,6 +514,11 @@ impl ParallelFit {
     /// The layer the fit's data enters at (0: the images themselves).
     pub fn from(&self) -> usize {
         self.from
+    }
+
+    /// What the other workers build their replicas from: `model` (this fit's) as it is now.
+    pub fn replica_spec(&self, model: &Sequential) -> Result<ReplicaSpec> {
+        ReplicaSpec::of(model, self.from, self.val_batch)
     }
 
     pub fn flat_len(&self) -> usize {
@@ -647,7 +664,7 @@ impl ParallelFit {
     pub fn local_validation(&self, model: &Sequential) -> Result<StepSums> {
         self.check_model(model)?;
         match &self.val {
-            Some((x, y)) if x.shape()[0] > 0 => model.evaluate_sums_from(self.from, x, y),
+            Some((x, y)) if x.shape()[0] > 0 => model.evaluate_sums_from(self.from, x, y, self.val_batch),
             _ => Ok(StepSums::default()),
         }
     }

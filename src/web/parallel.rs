@@ -193,7 +193,7 @@ impl ParallelFit {
     #[wasm_bindgen(js_name = replicaSpec)]
     pub fn replica_spec(&self) -> Result<Vec<u8>> {
         enter()?;
-        Ok(ReplicaSpec::of(&*read(&self.model)?, self.core.from())?.to_bytes())
+        Ok(self.core.replica_spec(&*read(&self.model)?)?.to_bytes())
     }
 
     /// `[[start, end], ...]`: the training images whose features each worker computes.
