@@ -14,7 +14,7 @@ const NR: usize = 8;
 const KC: usize = 256;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod lanes {
+pub(super) mod lanes {
     use core::arch::wasm32::*;
     pub type V = v128;
     #[inline(always)]
@@ -51,7 +51,7 @@ mod lanes {
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-mod lanes {
+pub(super) mod lanes {
     pub type V = [f32; 4];
     #[inline(always)]
     pub fn zero() -> V {
