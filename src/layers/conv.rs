@@ -119,11 +119,13 @@ impl Conv2D {
         let w = self.window(&x)?;
         let x = standard(x);
         let (kc, f) = (w.cols(), self.filters);
-        // [rows, filters], each row starting as the bias.
-        let mut out = vec![0.0f32; w.rows() * f];
+        // [rows, filters], each row starting as the bias (written once, not zeroed first).
+        let mut out = Vec::with_capacity(w.rows() * f);
         if self.use_bias {
             let b = data(&self.params[1].value);
-            out.chunks_mut(f).for_each(|r| r.copy_from_slice(b));
+            (0..w.rows()).for_each(|_| out.extend_from_slice(b));
+        } else {
+            out.resize(w.rows() * f, 0.0);
         }
         let kernel = data(&self.params[0].value);
         // In the page's build, short im2col rows (few input channels) go to the direct
