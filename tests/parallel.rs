@@ -324,8 +324,8 @@ fn replicas_end_bit_identical_to_the_coordinator_whoever_sums() {
             [OptimizerConfig::Sgd { learning_rate: 0.05, momentum: 0.9, nesterov: true }, OptimizerConfig::adam()]
         {
             let mut m = model(opt, false);
-            // Batch 40 of 90 images: the last batch (10 rows) is too thin to split, so the
-            // replicas sit it out and still apply its update.
+            // Batch 40 of 90 images: the last batch (10 rows) is cut in two, not three, so
+            // one replica sits it out and still applies its update.
             let out = parallel_fit(&mut m, &x, &y, options(2, 40), 3, update, false, None);
             assert_eq!(out.replicas.len(), 2);
             for (i, (weights, state)) in out.replicas.iter().enumerate() {

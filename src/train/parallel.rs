@@ -51,8 +51,9 @@ use crate::optim::OptimizerConfig;
 use crate::tensor::{from_vec, gather_rows, row_range, Tensor};
 
 /// The fewest rows a training shard gets: a worker's step on fewer rows costs more in
-/// round trips and small GEMMs than it saves (a batch of 8 stays on one worker).
-pub const MIN_SHARD_ROWS: usize = 8;
+/// round trips and small GEMMs than it saves (a batch of 7 stays on one worker; the
+/// lecture's 200 images in batches of 32 end with a batch of 8, split in two).
+pub const MIN_SHARD_ROWS: usize = 4;
 
 /// The fewest images a worker validates or computes features of.
 pub const MIN_SLICE_ROWS: usize = 32;
@@ -65,7 +66,7 @@ pub const MAX_WORKERS: usize = 16;
 /// sizes differing by at most one and at least `min` (fewer ranges when the rows are
 /// few). Depends on nothing else, so every run of a fit cuts its batches alike.
 pub fn split_rows(rows: usize, workers: usize, min: usize) -> Vec<Range<usize>> {
-    let k = workers.clamp(1, MAX_WORKERS).min(rows.div_ceil(min.max(1))).max(1);
+    let k = workers.clamp(1, MAX_WORKERS).min(rows / min.max(1)).max(1);
     let (base, extra) = (rows / k, rows % k);
     let mut start = 0;
     (0..k)
@@ -708,12 +709,14 @@ mod tests {
         assert_eq!(shard_ranges(32, 2), [0..16, 16..32]);
         assert_eq!(shard_ranges(33, 2), [0..17, 17..33]);
         assert_eq!(shard_ranges(32, 3), [0..11, 11..22, 22..32]);
-        // A batch of 8 (200 images in batches of 32) stays on one worker; 12 on two.
-        assert_eq!(shard_ranges(8, 4), [0..8]);
-        assert_eq!(shard_ranges(12, 4), [0..6, 6..12]);
+        // A batch of 7 stays on one worker; 8 (200 images in batches of 32) on two.
+        assert_eq!(shard_ranges(7, 4), [0..7]);
+        assert_eq!(shard_ranges(8, 4), [0..4, 4..8]);
+        assert_eq!(shard_ranges(12, 4), [0..4, 4..8, 8..12]);
         assert_eq!(shard_ranges(5, 1), [0..5]);
         assert_eq!(feature_slices(1000, 3), [0..334, 334..667, 667..1000]);
-        assert_eq!(feature_slices(40, 4), [0..20, 20..40]);
+        assert_eq!(feature_slices(40, 4), [0..40]);
+        assert_eq!(feature_slices(64, 4), [0..32, 32..64]);
         assert_eq!(split_rows(0, 4, 8), [0..0]);
         assert_eq!(split_rows(1000, 1000, 1).len(), MAX_WORKERS);
     }
