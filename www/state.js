@@ -67,6 +67,16 @@ export const SETTINGS = Object.freeze([
 
 export const SETTING = Object.freeze(Object.fromEntries(SETTINGS.map((s) => [s.key, s])));
 
+/** The most CPU workers `wk = 0` (one per core) gives: each holds the model and the data. */
+export const AUTO_WORKERS_MAX = 8;
+
+/** The CPU workers setting `wk` means on a device with `cores` (navigator.hardwareConcurrency). */
+export function workersFor(wk, cores) {
+  const n = Math.floor(Number(wk) || 0);
+  if (n > 0) return Math.min(SETTING.wk.max, n);
+  return Math.max(1, Math.min(AUTO_WORKERS_MAX, Math.floor(Number(cores) || 1)));
+}
+
 /** The settings a result kind depends on, from the table's `affects` columns. */
 export function dependsOn(kind) {
   return SETTINGS.filter((s) => s.affects.includes(kind)).map((s) => s.key);

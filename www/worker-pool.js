@@ -22,15 +22,11 @@
 // so (`workersFallback`).
 import { CTL, CMD, STATUS, DONE, FAILED, DIVERGED, stamp, sharedBuffers, sharedViews } from './worker-pool-layout.js';
 import { fromErrorValue, toErrorValue } from './errors.js';
+import { workersFor } from './state.js';
 
-/** The most workers 'auto' (0) uses: each holds the model and the data. */
-export const AUTO_MAX = 8;
-
-/** Workers for the setting `wk` (0: the device's cores, up to AUTO_MAX). */
+/** Workers for the setting `wk` here (0: one per core, up to 8: state.js's rule). */
 export function resolveWorkers(setting) {
-  const n = Number(setting) || 0;
-  if (n > 0) return Math.min(16, Math.floor(n));
-  return Math.max(1, Math.min(AUTO_MAX, self.navigator?.hardwareConcurrency || 1));
+  return workersFor(setting, self.navigator?.hardwareConcurrency);
 }
 
 /** Whether this worker can use shared memory (and wait on it asynchronously). */

@@ -99,6 +99,8 @@ test('the page says how many workers trained and how long the compute took', { t
   for (const server of servers(t)) {
     const { page, context, errors } = await open(server, '#wk=2&ep4=2');
     assert.equal(await page.inputValue('#wk'), '2');
+    assert.equal(await page.getAttribute('#workers', 'data-workers'), '2', 'the badge says how many CPU workers train');
+    assert.ok(await page.isVisible('#workers'));
     await page.click('#run-4');
     await waitView(page, 4, 'done');
     for (const n of [3, 4]) {
