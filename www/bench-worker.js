@@ -5,6 +5,7 @@
 // one answer: `{rows: [{workers, batch, images, imagesPerSecond, transport}]}`.
 import init, * as tp from './pkg/transfer_playground.js';
 import { ParallelRun, pool, setModule, sharedMemory } from './worker-pool.js';
+import { compileEngine } from './wasm-url.js';
 
 function data(n) {
   // The same fixed pseudo-random stream (xorshift) as bench.js.
@@ -24,33 +25,40 @@ async function fit(model, xs, ys, batch, workers) {
 self.onmessage = async (e) => {
   const { n, batches, workers, modelJson, weights, repeats = 3 } = e.data;
   try {
-    const module = await WebAssembly.compile(await (await fetch(new URL('./pkg/transfer_playground_bg.wasm', import.meta.url))).arrayBuffer());
+    const { module, build } = await compileEngine(new URL('./pkg/', import.meta.url));
     await init({ module_or_path: module });
     setModule(module);
     const { x, y } = data(n);
     const rows = [];
-    for (const w of workers) {
-      if (w > 1) await pool().ensure(w - 1);
-      for (const batch of batches) {
+    await pool().ensure(Math.max(...workers) - 1);
+    const xs = { data: x, shape: [n, 28, 28, 1] };
+    const ys = { data: y, shape: [n] };
+    for (const batch of batches) {
+      // One model per worker count, warmed up; then the timed fits interleaved (1, 2, ...,
+      // 1, 2, ...), so that a change in the machine's load touches every count alike.
+      const models = new Map();
+      for (const w of workers) {
         const m = tp.loadLayersModel(modelJson, weights);
         m.compile({ optimizer: 'sgd', learningRate: 0.01, momentum: 0.9, loss: 'sparseCategoricalCrossentropy' });
-        const xs = { data: x, shape: [n, 28, 28, 1] };
-        const ys = { data: y, shape: [n] };
-        // Warm-up: a short fit (the replicas' first steps, the JIT).
         await fit(m, { data: x.subarray(0, 128 * 784), shape: [128, 28, 28, 1] }, { data: y.subarray(0, 128), shape: [128] }, batch, w);
-        let best = Infinity;
-        let transport = null;
-        for (let r = 0; r < repeats; r++) {
+        models.set(w, { m, best: Infinity, transport: null });
+      }
+      for (let r = 0; r < repeats; r++) {
+        for (const w of workers) {
+          const e = models.get(w);
           const t0 = performance.now();
-          const run = await fit(m, xs, ys, batch, w);
-          best = Math.min(best, performance.now() - t0);
-          transport = run.transport || null;
+          const run = await fit(e.m, xs, ys, batch, w);
+          e.best = Math.min(e.best, performance.now() - t0);
+          e.transport = run.transport || null;
           if ((run.workers || 1) !== w) throw new Error(`ran on ${run.workers} workers: ${JSON.stringify(run.workersFallback)}`);
         }
-        rows.push({ workers: w, batch, images: n, imagesPerSecond: n / (best / 1000), transport });
+      }
+      for (const w of workers) {
+        const e = models.get(w);
+        rows.push({ workers: w, batch, images: n, imagesPerSecond: n / (e.best / 1000), transport: e.transport });
       }
     }
-    self.postMessage({ ok: true, rows, shared: sharedMemory() });
+    self.postMessage({ ok: true, rows, shared: sharedMemory(), build });
   } catch (err) {
     self.postMessage({ ok: false, error: String(err?.message || err) });
   }

@@ -13,6 +13,7 @@
 // `train` command) on 1, 2 and all workers: seconds of compute the worker reports
 // (`timing.computeMs` of both stages), best of `reps`.
 // Results land in `window.benchResults` (read by tests/bench/browser-bench.mjs).
+import { compileEngine } from './wasm-url.js';
 
 const params = new URLSearchParams(location.search);
 const N = Number(params.get('n') || 256);
@@ -21,6 +22,7 @@ const BATCHES = (params.get('batches') || '32,128').split(',').map(Number);
 const ONLY = params.get('only') ? params.get('only').split(',') : null;
 const PKG = (params.get('pkg') || 'pkg').replace(/[^\w-]/g, '');
 const REPS = Number(params.get('reps') || 3);
+let BUILD = 'simd128';
 const ALL = navigator.hardwareConcurrency || 1;
 const WORKERS = [...new Set([1, 2, ALL])];
 let tp;
@@ -98,7 +100,7 @@ async function benchWorkers(modelJson, weights) {
   }
   for (const x of r.rows) {
     const how = x.workers === 1 ? 'one worker' : `${x.transport === 'shared' ? 'SharedArrayBuffer' : 'transferred buffers'}`;
-    row({ engine: 'transfer-playground', backend: `CPU (WebAssembly, simd128), ${x.workers} worker${x.workers > 1 ? 's' : ''}`, config: 'full model', batch: x.batch, images: x.images, imagesPerSecond: x.imagesPerSecond, workers: x.workers, note: `${how}; best of ${REPS}` });
+    row({ engine: 'transfer-playground', backend: `CPU (WebAssembly, ${r.build}), ${x.workers} worker${x.workers > 1 ? 's' : ''}`, config: 'full model', batch: x.batch, images: x.images, imagesPerSecond: x.imagesPerSecond, workers: x.workers, note: `${how}; best of ${REPS}, interleaved` });
   }
 }
 
@@ -119,27 +121,37 @@ function engineWorker() {
 
 /** The lecture's stages 3 + 4 through the page's own worker path, on 1, 2 and all workers. */
 async function benchLecture() {
-  for (const workers of WORKERS) {
-    const e = engineWorker();
-    try {
+  // One engine worker per worker count, the runs interleaved (1, 2, ..., 1, 2, ...): a
+  // change in the machine's load touches every count alike. The first run of each warms
+  // up (the replicas' first fit, the JIT); the best of the rest counts.
+  const engines = new Map();
+  const best = new Map();
+  try {
+    for (const workers of WORKERS) {
+      const e = engineWorker();
+      engines.set(workers, e);
       await e.call('init', { base: new URL('./', location.href).href, backend: 'cpu', workers });
-      let best = null;
-      for (let r = 0; r < REPS + 1; r++) {
-        const common = { scenario: 'builtin', n: 200, batchSize: 32, seed: 42 + r, workers };
+    }
+    for (let r = 0; r < REPS + 1; r++) {
+      for (const workers of WORKERS) {
+        const e = engines.get(workers);
+        const common = { scenario: 'builtin', n: 200, batchSize: 32, seed: 42, workers };
         const s3 = await e.call('train', { job: 'stage3', id: `b3-${r}`, lr: 0.01, epochs: 4, ...common });
         const s4 = await e.call('train', { job: 'stage4', id: `b4-${r}`, from: `b3-${r}`, lr: 1e-4, epochs: 16, ...common });
         const t = { compute: (s3.timing.computeMs + s4.timing.computeMs) / 1000, wall: (s3.timing.wallMs + s4.timing.wallMs) / 1000, s3: s3.timing.computeMs / 1000, s4: s4.timing.computeMs / 1000, transport: s4.timing.transport, ran: s4.timing.workers, acc: s4.test.accuracy };
-        // The first run warms up (the replicas' first fit, the JIT); the best of the rest.
-        if (r > 0 && (!best || t.compute < best.compute)) best = t;
+        if (r > 0 && (!best.has(workers) || t.compute < best.get(workers).compute)) best.set(workers, t);
       }
-      const how = workers === 1 ? 'one worker' : best.transport === 'shared' ? 'SharedArrayBuffer' : 'transferred buffers';
-      row({ engine: 'transfer-playground', backend: `CPU (WebAssembly, simd128), ${best.ran} worker${best.ran > 1 ? 's' : ''}`, config: 'lecture stages 3+4 (page worker)', batch: 32, images: 200, seconds: best.compute, workers,
-        note: `compute ${best.compute.toFixed(3)} s (stage 3 ${best.s3.toFixed(3)}, stage 4 ${best.s4.toFixed(3)}), wall ${best.wall.toFixed(3)} s, ${how}, test accuracy ${best.acc.toFixed(4)}; best of ${REPS}` });
-    } catch (err) {
-      row({ engine: 'transfer-playground', backend: `CPU, ${workers} workers`, config: 'lecture stages 3+4 (page worker)', batch: 32, images: 200, note: `failed: ${err.message || err}` });
-    } finally {
-      e.terminate();
     }
+    for (const workers of WORKERS) {
+      const b = best.get(workers);
+      const how = workers === 1 ? 'one worker' : b.transport === 'shared' ? 'SharedArrayBuffer' : 'transferred buffers';
+      row({ engine: 'transfer-playground', backend: `CPU (WebAssembly, ${BUILD}), ${b.ran} worker${b.ran > 1 ? 's' : ''}`, config: 'lecture stages 3+4 (page worker)', batch: 32, images: 200, seconds: b.compute, workers,
+        note: `compute ${b.compute.toFixed(3)} s (stage 3 ${b.s3.toFixed(3)}, stage 4 ${b.s4.toFixed(3)}), wall ${b.wall.toFixed(3)} s, ${how}, test accuracy ${b.acc.toFixed(4)}; best of ${REPS}, interleaved` });
+    }
+  } catch (err) {
+    row({ engine: 'transfer-playground', backend: 'CPU', config: 'lecture stages 3+4 (page worker)', batch: 32, images: 200, note: `failed: ${err.message || err}` });
+  } finally {
+    for (const e of engines.values()) e.terminate();
   }
 }
 
@@ -193,10 +205,14 @@ async function benchTfjs(backend) {
 
 async function main() {
   tp = await import(`./${PKG}/transfer_playground.js`);
-  await tp.default();
+  // The page's choice of build (relaxed SIMD where the browser has it); `pkg=` other
+  // than pkg: that folder's plain build.
+  const { module, build } = PKG === 'pkg' ? await compileEngine(new URL(`./${PKG}/`, location.href)) : { module: undefined, build: PKG };
+  await tp.default(module ? { module_or_path: module } : undefined);
+  BUILD = build;
   const modelJson = await (await fetch('assets/model-a/model.json')).text();
   const weights = new Uint8Array(await (await fetch('assets/model-a/weights.bin')).arrayBuffer());
-  const simd = PKG === 'pkg' ? 'simd128' : PKG;
+  const simd = BUILD;
   if (wanted('engine-cpu')) await benchEngine(`CPU (WebAssembly, ${simd})`, modelJson, weights);
   if (wanted('engine-workers')) await benchWorkers(modelJson, weights);
   if (wanted('lecture')) await benchLecture();
@@ -209,7 +225,7 @@ async function main() {
     if (gpu.ok) await benchEngine(name, modelJson, weights, 'webgpu');
     else row({ engine: 'transfer-playground', backend: 'WebGPU', config: '—', batch: '—', images: 0, note: `no GPU: ${gpu.reason}` });
   }
-  window.benchInfo = { hardwareConcurrency: ALL, crossOriginIsolated: self.crossOriginIsolated === true };
+  window.benchInfo = { hardwareConcurrency: ALL, crossOriginIsolated: self.crossOriginIsolated === true, build: BUILD };
   tf.wasm.setWasmPaths('../node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   for (const b of ['cpu', 'wasm', 'webgl', 'webgpu']) {
     if (wanted(`tfjs-${b}`)) await benchTfjs(b);

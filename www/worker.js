@@ -11,6 +11,7 @@ import { modelCommands, setA, describeA } from './worker-models.js';
 import { trainCommands } from './worker-train.js';
 import { COMMANDS } from './protocol.js';
 import { setModule, warmPool } from './worker-pool.js';
+import { compileEngine } from './wasm-url.js';
 import { perfCommands } from './worker-perf.js';
 import { isFatal, pageError, toErrorValue } from './errors.js';
 
@@ -23,9 +24,15 @@ async function fetchBytes(url) {
 const commands = {
   /** Loads the engine, the built-in model A and data, and opens the chosen backend. */
   async init({ base, backend, workers }) {
-    // Compiled once here and handed to the replica workers of data-parallel training
-    // (www/worker-pool.js), which then only instantiate it.
-    const module = await WebAssembly.compile(await fetchBytes(new URL('./pkg/transfer_playground_bg.wasm', base)));
+    // The build for this browser (www/wasm-url.js), compiled once here and handed to the
+    // replica workers of data-parallel training (www/worker-pool.js), which then only
+    // instantiate it: every worker runs the same code.
+    let module;
+    try {
+      ({ module } = await compileEngine(new URL('./pkg/', base)));
+    } catch {
+      throw pageError('FETCH_FAILED', { url: new URL('./pkg/transfer_playground_bg.wasm', base).href, status: 0 });
+    }
     await init({ module_or_path: module });
     setModule(module);
     S.tp = tp;

@@ -34,6 +34,9 @@ pub(super) mod lanes {
     }
     #[inline(always)]
     pub fn mul_add(acc: V, a: V, b: V) -> V {
+        #[cfg(target_feature = "relaxed-simd")]
+        return f32x4_relaxed_madd(a, b, acc);
+        #[cfg(not(target_feature = "relaxed-simd"))]
         f32x4_add(acc, f32x4_mul(a, b))
     }
     /// `d[..4] += v`; `d` must hold at least 4.

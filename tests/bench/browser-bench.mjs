@@ -30,7 +30,7 @@ const results = await page.evaluate(() => window.benchResults);
 const ua = await page.evaluate(() => navigator.userAgent);
 console.log(`browser: ${ua}\nWebGPU adapter: ${adapter}\n`);
 const info = await page.evaluate(() => window.benchInfo || {});
-console.log(`navigator.hardwareConcurrency: ${info.hardwareConcurrency}, crossOriginIsolated: ${info.crossOriginIsolated}\n`);
+console.log(`navigator.hardwareConcurrency: ${info.hardwareConcurrency}, crossOriginIsolated: ${info.crossOriginIsolated}, engine build: ${info.build}\n`);
 console.log('| engine | backend | configuration | batch | images | images/s | seconds | note |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of results) {
