@@ -3,6 +3,7 @@
 // CPU (no adapter, a software adapter under 'auto', or the device lost mid-training).
 // The learner's choice is the State key `be` (its select is a settings field).
 import { t } from './i18n.js';
+import { workersFor } from './state.js';
 
 const $ = (s) => document.querySelector(s);
 
@@ -19,6 +20,12 @@ export function mountBackend(ctx) {
     const box = $('#backend-box');
     box.dataset.backend = info.active;
     $('#backend').textContent = info.active === 'webgpu' ? t('be.webgpu') : t('be.cpuName');
+    // On the CPU, how many workers train together (setting wk; www/worker-pool.js).
+    const workers = workersFor(ctx.store.get().wk, navigator.hardwareConcurrency);
+    const w = $('#workers');
+    w.hidden = info.active === 'webgpu';
+    w.dataset.workers = String(workers);
+    w.textContent = t('perf.badge', { workers });
     $('#gpu-name').textContent = info.adapter ? `(${info.adapter}${info.isFallbackAdapter ? `, ${t('be.software')}` : ''})` : '';
     $('#gpu-name').dataset.fallbackAdapter = String(!!info.isFallbackAdapter);
     const note = $('#backend-note');
@@ -37,6 +44,7 @@ export function mountBackend(ctx) {
   ctx.engine.onBackend(show);
   ctx.store.subscribe((s, patch) => {
     if ('be' in patch) ctx.guard(async () => show(await ctx.engine.call('backend', { choice: s.be })));
+    if ('wk' in patch) render();
   });
   return { render, show };
 }

@@ -1,11 +1,19 @@
 // Browser training benchmark (measures, asserts nothing): this engine (CPU path in
 // WebAssembly, and on WebGPU) against TF.js's backends, same model, same synthetic data,
-// same browser, one run. Query: ?n=256&en=2048&batches=32,128&only=a,b&pkg=pkg
+// same browser, one run. Query: ?n=256&en=2048&batches=32,128&only=a,b&pkg=pkg&reps=3
 // (`n`: images per timed fit; `en`: the same for this engine's CPU path, which is fast
 // enough to time over more batches — 256 images are only two batches of 128)
-// (`only` keys: engine-cpu, engine-webgpu, tfjs-cpu, tfjs-wasm, tfjs-webgl, tfjs-webgpu;
-// `pkg`: the wasm-bindgen output folder under www/, e.g. a build without simd128).
+// (`only` keys: engine-cpu, engine-workers, lecture, engine-webgpu, tfjs-cpu, tfjs-wasm,
+// tfjs-webgl, tfjs-webgpu; `pkg`: the wasm-bindgen output folder under www/, e.g. a
+// build without simd128).
+// `engine-workers`: full training on 1, 2 and all workers (navigator.hardwareConcurrency),
+// through the page's data-parallel code in a worker (www/bench-worker.js), best of `reps`.
+// `lecture`: the lecture's stages 3 + 4 (200 images, validation on 1,000 each epoch, 4 +
+// 16 epochs, then the test set) run by the page's own engine worker (www/worker.js, the
+// `train` command) on 1, 2 and all workers: seconds of compute the worker reports
+// (`timing.computeMs` of both stages), best of `reps`.
 // Results land in `window.benchResults` (read by tests/bench/browser-bench.mjs).
+import { compileEngine } from './wasm-url.js';
 
 const params = new URLSearchParams(location.search);
 const N = Number(params.get('n') || 256);
@@ -13,6 +21,10 @@ const ENGINE_CPU_N = Number(params.get('en') || N);
 const BATCHES = (params.get('batches') || '32,128').split(',').map(Number);
 const ONLY = params.get('only') ? params.get('only').split(',') : null;
 const PKG = (params.get('pkg') || 'pkg').replace(/[^\w-]/g, '');
+const REPS = Number(params.get('reps') || 3);
+let BUILD = 'simd128';
+const ALL = navigator.hardwareConcurrency || 1;
+const WORKERS = [...new Set([1, 2, ALL])];
 let tp;
 const results = [];
 window.benchResults = results;
@@ -21,7 +33,7 @@ const status = document.getElementById('status');
 function row(r) {
   results.push(r);
   const tr = document.createElement('tr');
-  for (const v of [r.engine, r.backend, r.config, r.batch, r.images, r.imagesPerSecond ? Math.round(r.imagesPerSecond) : '—', r.note || '']) {
+  for (const v of [r.engine, r.backend, r.config, r.batch, r.images, r.imagesPerSecond ? Math.round(r.imagesPerSecond) : '—', r.seconds ? r.seconds.toFixed(3) : '—', r.note || '']) {
     const td = document.createElement('td');
     td.textContent = v;
     tr.append(td);
@@ -70,6 +82,76 @@ async function benchEngine(backend, modelJson, weights, fitBackend = 'cpu') {
       }
       await new Promise((r) => setTimeout(r, 0));
     }
+  }
+}
+
+/** Full training on 1, 2 and all workers (www/bench-worker.js). */
+async function benchWorkers(modelJson, weights) {
+  const w = new Worker('bench-worker.js', { type: 'module' });
+  const r = await new Promise((resolve) => {
+    w.onmessage = (e) => resolve(e.data);
+    w.onerror = (e) => resolve({ ok: false, error: e.message });
+    w.postMessage({ n: ENGINE_CPU_N, batches: BATCHES, workers: WORKERS, modelJson, weights, repeats: REPS });
+  });
+  w.terminate();
+  if (!r.ok) {
+    row({ engine: 'transfer-playground', backend: 'CPU workers', config: 'full model', batch: '—', images: 0, note: `failed: ${r.error}` });
+    return;
+  }
+  for (const x of r.rows) {
+    const how = x.workers === 1 ? 'one worker' : `${x.transport === 'shared' ? 'SharedArrayBuffer' : 'transferred buffers'}`;
+    row({ engine: 'transfer-playground', backend: `CPU (WebAssembly, ${r.build}), ${x.workers} worker${x.workers > 1 ? 's' : ''}`, config: 'full model', batch: x.batch, images: x.images, imagesPerSecond: x.imagesPerSecond, workers: x.workers, note: `${how}; best of ${REPS}, interleaved` });
+  }
+}
+
+/** The page's engine worker: one request, one reply (www/PROTOCOL.md). */
+function engineWorker() {
+  const w = new Worker('worker.js', { type: 'module' });
+  let next = 1;
+  const waiting = new Map();
+  w.onmessage = (e) => {
+    const p = waiting.get(e.data.id);
+    if (!p) return; // progress events
+    waiting.delete(e.data.id);
+    if (e.data.ok) p.resolve(e.data.result); else p.reject(new Error(`${e.data.error.code}: ${e.data.error.message}`));
+  };
+  const call = (cmd, args) => new Promise((resolve, reject) => { const id = next++; waiting.set(id, { resolve, reject }); w.postMessage({ id, cmd, args }); });
+  return { call, terminate: () => w.terminate() };
+}
+
+/** The lecture's stages 3 + 4 through the page's own worker path, on 1, 2 and all workers. */
+async function benchLecture() {
+  // One engine worker per worker count, the runs interleaved (1, 2, ..., 1, 2, ...): a
+  // change in the machine's load touches every count alike. The first run of each warms
+  // up (the replicas' first fit, the JIT); the best of the rest counts.
+  const engines = new Map();
+  const best = new Map();
+  try {
+    for (const workers of WORKERS) {
+      const e = engineWorker();
+      engines.set(workers, e);
+      await e.call('init', { base: new URL('./', location.href).href, backend: 'cpu', workers });
+    }
+    for (let r = 0; r < REPS + 1; r++) {
+      for (const workers of WORKERS) {
+        const e = engines.get(workers);
+        const common = { scenario: 'builtin', n: 200, batchSize: 32, seed: 42, workers };
+        const s3 = await e.call('train', { job: 'stage3', id: `b3-${r}`, lr: 0.01, epochs: 4, ...common });
+        const s4 = await e.call('train', { job: 'stage4', id: `b4-${r}`, from: `b3-${r}`, lr: 1e-4, epochs: 16, ...common });
+        const t = { compute: (s3.timing.computeMs + s4.timing.computeMs) / 1000, wall: (s3.timing.wallMs + s4.timing.wallMs) / 1000, s3: s3.timing.computeMs / 1000, s4: s4.timing.computeMs / 1000, transport: s4.timing.transport, ran: s4.timing.workers, acc: s4.test.accuracy };
+        if (r > 0 && (!best.has(workers) || t.compute < best.get(workers).compute)) best.set(workers, t);
+      }
+    }
+    for (const workers of WORKERS) {
+      const b = best.get(workers);
+      const how = workers === 1 ? 'one worker' : b.transport === 'shared' ? 'SharedArrayBuffer' : 'transferred buffers';
+      row({ engine: 'transfer-playground', backend: `CPU (WebAssembly, ${BUILD}), ${b.ran} worker${b.ran > 1 ? 's' : ''}`, config: 'lecture stages 3+4 (page worker)', batch: 32, images: 200, seconds: b.compute, workers,
+        note: `compute ${b.compute.toFixed(3)} s (stage 3 ${b.s3.toFixed(3)}, stage 4 ${b.s4.toFixed(3)}), wall ${b.wall.toFixed(3)} s, ${how}, test accuracy ${b.acc.toFixed(4)}; best of ${REPS}, interleaved` });
+    }
+  } catch (err) {
+    row({ engine: 'transfer-playground', backend: 'CPU', config: 'lecture stages 3+4 (page worker)', batch: 32, images: 200, note: `failed: ${err.message || err}` });
+  } finally {
+    for (const e of engines.values()) e.terminate();
   }
 }
 
@@ -123,11 +205,17 @@ async function benchTfjs(backend) {
 
 async function main() {
   tp = await import(`./${PKG}/transfer_playground.js`);
-  await tp.default();
+  // The page's choice of build (relaxed SIMD where the browser has it); `pkg=` other
+  // than pkg: that folder's plain build.
+  const { module, build } = PKG === 'pkg' ? await compileEngine(new URL(`./${PKG}/`, location.href)) : { module: undefined, build: PKG };
+  await tp.default(module ? { module_or_path: module } : undefined);
+  BUILD = build;
   const modelJson = await (await fetch('assets/model-a/model.json')).text();
   const weights = new Uint8Array(await (await fetch('assets/model-a/weights.bin')).arrayBuffer());
-  const simd = PKG === 'pkg' ? 'simd128' : PKG;
+  const simd = BUILD;
   if (wanted('engine-cpu')) await benchEngine(`CPU (WebAssembly, ${simd})`, modelJson, weights);
+  if (wanted('engine-workers')) await benchWorkers(modelJson, weights);
+  if (wanted('lecture')) await benchLecture();
   if (wanted('engine-webgpu')) {
     const gpu = await tp.initGpu();
     // wgpu reports GPUAdapterInfo.description, often empty: add vendor and architecture.
@@ -137,6 +225,7 @@ async function main() {
     if (gpu.ok) await benchEngine(name, modelJson, weights, 'webgpu');
     else row({ engine: 'transfer-playground', backend: 'WebGPU', config: '—', batch: '—', images: 0, note: `no GPU: ${gpu.reason}` });
   }
+  window.benchInfo = { hardwareConcurrency: ALL, crossOriginIsolated: self.crossOriginIsolated === true, build: BUILD };
   tf.wasm.setWasmPaths('../node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   for (const b of ['cpu', 'wasm', 'webgl', 'webgpu']) {
     if (wanted(`tfjs-${b}`)) await benchTfjs(b);

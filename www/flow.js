@@ -73,9 +73,9 @@ export function createFlow(ctx) {
       const s = ctx.store.get();
       const r = resume
         ? await ctx.engine.call('resume', { job: kind })
-        : await ctx.engine.call('train', { job: kind, id: base.id, scenario: s.scenario, classNames: ctx.classNames(s.scenario), n: s.n, batchSize: s.bs, ...TRAIN[kind](s), ...args });
+        : await ctx.engine.call('train', { job: kind, id: base.id, scenario: s.scenario, classNames: ctx.classNames(s.scenario), n: s.n, batchSize: s.bs, workers: s.wk, ...TRAIN[kind](s), ...args });
       if (r.stopped) return false;
-      const value = { history: r.history, test: r.test, backend: r.backend, rows: r.rows, notes: view.notes(), frozenBefore: r.frozenBefore, frozenAfter: r.frozenAfter, headBefore: r.headBefore, headAfter: r.headAfter, ...pending[kind].more };
+      const value = { history: r.history, test: r.test, backend: r.backend, timing: r.timing, rows: r.rows, notes: view.notes(), frozenBefore: r.frozenBefore, frozenAfter: r.frozenAfter, headBefore: r.headBefore, headAfter: r.headAfter, ...pending[kind].more };
       // The lesson's views of this run (www/lesson/): epoch times, confusion matrix, weight movement.
       Object.assign(value, { seconds: r.seconds, confusion: r.confusion, movement: r.movement });
       delete pending[kind];

@@ -147,7 +147,7 @@ async function main() {
   const engine = createEngine(new URL('./worker.js', import.meta.url), {
     // On every worker this session starts: the engine, then the saved project.
     start: async (call) => {
-      const r = await call('init', { base: new URL('./', import.meta.url).href, backend: store.get().be });
+      const r = await call('init', { base: new URL('./', import.meta.url).href, backend: store.get().be, workers: store.get().wk });
       ctx.counts = r.counts;
       ctx.a = r.a;
       ctx.have = {};
@@ -213,6 +213,8 @@ async function main() {
     simulateTrap: () => engine.call('simulateTrap').catch((e) => e.code),
     // The stored feature maps, to compare with the API's layerOutputs.
     features: () => ctx.results.get('features')?.value ?? null,
+    // Data-parallel training (tests/e2e/parallel.test.mjs): any protocol request.
+    call: (cmd, args) => engine.call(cmd, args),
   };
   ctx.render();
 

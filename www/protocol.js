@@ -9,7 +9,7 @@ export const COMMANDS = Object.freeze([
   'loadTfjs', 'loadKeras', 'useBuiltinA', 'restore', 'modelBytes', 'exportModel',
   'stage1', 'stage2', 'train', 'stop', 'resume', 'evaluate', 'checkA',
   'testImage', 'predict', 'prepareImages', 'reprocessImages', 'useData',
-  'sweep', 'featureMaps', 'accuracies',
+  'sweep', 'featureMaps', 'accuracies', 'parallelCheck', 'trapReplica',
 ]);
 
 /** Unsolicited messages from the worker (`type`), and the one engine.js adds itself. */
@@ -56,4 +56,5 @@ export const PAGE_ERRORS = Object.freeze([
   'BAD_PROJECT',       // {detail}: an imported file is not a project this page wrote
   'SWEEP_RUNNING',     // a sweep was started while one runs
   'SWEEP_SIZE',        // {n, max}: a sweep point asks for more training images than there are
+  'WORKER_LOST',       // {workers, detail}: a replica worker of data-parallel training failed
 ]);

@@ -72,6 +72,10 @@ export const SETTINGS = Object.freeze([
   { key: 'swmax', type: 'int', min: 1, max: 1000, default: 1000, label: 'lesson.set.swmax', affects: SWEEPS },
   // Where training runs; results record it, but a backend computes the same run.
   { key: 'be', type: 'enum', values: ['auto', 'webgpu', 'cpu'], default: 'auto', label: 'set.be', affects: [] },
+  // CPU workers that train together (data-parallel, www/worker-pool.js): 0 = as many as
+  // the device has cores (navigator.hardwareConcurrency, at most 8), 1 = one worker.
+  // Results equal the one-worker run within float rounding, so it marks nothing stale.
+  { key: 'wk', type: 'int', min: 0, max: 16, default: 0, label: 'perf.wk', affects: [] },
   { key: 'lang', type: 'enum', values: ['', 'en', 'ko'], default: '', label: 'set.lang', affects: [] }, // '' = the browser's
   { key: 'theme', type: 'enum', values: ['', 'light', 'dark'], default: '', label: 'set.theme', affects: [] }, // '' = the system's
   // The section an embed shows (and the page scrolls to): a stage or a view.
@@ -85,6 +89,16 @@ export const SETTINGS = Object.freeze([
 ]);
 
 export const SETTING = Object.freeze(Object.fromEntries(SETTINGS.map((s) => [s.key, s])));
+
+/** The most CPU workers `wk = 0` (one per core) gives: each holds the model and the data. */
+export const AUTO_WORKERS_MAX = 8;
+
+/** The CPU workers setting `wk` means on a device with `cores` (navigator.hardwareConcurrency). */
+export function workersFor(wk, cores) {
+  const n = Math.floor(Number(wk) || 0);
+  if (n > 0) return Math.min(SETTING.wk.max, n);
+  return Math.max(1, Math.min(AUTO_WORKERS_MAX, Math.floor(Number(cores) || 1)));
+}
 
 /** The settings a result kind depends on, from the table's `affects` columns. */
 export function dependsOn(kind) {

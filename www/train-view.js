@@ -40,11 +40,13 @@ export function createTrainView(root, { id, runLabel }) {
   function shown() {
     if (live) return live;
     if (!record) return { history: emptyHistory(), epochs: 0, notes: [] };
-    return { history: record.history, epochs: record.history.loss.length, notes: record.notes || [], test: record.test };
+    return { history: record.history, epochs: record.history.loss.length, notes: record.notes || [], test: record.test, timing: record.timing };
   }
 
   function noteText(n) {
-    return n.type === 'warning' ? `⚠ ${t('train.warning', { detail: n.message })}` : `⚠ ${t('be.lost', { detail: n.message })}`;
+    if (n.type === 'warning') return `⚠ ${t('train.warning', { detail: n.message })}`;
+    if (n.type === 'workersLost') return `⚠ ${t('perf.WORKER_LOST', n.reason.params)}`;
+    return `⚠ ${t('be.lost', { detail: n.message })}`;
   }
 
   function drawCharts(d) {
@@ -96,6 +98,20 @@ export function createTrainView(root, { id, runLabel }) {
     strong.dataset.backend = d.test.backend;
     strong.textContent = d.test.accuracy.toFixed(4);
     el.append(`${t('testAcc')}: `, strong, ` (${t('testLoss')} ${d.test.loss.toFixed(4)}, ${computedOn(d.test.backend)})`);
+    if (d.timing) {
+      // Seconds of compute of the fit and its test, and on how many workers.
+      const took = document.createElement('span');
+      took.className = 'small timing';
+      took.dataset.testid = `timing-${id}`;
+      took.dataset.computeMs = String(d.timing.computeMs);
+      took.dataset.workers = String(d.timing.workers);
+      took.textContent = ` · ${t('perf.took', { seconds: (d.timing.computeMs / 1000).toFixed(2), workers: d.timing.workers })}`;
+      // How the CPU workers shared the work (www/worker-pool.js), or why one did it all.
+      const r = d.timing.reason;
+      if (r) took.textContent += ` · ${t(r.key, { asked: d.timing.asked, ...r.params })}`;
+      else if (d.timing.workers > 1) took.textContent += ` · ${t('perf.workers', { workers: d.timing.workers })}`;
+      el.append(took);
+    }
   }
 
   function render() {
@@ -119,6 +135,8 @@ export function createTrainView(root, { id, runLabel }) {
     status: () => root.dataset.status,
     /** A run starts: the view shows it instead of the stored result. */
     start() {
+      // Runs started so far: a test can wait for a run that is over within a frame.
+      root.dataset.runs = String(Number(root.dataset.runs || 0) + 1);
       live = { status: 'running', epochs: 0, batches: 1, history: emptyHistory(), batch: null, notes: [], error: null };
       $(`#prog-${id}`).value = 0;
       render();
@@ -144,6 +162,9 @@ export function createTrainView(root, { id, runLabel }) {
         if (ev.valLoss !== undefined) { h.val_loss.push(ev.valLoss); h.val_accuracy.push(ev.valAccuracy); }
         prog.value = (ev.epoch + 1) * (live.batches + 1);
         drawCharts(live);
+        drawLog(live);
+      } else if (ev.type === 'workers') {
+        live.notes.push({ type: 'workersLost', reason: ev.reason, at: live.history.loss.length - 1 });
         drawLog(live);
       } else if (ev.type === 'fallback') {
         live.notes.push({ type: 'fallback', message: ev.message, at: live.history.loss.length - 1 });

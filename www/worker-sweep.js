@@ -31,7 +31,7 @@ const STOP = Symbol('stop');
 
 /** Fits `model` to the end (or until the sweep is stopped), with per-epoch wall times. */
 async function fitAll(job, model, train, sets, opts, onEpoch) {
-  const run = startFit(model, train, sets, opts);
+  const { run } = await startFit(model, train, sets, opts); // one worker: the sweep keeps the others free
   const t0 = performance.now();
   const seconds = [];
   for (;;) {

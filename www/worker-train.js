@@ -9,6 +9,22 @@ import { buildB, kerasBytes } from './worker-models.js';
 import { checkpointEvery, evaluateOn, gpuActive, noteLost } from './worker-gpu.js';
 import { lessonExtras } from './worker-lesson.js';
 import { pageError } from './errors.js';
+import { ParallelRun, resolveWorkers, pool } from './worker-pool.js';
+
+/**
+ * How many workers a job trains on, and why only one where it is one although more
+ * were asked for: the GPU trains on one, and so does a model whose sharded step would
+ * be a different step (trainable BatchNormalization, active Dropout; the engine says).
+ */
+function planWorkers(model, backend, setting) {
+  const asked = resolveWorkers(setting);
+  if (asked === 1) return { count: 1, asked, reason: null };
+  if (backend !== 'cpu') return { count: 1, asked, reason: { key: 'perf.ONE_WORKER_GPU', params: {} } };
+  const blocker = model.parallelBlocker();
+  if (blocker) return { count: 1, asked, reason: { key: 'perf.ONE_WORKER_MODEL', params: { detail: blocker } } };
+  return { count: asked, asked, reason: null };
+}
+
 
 function baseWeights(model) {
   return model.layers.slice(0, -1).flatMap((l) => l.getWeights());
@@ -39,12 +55,18 @@ export function freshModel(job, seed, head = headFor('builtin')) {
 /**
  * Compiles `model` for a training job (SGD at `lr`, the head's `loss`) and starts its
  * fit on `train`, with the scenario's validation set, where training runs ('webgpu' when
- * initGpu() opened a GPU; 'auto' too, unless it is a software adapter; else the CPU).
+ * initGpu() opened a GPU; 'auto' too, unless it is a software adapter; else the CPU, on
+ * as many workers as `workers` asks for: the setting `wk`). Returns `{run, plan}`.
  */
-export function startFit(model, train, sets, { lr, epochs, batchSize, seed, loss }) {
+export async function startFit(model, train, sets, { lr, epochs, batchSize, seed, loss, workers = 1 }) {
   model.compile({ optimizer: 'sgd', learningRate: lr, loss, metrics: ['accuracy'] });
   const backend = gpuActive() ? 'webgpu' : 'cpu';
-  return model.fit(train.x, train.y, { epochs, batchSize, seed, validationData: [sets.valid.x, sets.valid.y], backend, checkpointEvery: checkpointEvery() });
+  const plan = planWorkers(model, backend, workers);
+  const opts = { epochs, batchSize, seed, validationData: [sets.valid.x, sets.valid.y] };
+  const run = plan.count > 1
+    ? await ParallelRun.start(pool(), model, train.x, train.y, opts, plan.count)
+    : model.fit(train.x, train.y, { ...opts, backend, checkpointEvery: checkpointEvery() });
+  return { run, plan };
 }
 
 /** The model a job trains, set up as its stage defines it. */
@@ -81,19 +103,28 @@ async function drive(job) {
       post({ type: 'progress', job, event: { type: 'stopped' } });
       return { stopped: true };
     }
-    const ev = await j.run.step(); // a Promise on the GPU, an object on the CPU
+    const stepStart = performance.now();
+    const ev = await j.run.step(); // a Promise on the GPU or across workers, an object on the CPU
+    j.computeMs += performance.now() - stepStart;
     if (ev.fallback) {
       noteLost(ev.fallback);
       post({ type: 'progress', job, event: { type: 'fallback', message: ev.fallback } });
     }
+    if (ev.workersFallback) {
+      j.workers = 1;
+      post({ type: 'progress', job, event: { type: 'workers', workers: 1, reason: ev.workersFallback } });
+    }
     if (ev.type === 'done') break;
     if (ev.type === 'epoch') j.seconds.push((performance.now() - t0) / 1000);
     post({ type: 'progress', job, event: ev });
-    // Yield so 'stop' (and the page's paint) get their turn between batches.
+    // Yield so 'stop' (and the page's paint) get their turn between batches. (A timer, so
+    // nested ones are clamped to 4 ms: that pace lets a learner stop even a short run.)
     await new Promise((r) => setTimeout(r, 0));
   }
   const base = j.model.layers.length - 1;
-  const test = await evaluateOn(j.model, j.sets.test);
+  const testStart = performance.now();
+  const test = j.run.evaluate ? await j.run.evaluate(j.sets.test) : await evaluateOn(j.model, j.sets.test);
+  j.computeMs += performance.now() - testStart;
   if (job === 'stage3') S.snap3 = { id: j.id, weights: j.model.getWeights(), bytes: kerasBytes(j.model, j.classNames) };
   // The lesson's views: the confusion matrix and how far each layer moved in this job.
   const extras = await lessonExtras(j.model, j.sets, j.before);
@@ -103,6 +134,9 @@ async function drive(job) {
     frozenBefore: j.frozenBefore, frozenAfter: fingerprint(baseWeights(j.model)),
     headBefore: j.headBefore, headAfter: fingerprint(j.model.layers[base].getWeights()),
     seconds: j.seconds, ...extras,
+    // Seconds of compute in this worker's fit and test (setting up, steps, validation,
+    // test; not the turns given to the event loop), and on how many workers.
+    timing: { computeMs: j.computeMs, wallMs: performance.now() - j.startedAt, workers: j.workers, asked: j.asked, reason: j.reason, transport: j.run.transport || null },
   };
 }
 
@@ -113,7 +147,8 @@ export const trainCommands = {
    * stage 4 gives `from`, the stage-3 result it continues. Answers when the fit ends
    * or is stopped.
    */
-  async train({ job, id, from, scenario, classNames, lr, epochs, n, batchSize, seed }) {
+  async train({ job, id, from, scenario, classNames, lr, epochs, n, batchSize, seed, workers }) {
+    const startedAt = performance.now();
     const sets = setsFor(scenario);
     const head = headFor(scenario);
     const model = prepare({ job, seed, from, head });
@@ -121,14 +156,18 @@ export const trainCommands = {
     const units = model.outputShape[model.outputShape.length - 1];
     if (units !== head.units) throw pageError('HEAD_MISMATCH', { units, classes: head.units === 1 ? 2 : head.units });
     const before = model.weightSnapshot(); // for the weight movement of this job
-    const run = startFit(model, take(sets.train, n), sets, { lr, epochs, batchSize, seed, loss: head.loss });
     const base = model.layers.length - 1;
+    const frozenBefore = fingerprint(baseWeights(model));
+    const headBefore = fingerprint(model.layers[base].getWeights());
+    const fitStart = performance.now();
+    const { run, plan } = await startFit(model, take(sets.train, n), sets, { lr, epochs, batchSize, seed, loss: head.loss, workers });
+    const count = run.workers || 1;
     S.jobs[job] = {
-      id, run, model, sets, classNames, stop: false, before, seconds: [], elapsed: 0,
-      frozenBefore: fingerprint(baseWeights(model)), headBefore: fingerprint(model.layers[base].getWeights()),
+      id, run, model, sets, classNames, stop: false, before, seconds: [], elapsed: 0, frozenBefore, headBefore,
+      workers: count, asked: plan.asked, reason: plan.reason, startedAt, computeMs: performance.now() - fitStart,
     };
     const [total, trainable, frozen] = model.countParams();
-    post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: model.summaryRows(), params: { total, trainable, frozen }, warnings: run.history.warnings, backend: run.backend } });
+    post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: model.summaryRows(), params: { total, trainable, frozen }, warnings: run.history.warnings, backend: run.backend, workers: count, asked: plan.asked, workersReason: plan.reason } });
     return drive(job);
   },
 

@@ -13,6 +13,9 @@ import { trainCommands } from './worker-train.js';
 import { lessonCommands } from './worker-lesson.js';
 import { sweepCommands } from './worker-sweep.js';
 import { COMMANDS } from './protocol.js';
+import { setModule, warmPool } from './worker-pool.js';
+import { compileEngine } from './wasm-url.js';
+import { perfCommands } from './worker-perf.js';
 import { isFatal, pageError, toErrorValue } from './errors.js';
 
 async function fetchBytes(url) {
@@ -23,8 +26,18 @@ async function fetchBytes(url) {
 
 const commands = {
   /** Loads the engine, the built-in model A and data, and opens the chosen backend. */
-  async init({ base, backend }) {
-    await init({ module_or_path: new URL('./pkg/transfer_playground_bg.wasm', base) });
+  async init({ base, backend, workers }) {
+    // The build for this browser (www/wasm-url.js), compiled once here and handed to the
+    // replica workers of data-parallel training (www/worker-pool.js), which then only
+    // instantiate it: every worker runs the same code.
+    let module;
+    try {
+      ({ module } = await compileEngine(new URL('./pkg/', base)));
+    } catch {
+      throw pageError('FETCH_FAILED', { url: new URL('./pkg/transfer_playground_bg.wasm', base).href, status: 0 });
+    }
+    await init({ module_or_path: module });
+    setModule(module);
     S.tp = tp;
     const url = (p) => new URL(p, base).href;
     const [json, weights, meta, tr, va, te, ta] = await Promise.all([
@@ -45,6 +58,7 @@ const commands = {
     S.a = S.builtinA; // setA needs an A to adapt the sets to
     adaptSets();
     await setA(S.builtinA, 'builtin');
+    warmPool(workers); // the replicas start meanwhile, so the first fit finds them ready
     return { backend: be, version: tp.version(), a: describeA(), counts: allCounts() };
   },
 
@@ -66,6 +80,7 @@ const commands = {
 
   ...modelCommands,
   ...trainCommands,
+  ...perfCommands,
   ...dataCommands,
   ...imageCommands,
   ...lessonCommands,

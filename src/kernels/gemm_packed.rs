@@ -14,7 +14,7 @@ const NR: usize = 8;
 const KC: usize = 256;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod lanes {
+pub(super) mod lanes {
     use core::arch::wasm32::*;
     pub type V = v128;
     #[inline(always)]
@@ -34,6 +34,9 @@ mod lanes {
     }
     #[inline(always)]
     pub fn mul_add(acc: V, a: V, b: V) -> V {
+        #[cfg(target_feature = "relaxed-simd")]
+        return f32x4_relaxed_madd(a, b, acc);
+        #[cfg(not(target_feature = "relaxed-simd"))]
         f32x4_add(acc, f32x4_mul(a, b))
     }
     /// `d[..4] += v`; `d` must hold at least 4.
@@ -51,7 +54,7 @@ mod lanes {
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-mod lanes {
+pub(super) mod lanes {
     pub type V = [f32; 4];
     #[inline(always)]
     pub fn zero() -> V {

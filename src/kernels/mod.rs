@@ -4,6 +4,7 @@
 //! ([`copy`]). The CPU path is the numerical reference and the fallback where a browser
 //! has no WebGPU; the GPU backend ([`crate::gpu`]) has a WGSL kernel for each of these.
 
+pub mod conv_direct;
 pub mod copy;
 pub mod gemm;
 pub mod gemm_packed;

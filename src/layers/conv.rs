@@ -119,17 +119,25 @@ impl Conv2D {
         let w = self.window(&x)?;
         let x = standard(x);
         let (kc, f) = (w.cols(), self.filters);
-        // [rows, filters], each row starting as the bias.
-        let mut out = vec![0.0f32; w.rows() * f];
+        // [rows, filters], each row starting as the bias (written once, not zeroed first).
+        let mut out = Vec::with_capacity(w.rows() * f);
         if self.use_bias {
             let b = data(&self.params[1].value);
-            out.chunks_mut(f).for_each(|r| r.copy_from_slice(b));
+            (0..w.rows()).for_each(|_| out.extend_from_slice(b));
+        } else {
+            out.resize(w.rows() * f, 0.0);
         }
         let kernel = data(&self.params[0].value);
-        for (_, xc, cw, oc) in chunks(data(&x), &w, &mut out, f) {
-            let cols = scratch(&mut self.cols, cw.rows() * kc);
-            im2col(xc, &cw, cols);
-            gemm(cw.rows(), kc, f, cols, false, kernel, false, oc, 1.0);
+        // In the page's build, short im2col rows (few input channels) go to the direct
+        // kernel: the same values, without the GEMM's packing overhead.
+        if cfg!(target_arch = "wasm32") && crate::kernels::conv_direct::fits(&w, f) {
+            crate::kernels::conv_direct::forward(data(&x), &w, kernel, f, &mut out);
+        } else {
+            for (_, xc, cw, oc) in chunks(data(&x), &w, &mut out, f) {
+                let cols = scratch(&mut self.cols, cw.rows() * kc);
+                im2col(xc, &cw, cols);
+                gemm(cw.rows(), kc, f, cols, false, kernel, false, oc, 1.0);
+            }
         }
         self.activation.forward(&mut out, f);
         let y = shaped(&[w.batch, w.out_h, w.out_w, f], out);

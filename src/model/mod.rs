@@ -1,6 +1,7 @@
 //! Models: layer handles shared as in Keras, the `Sequential` container, its summary,
 //! and the project's model file format.
 
+pub mod infer;
 pub mod io;
 pub mod keras_json;
 pub mod layer_outputs;

@@ -11,12 +11,11 @@
 
 use super::{global_rng_fork, unique_name, LayerRef};
 use crate::error::{fmt_shape, Error, Result};
-use crate::layers::{LayerSpec, Mode};
+use crate::layers::LayerSpec;
 use crate::loss::Loss;
-use crate::metrics;
 use crate::optim::{Optimizer, OptimizerConfig};
 use crate::rng::Rng;
-use crate::tensor::{check_example_shape, check_finite, contiguous, row_range, Tensor};
+use crate::tensor::{check_example_shape, check_finite, Tensor};
 
 pub struct Sequential {
     pub name: String,
@@ -326,52 +325,16 @@ impl Sequential {
         self.layers.iter().zip(&c.trainable).filter(|(l, t)| l.trainable() != **t).map(|(l, _)| l.name()).collect()
     }
 
-    /// Runs layers `from..` in inference mode on a batch.
-    pub(crate) fn forward_from(&self, from: usize, x: Tensor, mode: Mode) -> Result<Tensor> {
-        let mut h = x;
-        for (i, l) in self.layers.iter().enumerate().skip(from) {
-            let mut node = l.borrow_mut();
-            let frozen = !node.trainable;
-            h = node.layer.forward(h, mode, frozen).map_err(|e| self.at_layer(i, e))?;
-        }
-        Ok(h)
-    }
-
-    /// Runs layers `from..to` in inference mode over `x` in batches.
+    /// Runs layers `from..to` in inference mode over `x`, on the forward-only path
+    /// (`super::infer`; it picks its own chunks: `_batch_size` only groups the caller's work).
     pub(crate) fn forward_range_batched(
         &self,
         from: usize,
         to: usize,
         x: &Tensor,
-        batch_size: usize,
+        _batch_size: usize,
     ) -> Result<Tensor> {
-        let n = x.shape()[0];
-        let mut outs: Vec<Tensor> = Vec::new();
-        let mut start = 0;
-        while start < n {
-            let end = (start + batch_size.max(1)).min(n);
-            let mut h = row_range(x, start..end);
-            for (i, l) in self.layers.iter().enumerate().take(to).skip(from) {
-                let mut node = l.borrow_mut();
-                h = node.layer.forward(h, Mode::Infer, true).map_err(|e| self.at_layer(i, e))?;
-            }
-            outs.push(h);
-            start = end;
-        }
-        for l in &self.layers[from..to] {
-            l.borrow_mut().layer.clear_cache();
-        }
-        if outs.is_empty() {
-            let mut shape = vec![0];
-            shape.extend(if to == 0 {
-                self.input_shape.clone()
-            } else {
-                self.layers[to - 1].borrow().output_shape.clone()
-            });
-            return Ok(crate::tensor::zeros(&shape));
-        }
-        let views: Vec<_> = outs.iter().map(|t| t.view()).collect();
-        ndarray::concatenate(ndarray::Axis(0), &views).map_err(|e| Error::Shape(e.to_string()))
+        self.infer_range(from, to, x)
     }
 
     /// `model.predict(x, batch_size)`: inference-mode outputs for every example.
@@ -390,36 +353,12 @@ impl Sequential {
         self.evaluate_from(0, x, y, batch_size)
     }
 
-    /// Evaluation starting at layer `from` (with `x` the features entering it).
+    /// Evaluation starting at layer `from` (with `x` the features entering it), on the
+    /// forward-only path (`super::infer`; the loss is summed per batch of `batch_size`).
     pub(crate) fn evaluate_from(&self, from: usize, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
-        let loss = self.compiled()?.loss;
         let n = x.shape()[0];
-        if n == 0 {
-            return Err(Error::Data("evaluate: no examples".into()));
-        }
-        loss.check_targets(y, n, &self.output_shape())?;
-        let last = self.output_shape().last().copied().unwrap_or(1);
-        let fused = loss.fuses_with(self.layers.last().and_then(|l| l.borrow().layer.final_activation()));
-        let (mut loss_sum, mut correct, mut counted) = (0.0f64, 0usize, 0usize);
-        let mut start = 0;
-        while start < n {
-            let end = (start + batch_size.max(1)).min(n);
-            let p = self.forward_from(from, row_range(x, start..end), Mode::Infer)?;
-            let yb = row_range(y, start..end);
-            let ys = contiguous(&yb);
-            let ps = contiguous(&p);
-            let last_layer = self.layers.last().unwrap().borrow();
-            let logits = if fused { last_layer.layer.logits().map(contiguous) } else { None };
-            let (l, _) = loss.loss_and_grad(&ps, logits.as_deref(), &ys, last, end - start);
-            loss_sum += l;
-            correct += metrics::correct(loss, &ps, &ys, last);
-            counted += metrics::count(loss, ps.len(), last);
-            start = end;
-        }
-        for l in &self.layers {
-            l.borrow_mut().layer.clear_cache();
-        }
-        Ok(Evaluation { loss: loss_sum / n as f64, accuracy: correct as f64 / counted.max(1) as f64 })
+        let s = self.evaluate_sums_from(from, x, y, batch_size)?;
+        Ok(Evaluation { loss: s.loss_sum / n as f64, accuracy: s.correct as f64 / s.counted.max(1) as f64 })
     }
 
     /// Index of the first layer with trainable parameters at compile time.

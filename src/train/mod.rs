@@ -7,4 +7,5 @@ pub mod cursor;
 pub mod fit;
 pub mod logs;
 pub mod options;
+pub mod parallel;
 pub mod step;

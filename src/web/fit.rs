@@ -52,7 +52,7 @@ pub struct FitRun {
     pub(crate) next: Rc<Cell<(usize, usize)>>,
 }
 
-fn event_to_js(ev: &Event, backend: &str, fallback: Option<&str>) -> Object {
+pub(crate) fn event_to_js(ev: &Event, backend: &str, fallback: Option<&str>) -> Object {
     let o = Object::new();
     match ev {
         Event::Batch(b) => {

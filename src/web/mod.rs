@@ -26,6 +26,7 @@
 //! | `io.rs` | model files: TF.js and Keras, in and out |
 //! | `train.rs` | `fit`, `evaluate`, `predict` on the CPU |
 //! | `fit.rs` | `FitRun`: stepping, interleaving, divergence |
+//! | `parallel.rs` | `ParallelFit` and `Replica`: data-parallel training across workers |
 //! | `gpu.rs` | WebGPU: `initGpu`, `backends`, `backendFor`, `toBackend`, async inference |
 //! | `data.rs` | `loadImageSet` |
 //! | `image.rs` | `imageToInput`, `resizeImages` |
@@ -44,6 +45,7 @@ mod model;
 mod models;
 mod options;
 mod panic;
+mod parallel;
 mod train;
 
 use js_sys::Object;
@@ -58,6 +60,7 @@ pub use layer::JsLayer;
 pub use lesson::{accuracy_estimate, compare_accuracies, confusion_matrix, weight_movement, JsWeightSnapshot};
 pub use model::{clone_model, sequential, JsModel};
 pub use panic::{panic_for_test, panic_message};
+pub use parallel::{ParallelFit, Replica};
 
 use crate::error::Result;
 

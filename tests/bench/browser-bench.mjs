@@ -29,9 +29,13 @@ const adapter = await page.evaluate(async () => {
 const results = await page.evaluate(() => window.benchResults);
 const ua = await page.evaluate(() => navigator.userAgent);
 console.log(`browser: ${ua}\nWebGPU adapter: ${adapter}\n`);
-console.log('| engine | backend | configuration | batch | images | images/s | note |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+const info = await page.evaluate(() => window.benchInfo || {});
+console.log(`navigator.hardwareConcurrency: ${info.hardwareConcurrency}, crossOriginIsolated: ${info.crossOriginIsolated}, engine build: ${info.build}\n`);
+console.log('| engine | backend | configuration | batch | images | images/s | seconds | note |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of results) {
-  console.log(`| ${r.engine} | ${r.backend} | ${r.config} | ${r.batch} | ${r.images} | ${r.imagesPerSecond ? Math.round(r.imagesPerSecond) : '—'} | ${r.note || ''} |`);
+  console.log(`| ${r.engine} | ${r.backend} | ${r.config} | ${r.batch} | ${r.images} | ${r.imagesPerSecond ? Math.round(r.imagesPerSecond) : '—'} | ${r.seconds ? r.seconds.toFixed(3) : '—'} | ${r.note || ''} |`);
 }
+// For scripts/bench-browser.sh: the rows as JSON, to put beside PyTorch's.
+if (process.env.BENCH_JSON) (await import('node:fs')).writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results, info, ua }));
 await browser.close();

@@ -35,7 +35,7 @@ test('every code raised in www/ is a listed page code', () => {
 
 test("the worker's command table is the protocol's list", () => {
   const names = new Set();
-  for (const f of ['www/worker.js', 'www/worker-models.js', 'www/worker-train.js', 'www/worker-data.js', 'www/worker-images.js', 'www/worker-lesson.js', 'www/worker-sweep.js']) {
+  for (const f of ['www/worker.js', 'www/worker-models.js', 'www/worker-train.js', 'www/worker-data.js', 'www/worker-images.js', 'www/worker-lesson.js', 'www/worker-sweep.js', 'www/worker-perf.js']) {
     // Methods of the command objects: two-space-indented `name(` or `async name(`.
     for (const m of code[f].matchAll(/^ {2}(?:async )?(\w+)\(\{?[^)]*\)\s*\{/gm)) names.add(m[1]);
   }

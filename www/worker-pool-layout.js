@@ -1,0 +1,55 @@
+// The shared control block of data-parallel training with SharedArrayBuffer: one
+// Int32Array of control words, the batch's rows, the gradient board and the sums. Said
+// once here for both sides (www/worker-pool.js, the coordinator; www/replica-worker.js).
+//
+// A command is written into the block, then SEQ is bumped and notified. Every worker
+// (the coordinator too) adds 1 to ARRIVED when its part is done; ARRIVED only grows, and
+// a command's TARGET is the count at which every worker has arrived, so a worker that
+// wakes late never misses a reset. The status words and the board have two halves, used
+// by turns (command `seq` uses half `seq & 1`): command `seq + 2` cannot start before
+// every worker has arrived at `seq + 1`, which each does only after it has read what it
+// needed of `seq`, so nothing a slow worker still reads is overwritten.
+
+export const CTL = Object.freeze({
+  SEQ: 0,      // command number, bumped for every command
+  CMD: 1,      // what to do: CMD below
+  ARRIVED: 2,  // workers done, summed over every command so far
+  TARGET: 3,   // ARRIVED once every worker is done with this command
+  ABORT: 4,    // 1: a worker failed; the others stop waiting and apply nothing
+  NSHARDS: 5,  // shards of this batch (workers from this index on only apply)
+  BATCH: 7,    // the batch's size (each shard's gradient is of the batch's mean loss)
+  RANGES: 16,  // [start, end) of rows for each worker: 2 words per worker
+});
+
+export const CMD = Object.freeze({ STEP: 1, VALIDATE: 2, LEAVE: 3 });
+
+/**
+ * Status word of worker `i` for command `seq` (in half `seq & 1`), stamped with the
+ * command it answers (`stamp(seq, DONE)`), so that nothing is reset between commands.
+ */
+export const STATUS = (seq, i) => 64 + (seq & 1) * 16 + i;
+export const DONE = 1;
+export const FAILED = 2;
+export const DIVERGED = 3;
+export const stamp = (seq, what) => seq * 4 + what;
+
+export const CTL_WORDS = 64 + 32;
+
+/** The buffers of a fit for `workers` workers, `flat` floats per gradient, batches of `batch`. */
+export function sharedBuffers(workers, flat, batch) {
+  return {
+    ctl: new SharedArrayBuffer(CTL_WORDS * 4),
+    rows: new SharedArrayBuffer(Math.max(1, batch) * 4),
+    board: new SharedArrayBuffer(2 * workers * flat * 4),
+    sums: new SharedArrayBuffer(workers * 3 * 8),
+  };
+}
+
+export function sharedViews(b, workers, flat) {
+  return {
+    ctl: new Int32Array(b.ctl),
+    rows: new Uint32Array(b.rows),
+    board: new Float32Array(b.board, 0, 2 * workers * flat),
+    sums: new Float64Array(b.sums),
+  };
+}
