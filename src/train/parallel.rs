@@ -39,7 +39,7 @@
 use std::ops::Range;
 
 use super::cursor::{FitCursor, Next};
-use super::fit::{at_batch, cacheable_prefix, check_fit, Event, FitOptions, History};
+use super::fit::{at_batch, cacheable_prefix, check_fit, examples, Event, FitOptions, History};
 use super::step::{self, Gradients, StepSums};
 use crate::error::{Error, Result};
 use crate::layers::Layer;
@@ -491,7 +491,7 @@ impl ParallelFit {
             return Err(Error::Config(format!("this fit runs on one worker: {why}")));
         }
         let cursor = FitCursor::new(x.shape()[0], &opts, history);
-        let from = cacheable_prefix(model, opts.cache_frozen_features);
+        let from = cacheable_prefix(model, opts.cache_frozen_features, examples(x, &opts));
         Ok(ParallelFit {
             cursor,
             workers: workers.clamp(1, MAX_WORKERS),
