@@ -104,7 +104,7 @@ fn range(a: &JsValue) -> (usize, usize) {
 /// shards from a board (as with shared memory), else it applies the coordinator's sum.
 fn two_workers(board: bool) -> (JsModel, Replica, JsValue) {
     let (x, y) = data(100, 1);
-    let (vx, vy) = data(40, 2);
+    let (vx, vy) = data(80, 2); // two validation slices (MIN_SLICE_ROWS each)
     let m = model();
     let mut pf: ParallelFit = ok(m.fit_parallel(&x, &y, &fit_opts(&vx, &vy), 2.0));
     assert_eq!(pf.workers(), 2.0);
@@ -163,7 +163,7 @@ fn two_workers(board: bool) -> (JsModel, Replica, JsValue) {
 #[wasm_bindgen_test]
 fn two_workers_equal_one_and_the_replica_equals_worker_0() {
     let (x, y) = data(100, 1);
-    let (vx, vy) = data(40, 2);
+    let (vx, vy) = data(80, 2); // two validation slices (MIN_SLICE_ROWS each)
     let one = model();
     let mut run = ok(one.fit(&x, &y, &fit_opts(&vx, &vy)));
     while get(&ok(run.step()), "type") != "done" {}
