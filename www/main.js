@@ -215,6 +215,8 @@ async function main() {
     features: () => ctx.results.get('features')?.value ?? null,
     // Data-parallel training (tests/e2e/parallel.test.mjs): any protocol request.
     call: (cmd, args) => engine.call(cmd, args),
+    // The worker's progress events as they arrive ((job, event) => ...): returns a remover.
+    onProgress: (f) => engine.onProgress(f),
   };
   ctx.render();
 

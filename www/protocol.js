@@ -9,7 +9,7 @@ export const COMMANDS = Object.freeze([
   'loadTfjs', 'loadKeras', 'useBuiltinA', 'restore', 'modelBytes', 'exportModel',
   'stage1', 'stage2', 'train', 'stop', 'resume', 'evaluate', 'checkA',
   'testImage', 'predict', 'prepareImages', 'reprocessImages', 'useData',
-  'sweep', 'featureMaps', 'accuracies', 'parallelCheck', 'trapReplica',
+  'sweep', 'featureMaps', 'accuracies', 'parallelCheck', 'trapReplica', 'stopAfter',
 ]);
 
 /** Unsolicited messages from the worker (`type`), and the one engine.js adds itself. */

@@ -117,6 +117,10 @@ async function drive(job) {
     if (ev.type === 'done') break;
     if (ev.type === 'epoch') j.seconds.push((performance.now() - t0) / 1000);
     post({ type: 'progress', job, event: ev });
+    if (ev.type === 'batch' && S.stopAfter?.job === job && ++j.batchesRun >= S.stopAfter.batches) {
+      S.stopAfter = null;
+      j.stop = true; // as if 'stop' came now (test hook below)
+    }
     // Yield so 'stop' (and the page's paint) get their turn between batches. (A timer, so
     // nested ones are clamped to 4 ms: that pace lets a learner stop even a short run.)
     await new Promise((r) => setTimeout(r, 0));
@@ -160,15 +164,35 @@ export const trainCommands = {
     const frozenBefore = fingerprint(baseWeights(model));
     const headBefore = fingerprint(model.layers[base].getWeights());
     const fitStart = performance.now();
-    const { run, plan } = await startFit(model, take(sets.train, n), sets, { lr, epochs, batchSize, seed, loss: head.loss, workers });
+    // Starting can take a while (replica workers, the frozen base's features): a 'stop'
+    // meanwhile is kept, and the run then stops before its first batch.
+    const starting = { stop: false };
+    S.jobs[job] = starting;
+    let started;
+    try {
+      started = await startFit(model, take(sets.train, n), sets, { lr, epochs, batchSize, seed, loss: head.loss, workers });
+    } catch (err) {
+      if (S.jobs[job] === starting) delete S.jobs[job];
+      throw err;
+    }
+    const { run, plan } = started;
     const count = run.workers || 1;
     S.jobs[job] = {
-      id, run, model, sets, classNames, stop: false, before, seconds: [], elapsed: 0, frozenBefore, headBefore,
+      id, run, model, sets, classNames, stop: starting.stop, batchesRun: 0, before, seconds: [], elapsed: 0, frozenBefore, headBefore,
       workers: count, asked: plan.asked, reason: plan.reason, startedAt, computeMs: performance.now() - fitStart,
     };
     const [total, trainable, frozen] = model.countParams();
     post({ type: 'progress', job, event: { type: 'start', epochs, batches: run.batchesPerEpoch, rows: model.summaryRows(), params: { total, trainable, frozen }, warnings: run.history.warnings, backend: run.backend, workers: count, asked: plan.asked, workersReason: plan.reason } });
     return drive(job);
+  },
+
+  /**
+   * Test hook: the next run of `job` stops after `batches` batches, as if the learner's
+   * 'stop' arrived then (a tiny run can end before a click reaches the worker).
+   */
+  stopAfter({ job, batches }) {
+    S.stopAfter = { job, batches };
+    return true;
   },
 
   stop({ job }) {
@@ -178,7 +202,7 @@ export const trainCommands = {
 
   resume({ job }) {
     const j = S.jobs[job];
-    if (!j || j.run.isDone) throw pageError('NOTHING_TO_RESUME');
+    if (!j?.run || j.run.isDone) throw pageError('NOTHING_TO_RESUME');
     j.stop = false;
     return drive(job);
   },

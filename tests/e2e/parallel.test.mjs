@@ -117,6 +117,30 @@ test('the page says how many workers trained and how long the compute took', { t
   }
 });
 
+test('Stop while the workers are being set up is kept: the run stops before its first batch and resumes to the end', { timeout: LONG }, async (t) => {
+  for (const server of servers(t)) {
+    const { page, context, errors } = await open(server);
+    const r = await page.evaluate(async () => {
+      const p = window.__playground;
+      const events = [];
+      const off = p.onProgress((job, ev) => { if (job === 'stage3') events.push(ev.type); });
+      // 'stop' reaches the worker while 'train' is still setting up the replicas.
+      const train = p.call('train', { job: 'stage3', id: 's3-stop', scenario: 'builtin', classNames: ['sandal', 'shirt'], n: 50, batchSize: 5, seed: 1, lr: 0.01, epochs: 1, workers: 2 });
+      await p.call('stop', { job: 'stage3' });
+      const first = await train;
+      const before = [...events];
+      const second = await p.call('resume', { job: 'stage3' });
+      off();
+      return { first, before, second: { epochs: second.history.loss.length, workers: second.timing.workers, stopped: second.stopped } };
+    });
+    assert.deepEqual(r.first, { stopped: true }, `${server.name}: the first answer is 'stopped'`);
+    assert.ok(!r.before.includes('batch'), `${server.name}: no batch ran before the stop: ${r.before}`);
+    assert.deepEqual(r.second, { epochs: 1, workers: 2, stopped: false });
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
+
 test('a replica that traps mid-fit: the job finishes on one worker, says so, same result', { timeout: LONG }, async (t) => {
   for (const server of servers(t)) {
     const { page, context, errors } = await open(server, '#wk=2');
