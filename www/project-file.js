@@ -17,7 +17,7 @@
 // import restore through one path.
 import { zip, unzip } from './zip.js';
 import { pageError } from './errors.js';
-import { classNames, normalise, MAX_CLASSES } from './own/classes.js';
+import { classNames, normalise, MAX_CLASSES, MAX_IMAGES } from './own/classes.js';
 
 export const FORMAT = 'transfer-playground-project';
 const MODEL_FILES = { a: 'models/model_A.keras', b: 'models/model_B_on_A.keras', snap3: 'models/model_B_after_stage3.keras', scratch: 'models/model_B_scratch.keras' };
@@ -109,6 +109,7 @@ export async function readProject(bytes) {
     models[k] = { bytes: entries.get(m.file), ...(m.id ? { id: m.id } : {}) };
   }
   const list = json.images || [];
+  if (list.length > MAX_IMAGES) throw bad(`${list.length} images; a project holds at most ${MAX_IMAGES}`);
   const f32 = entries.get('images/inputs.f32');
   const per = list.map((im) => im.shape[0] * im.shape[1] * im.shape[2]);
   const exact = f32 && f32.length === 4 * per.reduce((s, n) => s + n, 0)

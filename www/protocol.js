@@ -38,6 +38,7 @@ export const PAGE_ERRORS = Object.freeze([
   'NO_OWN_IMAGES',     // the settings ask for the learner's images and there are none
   'CLASSES_NEED_IMAGES', // {names}: classes with fewer than the 2 images a class needs
   'TOO_MANY_CLASSES',  // {max}
+  'TOO_MANY_IMAGES',   // {n, max}: files over the set's limit (www/own/add.js: MAX_IMAGES) were not added
   'TOO_FEW_CLASSES',   // {min}
   'HEAD_MISMATCH',     // {units, classes}: stage 4's B was built for another number of classes
   'NOT_AN_IMAGE',      // {name, supported}: not a format this page recognises

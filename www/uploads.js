@@ -105,7 +105,7 @@ export function mountOwn(ctx) {
     if (message?.texts) m = { ...m, params: { ...m.params, ...Object.fromEntries(Object.entries(message.texts).map(([p, key]) => [p, t(key)])) } };
     const parts = [m ? describe(m) : ''];
     // Reasons that name their file stand alone; others get the file's name first.
-    const reason = (s) => (s.error.params?.name ? errorText(s.error) : `${s.name} (${errorText(s.error)})`);
+    const reason = (s) => (s.error.params?.name || !s.name ? errorText(s.error) : `${s.name} (${errorText(s.error)})`);
     if (skipped.length) parts.push(t('own.skipped', { list: skipped.map(reason).join('; ') }));
     el.textContent = parts.filter(Boolean).join(' ');
     el.dataset.state = !message && !skipped.length ? 'idle' : ['own.working', 'own.progress', 'own.reprocessing'].includes(message?.key) ? 'working' : 'done';

@@ -9,7 +9,10 @@ import assert from 'node:assert/strict';
 import { sniff, bytesReader } from '../../www/own/sniff.js';
 import { splitOwn, usable, shortClasses, ownDataId } from '../../www/own-data.js';
 import { adaptedFor, steps, adaptPatch, unadaptPatch, MIN_STEPS } from '../../www/own/adapt.js';
-import { removeClass, addClass, MAX_CLASSES } from '../../www/own/classes.js';
+import { removeClass, addClass, MAX_CLASSES, MAX_IMAGES } from '../../www/own/classes.js';
+import { addImages } from '../../www/own/add.js';
+import { readProject, FORMAT } from '../../www/project-file.js';
+import { zip } from '../../www/zip.js';
 import { DEFAULTS } from '../../www/state.js';
 
 const bytes = (...parts) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
@@ -128,6 +131,36 @@ test('removing a class removes its images and moves later labels down', () => {
   assert.throws(() => removeClass(project, 0), (e) => e.code === 'TOO_FEW_CLASSES');
   while (project.classes.length < MAX_CLASSES) addClass(project);
   assert.throws(() => addClass(project), (e) => e.code === 'TOO_MANY_CLASSES' && e.params.max === MAX_CLASSES);
+});
+
+test('the set holds at most MAX_IMAGES images: files over it are not added and one message says how many', async () => {
+  const calls = [];
+  const ctx = {
+    project: { classes: [{ name: 'a' }, { name: 'b' }], invert: false, images: Array.from({ length: MAX_IMAGES - 2 }, (_, i) => ({ id: `x${i}`, label: i % 2, data: new Float32Array(4), shape: [2, 2, 1] })) },
+    engine: {
+      call: async (cmd, args) => {
+        calls.push([cmd, args?.files?.length]);
+        if (cmd === 'prepareImages') return { images: args.files.map((f) => ({ name: f.name, label: f.label, data: new Float32Array(4), shape: [2, 2, 1] })), skipped: [], shape: [2, 2, 1] };
+        return {};
+      },
+    },
+    persist: { putImages: async () => {}, deleteImage: async () => {} },
+    imagesChanged: () => {},
+  };
+  const files = (n) => Array.from({ length: n }, (_, i) => ({ name: `f${i}.png`, blob: new Blob([]) }));
+  const r = await addImages(ctx, 0, files(5));
+  assert.equal(r.added.length, 2);
+  assert.equal(ctx.project.images.length, MAX_IMAGES);
+  assert.deepEqual(calls[0], ['prepareImages', 2], 'only the files that fit are prepared');
+  assert.deepEqual(r.skipped.map((s) => [s.error.code, s.error.params]), [['TOO_MANY_IMAGES', { n: 3, max: MAX_IMAGES }]]);
+  const full = await addImages(ctx, 1, files(4));
+  assert.equal(full.added.length, 0);
+  assert.deepEqual(full.skipped[0].error.params, { n: 4, max: MAX_IMAGES });
+  assert.equal(calls.length, 2, 'a full set prepares nothing');
+  // A project file listing more is refused before anything is decoded.
+  const json = { format: FORMAT, version: 1, images: Array.from({ length: MAX_IMAGES + 1 }, (_, i) => ({ file: `images/${i}.png`, label: 0, shape: [2, 2, 1] })) };
+  const bytes = zip([{ name: 'project.json', bytes: new TextEncoder().encode(JSON.stringify(json)) }]);
+  await assert.rejects(readProject(bytes), (e) => e.code === 'BAD_PROJECT' && /at most 1000/.test(e.params.detail));
 });
 
 test('toKeras({classNames}) in the engine (www/pkg under Node): the names, or why not', async (t) => {

@@ -9,6 +9,12 @@ import { t } from '../i18n.js';
 export const MIN_CLASSES = 2;
 export const MAX_CLASSES = 20;
 export const MAX_NAME = 40;
+/**
+ * Images in the learner's set, all classes together. Each keeps its source (up to 160
+ * pixels a side, RGBA) beside the model input and preview, about 0.1 MB, in IndexedDB
+ * and in memory: 1,000 is a large "own small set" and about 110 MB.
+ */
+export const MAX_IMAGES = 1000;
 
 export const defaultClasses = () => [{ name: '' }, { name: '' }];
 
