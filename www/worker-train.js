@@ -121,8 +121,10 @@ async function drive(job) {
       S.stopAfter = null;
       j.stop = true; // as if 'stop' came now (test hook below)
     }
-    // Yield so 'stop' (and the page's paint) get their turn between batches. (A timer, so
-    // nested ones are clamped to 4 ms: that pace lets a learner stop even a short run.)
+    // Yield so 'stop' (and the page's paint) get their turn between batches. (A timer: on
+    // one worker nested timers are clamped to 4 ms, a pace that lets a learner stop even
+    // a short run; across workers the step's own waits reset that nesting, so a run of a
+    // few tiny batches can end before a Stop arrives.)
     await new Promise((r) => setTimeout(r, 0));
   }
   const base = j.model.layers.length - 1;
