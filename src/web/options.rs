@@ -17,6 +17,7 @@ use crate::device::Choice;
 use crate::error::{Error, Result};
 use crate::loss::{self, Loss};
 use crate::tensor::Tensor;
+use crate::train::fit::FitOptions;
 use crate::OptimizerConfig;
 
 /// An options object: `undefined`/`null` (no options) or a plain object whose keys are
@@ -187,6 +188,22 @@ pub(crate) struct FitArgs {
     pub validation: Option<(Tensor, Tensor)>,
     pub checkpoint_every: usize,
     pub backend: Option<Choice>,
+}
+
+impl FitArgs {
+    /// The engine's options of this fit, then what stays the boundary's: the backend
+    /// asked for and the GPU's checkpoint interval.
+    pub fn split(self) -> (FitOptions, Option<Choice>, usize) {
+        let fo = FitOptions {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            shuffle: self.shuffle,
+            seed: self.seed,
+            validation: self.validation,
+            ..FitOptions::default()
+        };
+        (fo, self.backend, self.checkpoint_every)
+    }
 }
 
 /// `fit(x, y, {epochs, batchSize, shuffle, seed, validationData, backend, checkpointEvery})`.

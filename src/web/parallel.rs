@@ -22,7 +22,6 @@ use super::options::fit_options;
 use super::panic::enter;
 use crate::error::{Error, Param, Result};
 use crate::limits;
-use crate::train::fit::FitOptions;
 use crate::train::parallel::{self, ParallelFit as Core, ParallelNext, Replica as CoreReplica, ReplicaSpec};
 use crate::train::step::StepSums;
 
@@ -86,7 +85,8 @@ impl JsModel {
         enter()?;
         let x = tensor_from_js(x, "fitParallel: x")?;
         let y = tensor_from_js(y, "fitParallel: y")?;
-        let args = fit_options(opts)?;
+        // Always on the CPU: a backend asked for is not this fit's to choose.
+        let (fo, _, _) = fit_options(opts)?.split();
         if !(workers.fract() == 0.0 && (1.0..=parallel::MAX_WORKERS as f64).contains(&workers)) {
             return Err(Error::bad_option(
                 "fitParallel: workers",
@@ -94,14 +94,6 @@ impl JsModel {
                 workers.to_string(),
             ));
         }
-        let fo = FitOptions {
-            epochs: args.epochs,
-            batch_size: args.batch_size,
-            shuffle: args.shuffle,
-            seed: args.seed,
-            validation: args.validation,
-            ..FitOptions::default()
-        };
         let epochs = fo.epochs;
         let core = Core::new(&*self.read()?, &x, &y, fo, workers as usize)?;
         let number = start_fit(&self.inner);

@@ -19,7 +19,6 @@ use super::options::{fit_options, inference_options};
 use super::panic::enter;
 use crate::error::Result;
 use crate::gpu::FitRunner;
-use crate::train::fit::FitOptions;
 
 #[wasm_bindgen(js_class = Model)]
 impl JsModel {
@@ -32,19 +31,11 @@ impl JsModel {
         let x = tensor_from_js(x, "fit: x")?;
         let y = tensor_from_js(y, "fit: y")?;
         // Batch sizes are checked against the limits by the fit itself (train::fit::check_fit).
-        let args = fit_options(opts)?;
-        let fo = FitOptions {
-            epochs: args.epochs,
-            batch_size: args.batch_size,
-            shuffle: args.shuffle,
-            seed: args.seed,
-            validation: args.validation,
-            ..FitOptions::default()
-        };
+        let (fo, backend, checkpoint_every) = fit_options(opts)?.split();
         let epochs = fo.epochs;
-        let choice = args.backend.unwrap_or_else(|| model_backend(&self.inner));
+        let choice = backend.unwrap_or_else(|| model_backend(&self.inner));
         let runner = match resolve(choice)? {
-            Some(ctx) => FitRunner::gpu(ctx, &*self.read()?, &x, &y, fo, args.checkpoint_every),
+            Some(ctx) => FitRunner::gpu(ctx, &*self.read()?, &x, &y, fo, checkpoint_every),
             None => FitRunner::cpu(&*self.read()?, &x, &y, fo),
         }?;
         let on_gpu = runner.on_gpu();
