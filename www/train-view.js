@@ -40,7 +40,7 @@ export function createTrainView(root, { id, runLabel }) {
   function shown() {
     if (live) return live;
     if (!record) return { history: emptyHistory(), epochs: 0, notes: [] };
-    return { history: record.history, epochs: record.history.loss.length, notes: record.notes || [], test: record.test, timing: record.timing };
+    return { history: record.history, epochs: record.history.loss.length, notes: record.notes || [], test: record.test, timing: record.timing, backend: record.backend };
   }
 
   function noteText(n) {
@@ -105,9 +105,12 @@ export function createTrainView(root, { id, runLabel }) {
       took.dataset.testid = `timing-${id}`;
       took.dataset.computeMs = String(d.timing.computeMs);
       took.dataset.workers = String(d.timing.workers);
-      took.textContent = ` · ${t('perf.took', { seconds: (d.timing.computeMs / 1000).toFixed(2), workers: d.timing.workers })}`;
+      const seconds = (d.timing.computeMs / 1000).toFixed(2);
+      const onGpu = d.backend === 'webgpu';
+      const key = onGpu ? 'perf.tookGpu' : d.timing.workers === 1 ? 'perf.tookOne' : 'perf.took';
+      took.textContent = ` · ${t(key, { seconds, workers: d.timing.workers })}`;
       // How the CPU workers shared the work (www/worker-pool.js), or why one did it all.
-      const r = d.timing.reason;
+      const r = onGpu ? null : d.timing.reason;
       if (r) took.textContent += ` · ${t(r.key, { asked: d.timing.asked, ...r.params })}`;
       else if (d.timing.workers > 1) took.textContent += ` · ${t('perf.workers', { workers: d.timing.workers })}`;
       el.append(took);
