@@ -11,11 +11,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
+# The path of the wasm test binary `$1` (a test's name, or the library's) that
+# `cargo test --no-run` builds with the remaining arguments; empty if it did not build.
+built() {
+  local name=$1
+  shift
+  cargo test --release --target wasm32-unknown-unknown "$@" --no-run --message-format=json 2>/dev/null \
+    | grep -o "\"executable\":\"[^\"]*/$name-[^\"]*\.wasm\"" | tail -1 | cut -d'"' -f4 || true
+}
 for t in keras_wasm gradients hand_worked forward_only limits lib; do
   if [ "$t" = lib ]; then args=(--lib); name=transfer_playground; else args=(--test "$t"); name=$t; fi
-  wasm=$(cargo test --release --target wasm32-unknown-unknown "${args[@]}" --no-run \
-           --message-format=json 2>/dev/null \
-         | grep -o "\"executable\":\"[^\"]*/$name-[^\"]*\.wasm\"" | tail -1 | cut -d'"' -f4 || true)
+  wasm=$(built "$name" "${args[@]}")
   if [ -z "$wasm" ]; then
     echo "FAIL: could not build the $t tests for wasm32 (run: cargo test --release --target wasm32-unknown-unknown ${args[*]} --no-run)"
     status=1
@@ -30,9 +36,7 @@ done
 relaxed_flag=()
 node --experimental-wasm-relaxed-simd -e 0 2>/dev/null && relaxed_flag=(--experimental-wasm-relaxed-simd)
 wasm=$(CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
-         cargo test --release --target wasm32-unknown-unknown --lib --no-run --target-dir "${CARGO_TARGET_DIR:-target}/relaxed" \
-           --message-format=json 2>/dev/null \
-       | grep -o '"executable":"[^"]*/transfer_playground-[^"]*\.wasm"' | tail -1 | cut -d'"' -f4 || true)
+         built transfer_playground --lib --target-dir "${CARGO_TARGET_DIR:-target}/relaxed")
 if [ -z "$wasm" ]; then
   echo "FAIL: could not build the library's tests for wasm32 with relaxed SIMD"
   status=1

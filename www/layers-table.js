@@ -4,26 +4,38 @@ import { t } from './i18n.js';
 
 const shape = (s) => `(None, ${s.join(', ')})`;
 
-export function layersTable(rows, { notes = [], caption = '' } = {}) {
+/**
+ * A table of class `className` with an optional caption and one header row of column
+ * labels (`scope="col"`); returns it and its (empty) body.
+ */
+export function textTable(className, labels, caption = '') {
   const table = document.createElement('table');
-  table.className = 'layers';
+  table.className = className;
   if (caption) table.createCaption().textContent = caption;
   const head = table.createTHead().insertRow();
-  for (const k of ['col.layer', 'col.shape', 'col.params', 'col.state', 'col.note']) {
+  for (const text of labels) {
     const th = document.createElement('th');
     th.scope = 'col';
-    th.textContent = t(k);
+    th.textContent = text;
     head.appendChild(th);
   }
-  const body = table.createTBody();
+  return { table, body: table.createTBody() };
+}
+
+/** Appends a row of text cells to `body`; returns the row (for its data-* hooks). */
+export function textRow(body, cells) {
+  const tr = body.insertRow();
+  for (const text of cells) tr.insertCell().textContent = text;
+  return tr;
+}
+
+export function layersTable(rows, { notes = [], caption = '' } = {}) {
+  const { table, body } = textTable('layers', ['col.layer', 'col.shape', 'col.params', 'col.state', 'col.note'].map((k) => t(k)), caption);
   rows.forEach((r, i) => {
-    const tr = body.insertRow();
+    const state = r.params === 0 ? '' : r.trainable ? t('trainable') : `■ ${t('frozen')}`;
+    const tr = textRow(body, [`${r.name} (${r.className})`, shape(r.outputShape), r.params.toLocaleString('en-US'), state, notes[i] || '']);
     tr.dataset.trainable = String(r.trainable);
     tr.dataset.layerId = String(r.id);
-    const state = r.params === 0 ? '' : r.trainable ? t('trainable') : `■ ${t('frozen')}`;
-    for (const text of [`${r.name} (${r.className})`, shape(r.outputShape), r.params.toLocaleString('en-US'), state, notes[i] || '']) {
-      tr.insertCell().textContent = text;
-    }
     if (!r.trainable && r.params > 0) tr.classList.add('frozen');
   });
   const total = rows.reduce((s, r) => s + r.params, 0);

@@ -1,13 +1,10 @@
 // The worker's commands about data-parallel training (test hooks, www/PROTOCOL.md); the
 // training itself is www/worker-pool.js, started by `train` (www/worker-train.js).
 import { lastRun, pool } from './worker-pool.js';
+import { fingerprint } from './worker-session.js';
 
-function fingerprintFlat(a) {
-  let h = 0x811c9dc5;
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  for (let i = 0; i < bytes.length; i++) { h ^= bytes[i]; h = Math.imul(h, 0x01000193); }
-  return (h >>> 0).toString(16).padStart(8, '0');
-}
+/** A flat Float32Array's fingerprint, as worker-session.js's for a model's weights. */
+const fingerprintFlat = (a) => fingerprint([{ data: a }]);
 
 export const perfCommands = {
   /**

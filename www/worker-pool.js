@@ -106,6 +106,15 @@ export class Pool {
 
 const sumsOf = (a, i) => [a[3 * i], a[3 * i + 1], a[3 * i + 2]];
 
+/**
+ * Rows `s..e` of a tensor `{data, shape}`, copied: a view would post (structured-clone)
+ * the whole buffer it views to a replica.
+ */
+function slice(t, [s, e]) {
+  const per = t.data.length / t.shape[0];
+  return { data: t.data.slice(s * per, e * per), shape: [e - s, ...t.shape.slice(1)] };
+}
+
 /** A divergence found by a replica, as the engine's own DIVERGED error (Contract 1). */
 function diverged(params, message) {
   const e = new Error(message);
@@ -166,10 +175,6 @@ export class ParallelRun {
     await Promise.all(this.replicas.map((r, i) => r.call('join', {
       spec, buffers: this.buffers || null, index: i + 1, workers: W, flat: this.flat,
     })));
-    const slice = (t, [s, e]) => {
-      const per = t.data.length / t.shape[0];
-      return { data: t.data.slice(s * per, e * per), shape: [e - s, ...t.shape.slice(1)] };
-    };
     const trainSlices = this.pf.trainSlices();
     const valSlices = this.pf.validationSlices();
     const jobs = [];
@@ -402,10 +407,6 @@ export class ParallelRun {
     const parts = [];
     const per = this.workers;
     for (let i = 0; i < per; i++) parts.push([Math.floor((i * n) / per), Math.floor(((i + 1) * n) / per)]);
-    const slice = (t, [s, e]) => {
-      const k = t.data.length / t.shape[0];
-      return { data: t.data.subarray(s * k, e * k), shape: [e - s, ...t.shape.slice(1)] };
-    };
     let sums;
     try {
       const answers = this.replicas.map((r, i) => r.call('evaluate', { x: slice(set.x, parts[i + 1]), y: slice(set.y, parts[i + 1]) }));

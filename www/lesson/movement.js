@@ -4,6 +4,7 @@
 // exactly 0; stage 4's small learning rate moves the reused layers very little: the
 // lecture's "a small learning rate keeps the reused features", made visible.
 import { t } from '../i18n.js';
+import { textTable, textRow } from '../layers-table.js';
 import { palette } from '../charts.js';
 import { drawBars, short } from './bars.js';
 import { markSection } from './mark.js';
@@ -24,31 +25,13 @@ export function mountMovement(ctx, flow) {
   }
 
   function renderTable(list) {
-    const table = document.createElement('table');
-    table.className = 'layers';
-    const head = document.createElement('tr');
-    for (const k of ['layer', 'class', 'weights', 'stage3', 'stage4']) {
-      const th = document.createElement('th');
-      th.scope = 'col';
-      th.textContent = t(`lesson.movement.col.${k}`);
-      head.append(th);
-    }
-    const thead = document.createElement('thead');
-    thead.append(head);
-    const body = document.createElement('tbody');
+    const { table, body } = textTable('layers', ['layer', 'class', 'weights', 'stage3', 'stage4'].map((k) => t(`lesson.movement.col.${k}`)));
     for (const r of list) {
-      const tr = document.createElement('tr');
+      const tr = textRow(body, [r.name, r.className, r.weights.toLocaleString('en-US'), r.s3 === null ? '–' : short(r.s3), r.s4 === null ? '–' : short(r.s4)]);
       tr.dataset.layer = String(r.index);
       tr.dataset.stage3 = String(r.s3 ?? '');
       tr.dataset.stage4 = String(r.s4 ?? '');
-      for (const c of [r.name, r.className, r.weights.toLocaleString('en-US'), r.s3 === null ? '–' : short(r.s3), r.s4 === null ? '–' : short(r.s4)]) {
-        const td = document.createElement('td');
-        td.textContent = c;
-        tr.append(td);
-      }
-      body.append(tr);
     }
-    table.append(thead, body);
     $('#move-table').replaceChildren(table);
   }
 

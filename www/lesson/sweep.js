@@ -6,6 +6,7 @@
 // so a reload or a stop keeps what was measured, marked out of date by provenance when a
 // setting it used changes, and shown again as current when the setting comes back.
 import { t } from '../i18n.js';
+import { textTable, textRow } from '../layers-table.js';
 import { makeRecord } from '../results.js';
 import { freshness, renderFreshness } from '../freshness.js';
 import { saveResults, saveMeta } from '../project.js';
@@ -114,38 +115,19 @@ export function mountSweep(ctx, flow) {
   }
 
   function renderTable(rows, outcomes, target) {
-    const table = document.createElement('table');
-    table.className = 'layers sweep-rows';
-    const cap = document.createElement('caption');
-    cap.textContent = t('lesson.sweep.caption', { target });
-    const head = document.createElement('tr');
-    for (const k of ['images', 'budget', 'transfer', 'stage3', 'scratch', 'epochs', 'outcome']) {
-      const th = document.createElement('th');
-      th.scope = 'col';
-      th.textContent = t(`lesson.sweep.col.${k}`);
-      head.append(th);
-    }
-    const thead = document.createElement('thead');
-    thead.append(head);
-    const body = document.createElement('tbody');
+    const labels = ['images', 'budget', 'transfer', 'stage3', 'scratch', 'epochs', 'outcome'].map((k) => t(`lesson.sweep.col.${k}`));
+    const { table, body } = textTable('layers sweep-rows', labels, t('lesson.sweep.caption', { target }));
     const band = (st) => `${f3(st.mean)} [${f3(st.min)}–${f3(st.max)}]`;
     const reach = (list) => list.map((r) => (r ? r.epochs : '–')).join(', ');
     rows.forEach((r, i) => {
-      const tr = document.createElement('tr');
+      const cells = [String(r.size), t('lesson.sweep.budgetCell', r.budget), band(r.transfer), f3(r.stage3.mean), band(r.scratch),
+        t('lesson.sweep.reachCell', { t: reach(r.tReach), s: reach(r.sReach) }), outcomes[i] ? t(`lesson.sweep.outcome.${outcomes[i]}`) : '…'];
+      const tr = textRow(body, cells);
       tr.dataset.size = String(r.size);
       tr.dataset.seeds = r.seeds.join(',');
       tr.dataset.outcome = outcomes[i] ?? '';
       for (const k of ['transfer', 'stage3', 'scratch']) tr.dataset[k] = r.values[k].join(',');
-      const cells = [String(r.size), t('lesson.sweep.budgetCell', r.budget), band(r.transfer), f3(r.stage3.mean), band(r.scratch),
-        t('lesson.sweep.reachCell', { t: reach(r.tReach), s: reach(r.sReach) }), outcomes[i] ? t(`lesson.sweep.outcome.${outcomes[i]}`) : '…'];
-      for (const c of cells) {
-        const td = document.createElement('td');
-        td.textContent = c;
-        tr.append(td);
-      }
-      body.append(tr);
     });
-    table.append(cap, thead, body);
     $('#sweep-table').replaceChildren(table);
   }
 
