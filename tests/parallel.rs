@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 use transfer_playground::rng::Rng;
 use transfer_playground::tensor::{from_vec, row_range, Tensor};
 use transfer_playground::train::parallel::{
-    features, sharding_blocker, ParallelFit, ParallelNext, Replica, ReplicaSpec,
+    features, sharding_blocker, ParallelFit, ParallelNext, Replica, ReplicaSpec, Shard,
 };
 use transfer_playground::train::step::StepSums;
 use transfer_playground::{
@@ -28,11 +28,12 @@ use transfer_playground::{
 
 enum Cmd {
     Features(Tensor),
-    Train(Tensor, Tensor),
     Validation(Tensor, Tensor),
-    Step(Vec<usize>, usize),
-    /// Each worker sums these shards (worker order) itself: the shared board.
-    ApplyShards(Vec<Vec<f32>>),
+    /// A shard's rows (features, labels) within a batch of this size.
+    Step(Tensor, Tensor, usize),
+    /// Each worker sums these shards (worker order) itself: the shared board; its own
+    /// (at the index given) from the gradients it kept.
+    ApplyShards(Vec<Vec<f32>>, usize),
     /// The coordinator's sum: transferred buffers.
     ApplySum(Vec<f32>),
     Validate,
@@ -68,21 +69,21 @@ impl Worker {
                 }
                 let reply = match cmd {
                     Cmd::Features(x) => Reply::Features(r.features(&x).unwrap()),
-                    Cmd::Train(x, y) => {
-                        r.set_train(x, y);
-                        Reply::Done
-                    }
                     Cmd::Validation(x, y) => {
                         let f = r.features(&x).unwrap();
                         r.set_validation(f, y);
                         Reply::Done
                     }
-                    Cmd::Step(rows, batch) => match r.gradients(&rows, batch) {
+                    Cmd::Step(x, y, batch) => match r.gradients(x, &y, batch) {
                         Ok(g) => Reply::Grads(g.to_flat(), g.sums),
                         Err(e) => Reply::Failed(e.to_string()),
                     },
-                    Cmd::ApplyShards(shards) => {
-                        let views: Vec<&[f32]> = shards.iter().map(Vec::as_slice).collect();
+                    Cmd::ApplyShards(shards, own) => {
+                        let views: Vec<Shard> = shards
+                            .iter()
+                            .enumerate()
+                            .map(|(i, f)| if i == own { Shard::Own } else { Shard::Flat(f) })
+                            .collect();
                         r.apply_shards(&views).unwrap();
                         Reply::Done
                     }
@@ -143,7 +144,7 @@ fn parallel_fit(
     jitter: bool,
     fail_at: Option<usize>,
 ) -> Outcome {
-    let mut pf = ParallelFit::new(model, x, y, opts, workers).unwrap();
+    let mut pf = ParallelFit::new(model, x.clone(), y.clone(), opts, workers).unwrap();
     let spec = pf.replica_spec(model).unwrap().to_bytes();
     let mut pool: Vec<Worker> =
         (1..pf.workers()).map(|i| Worker::spawn(spec.clone(), jitter.then_some(i as u64 * 7919))).collect();
@@ -157,12 +158,8 @@ fn parallel_fit(
         let Some(Reply::Features(f)) = w.rx.recv().ok() else { panic!("features") };
         joined.push(f);
     }
+    // Only the coordinator holds the training data: each step brings a shard's rows.
     pf.set_train_features(&joined).unwrap();
-    let (fx, fy) = pf.train_input();
-    let (fx, fy) = (fx.clone(), fy.clone());
-    for w in &pool {
-        assert!(matches!(w.ask(Cmd::Train(fx.clone(), fy.clone())), Some(Reply::Done)));
-    }
     let vslices = pf.validation_slices();
     let (vx, vy) = pf.validation_input().map(|(a, b)| (a.clone(), b.clone())).unwrap();
     for (i, w) in pool.iter().enumerate() {
@@ -178,8 +175,9 @@ fn parallel_fit(
                 if fail_at == Some(steps) {
                     pool[0].tx.send(Cmd::Fail).unwrap();
                 }
-                for (w, r) in pool.iter().zip(&shards[1..]) {
-                    let _ = w.tx.send(Cmd::Step(rows[r.clone()].to_vec(), rows.len()));
+                for (i, w) in pool.iter().enumerate().take(shards.len() - 1) {
+                    let (sx, sy) = pf.shard_input(i + 1).unwrap();
+                    let _ = w.tx.send(Cmd::Step(sx, sy, rows.len()));
                 }
                 let own = pf.local_gradients(model).unwrap().to_flat();
                 let mut others = Vec::new();
@@ -198,15 +196,18 @@ fn parallel_fit(
                     steps += 1;
                     continue;
                 }
-                let views: Vec<(&[f32], StepSums)> = others.iter().map(|(f, s)| (f.as_slice(), *s)).collect();
-                let (ev, sum) = pf.finish_batch(model, &views).unwrap();
+                for (f, s) in &others {
+                    pf.add_shard(f, *s).unwrap();
+                }
+                let (ev, sum) = pf.finish_batch(model).unwrap();
                 assert!(matches!(ev, Event::Batch(_)));
+                let sum = sum.to_flat();
                 let mut all = vec![own];
                 all.extend(others.into_iter().map(|(f, _)| f));
-                for w in &pool {
+                for (i, w) in pool.iter().enumerate() {
                     let cmd = match update {
-                        Update::EachSums => Cmd::ApplyShards(all.clone()),
-                        Update::CoordinatorSums => Cmd::ApplySum(sum.to_flat()),
+                        Update::EachSums => Cmd::ApplyShards(all.clone(), i + 1),
+                        Update::CoordinatorSums => Cmd::ApplySum(sum.clone()),
                     };
                     assert!(matches!(w.ask(cmd), Some(Reply::Done)));
                 }
@@ -373,9 +374,10 @@ fn the_replica_spec_round_trips_and_builds_the_same_model() {
         let mut m = model(opt, false);
         m.fit_quiet(&x, &y, FitOptions { epochs: 1, batch_size: 8, ..FitOptions::default() }).unwrap();
         m.layers()[0].set_trainable(false); // not compiled yet: the spec keeps the compiled flags
-        let spec = ReplicaSpec::of(&m, 0, 32).unwrap();
+        let spec = ReplicaSpec::of(&m, 0, 32, &[3]).unwrap();
         let back = ReplicaSpec::from_bytes(&spec.to_bytes()).unwrap();
         assert_eq!(back, spec);
+        assert_eq!(back.label_shape, [3]);
         assert_eq!(back.trainable, vec![true; 6]);
         let r = back.build().unwrap();
         assert_eq!(r.get_weights(), m.get_weights());
@@ -410,11 +412,46 @@ fn fits_that_cannot_be_split_say_why() {
     let bn = with(LayerSpec::batch_norm(), true);
     assert!(sharding_blocker(&bn).unwrap().unwrap().contains("BatchNormalization"));
     let (x, y) = data(20, 1);
-    let e = ParallelFit::new(&bn, &x, &y, FitOptions::default(), 2).err().unwrap();
+    let e = ParallelFit::new(&bn, x, y, FitOptions::default(), 2).err().unwrap();
     assert!(e.to_string().contains("one worker"), "{e}");
     // A frozen BatchNormalization runs in inference mode: per-example, splittable.
     assert_eq!(sharding_blocker(&with(LayerSpec::batch_norm(), false)).unwrap(), None);
     let dropout = with(LayerSpec::Dropout { rate: 0.5, seed: Some(1) }, true);
     assert!(sharding_blocker(&dropout).unwrap().unwrap().contains("Dropout"));
     assert_eq!(sharding_blocker(&with(LayerSpec::Dropout { rate: 0.0, seed: None }, true)).unwrap(), None);
+}
+
+#[test]
+fn a_shard_of_the_wrong_shape_or_size_is_refused_with_a_message() {
+    let (x, y) = data(20, 3);
+    let mut m = model(OptimizerConfig::sgd(0.1), false);
+    let mut pf =
+        ParallelFit::new(&m, x.clone(), y.clone(), FitOptions { batch_size: 8, ..FitOptions::default() }, 2).unwrap();
+    let mut r = Replica::new(&ReplicaSpec::from_bytes(&pf.replica_spec(&m).unwrap().to_bytes()).unwrap()).unwrap();
+    assert_eq!(r.input_shape(), [12, 12, 1]);
+    assert_eq!(r.label_shape(), [] as [usize; 0]);
+    // Before a batch there is no shard to gather; then shard 1 is rows 4..8 of the batch.
+    assert!(pf.shard_input(1).is_ok());
+    assert!(pf.shard_input(2).unwrap_err().to_string().contains("shard 2"));
+    let (sx, sy) = pf.shard_input(1).unwrap();
+    assert_eq!((sx.shape(), sy.shape()), (&[4, 12, 12, 1][..], &[4][..]));
+    let wrong_x = from_vec(&[4, 10, 10, 1], vec![0.0; 400]).unwrap();
+    let e = r.gradients(wrong_x, &sy, 8).unwrap_err().to_string();
+    assert!(e.contains("expected input of shape"), "{e}");
+    let wrong_y = from_vec(&[3], vec![0.0; 3]).unwrap();
+    let e = r.gradients(sx.clone(), &wrong_y, 8).unwrap_err().to_string();
+    assert!(e.contains("labels of shape [4]"), "{e}");
+    let e = r.gradients(sx.clone(), &sy, 2).unwrap_err().to_string();
+    assert!(e.contains("a shard of 4 rows in a batch of 2"), "{e}");
+    // Summing needs its own gradients first, and shard 0 first.
+    assert!(r.sum_shard(1, Shard::Own).is_err());
+    let g = r.gradients(sx, &sy, 8).unwrap().to_flat();
+    assert_eq!(g.len(), pf.flat_len());
+    assert!(r.sum_shard(1, Shard::Own).is_err(), "shard 0 starts the sum");
+    let own = pf.local_gradients(&mut m).unwrap().to_flat();
+    r.apply_shards(&[Shard::Flat(&own), Shard::Own]).unwrap();
+    assert!(r.apply_sum().is_err(), "a sum is applied once");
+    assert!(r.sum_shard(1, Shard::Flat(&g)).is_err(), "a new sum starts at shard 0");
+    assert!(r.apply_shards(&[Shard::Flat(&own), Shard::Own]).is_err(), "its own gradients were used up");
+    assert!(r.apply_shards(&[Shard::Flat(&own[1..]), Shard::Flat(&g)]).is_err(), "a short gradient");
 }

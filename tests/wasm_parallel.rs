@@ -9,7 +9,7 @@
 //! Run with wasm-bindgen-test-runner (scripts/test.sh).
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Float32Array, Object, Reflect, Uint32Array, Uint8Array};
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use transfer_playground::web::{load_layers_model, JsModel, ParallelFit, Replica};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -111,9 +111,11 @@ fn two_workers(board: bool) -> (JsModel, Replica, JsValue) {
     let mut r = ok(Replica::new(&Uint8Array::from(ok(pf.replica_spec()).as_slice()).into()));
     let flat = pf.flat_length() as usize;
     assert_eq!(r.flat_length() as usize, flat);
-    // No frozen base here: every worker holds the images; validation split in two.
+    // No frozen base here: each step brings the replica its shard's images; validation
+    // split in two.
     assert_eq!(pf.from(), 0.0);
-    ok(r.set_train(&x, &y));
+    assert_eq!((pf.input_shape(), pf.label_shape()), (vec![28, 28, 1], vec![]));
+    assert_eq!((r.input_shape(), r.label_shape()), (vec![28, 28, 1], vec![]));
     let v = pf.validation_slices();
     let (s, e) = range(&v.get(1));
     ok(r.set_validation(&slice(&vx, s, e), &slice(&vy, s, e)));
@@ -129,7 +131,7 @@ fn two_workers(board: bool) -> (JsModel, Replica, JsValue) {
                 ok(pf.finish_epoch(&sums));
             }
             _ => {
-                let rows = get(&next, "rows").dyn_into::<Uint32Array>().unwrap().to_vec();
+                let size = get(&next, "size").as_f64().unwrap();
                 let shards = Array::from(&get(&next, "shards"));
                 let mut others = Array::new();
                 let mut sums = Vec::new();
@@ -140,7 +142,13 @@ fn two_workers(board: bool) -> (JsModel, Replica, JsValue) {
                     } else {
                         Float32Array::new_with_length(flat as u32)
                     };
-                    sums = ok(r.gradients(&rows[s..e], rows.len() as f64, &out.clone().into()));
+                    let (sx, sy) = (
+                        Float32Array::new_with_length((e - s) as u32 * 784),
+                        Float32Array::new_with_length((e - s) as u32),
+                    );
+                    ok(pf.shard_input(1.0, &sx.clone().into(), &sy.clone().into()));
+                    let (sx, sy) = (tensor(&sx.to_vec(), &[e - s, 28, 28, 1]), tensor(&sy.to_vec(), &[e - s]));
+                    sums = ok(r.gradients(&sx, &sy, size, &out.clone().into()));
                     others = Array::of1(&out);
                 }
                 let own: JsValue = if board { shared.subarray(0, flat as u32).into() } else { JsValue::UNDEFINED };
@@ -149,7 +157,7 @@ fn two_workers(board: bool) -> (JsModel, Replica, JsValue) {
                 let ev = ok(pf.finish_batch(&others, &sums, &sum.clone().into()));
                 assert_eq!(get(&ev, "type"), "batch");
                 if board {
-                    ok(r.apply_shards(&shared.clone().into(), 0.0, shards.length() as f64));
+                    ok(r.apply_shards(&shared.clone().into(), 0.0, shards.length() as f64, 1.0));
                 } else {
                     ok(r.apply_sum(&sum.into()));
                 }
@@ -199,7 +207,17 @@ fn wrong_sizes_and_an_older_run_are_refused_with_codes() {
     let short = Array::of1(&Float32Array::new_with_length(3));
     assert_eq!(code(pf.finish_batch(&short, &[0.0, 0.0, 0.0], &JsValue::UNDEFINED).err().unwrap()), "SHAPE");
     let mut r = ok(Replica::new(&Uint8Array::from(ok(pf.replica_spec()).as_slice()).into()));
-    assert_eq!(code(r.gradients(&[0], 4.0, &Float32Array::new_with_length(flat).into()).err().unwrap()), "DATA");
+    let out: JsValue = Float32Array::new_with_length(flat).into();
+    let (one_x, one_y) = (tensor(&[0.0; 784], &[1, 28, 28, 1]), tensor(&[0.0], &[1]));
+    assert_eq!(code(r.gradients(&tensor(&[0.0; 100], &[1, 10, 10, 1]), &one_y, 4.0, &out).err().unwrap()), "SHAPE");
+    assert_eq!(code(r.gradients(&one_x, &tensor(&[0.0; 2], &[2]), 4.0, &out).err().unwrap()), "SHAPE");
+    assert_eq!(
+        code(r.gradients(&one_x, &one_y, 4.0, &Float32Array::new_with_length(3).into()).err().unwrap()),
+        "SHAPE"
+    );
+    let short: JsValue = Float32Array::new_with_length(3).into();
+    assert_eq!(code(pf.shard_input(0.0, &short, &short).err().unwrap()), "SHAPE");
+    assert_eq!(code(pf.shard_input(5.0, &short, &short).err().unwrap()), "CONFIG");
     assert!(Replica::new(&Uint8Array::from(&[1u8, 2, 3][..]).into()).is_err());
     // A newer fit on the same model makes this one unusable, as for `fit`.
     let _newer = ok(m.fit_parallel(&x, &y, &JsValue::UNDEFINED, 2.0));

@@ -9,7 +9,8 @@ import { isFatal, toErrorValue } from './errors.js';
 import { CTL, CMD, STATUS, DONE, FAILED, DIVERGED, stamp, sharedViews } from './worker-pool-layout.js';
 
 let replica = null;  // the Replica of the fit in progress
-let shared = null;   // the shared views of that fit ({ctl, rows, board, sums, index, workers, flat})
+let shapes = null;   // its shard rows' shapes: {x, y, xLen, yLen} (one example's)
+let shared = null;   // the shared views of that fit ({ctl, inputs, labels, board, sums, index, workers, flat})
 let poisoned = null; // a trap or panic: this instance answers nothing any more
 let session = 0;     // bumped by every join, so a serve loop of an older fit ends
 let trapNext = false; // test hook: trap in the next step
@@ -22,9 +23,9 @@ function fatalValue(err) {
   return isFatal(err) ? toErrorValue(err) : null;
 }
 
-function gradientsInto(rows, batchSize, out) {
+function gradientsInto(x, y, batchSize, out) {
   if (trapNext) { trapNext = false; tp.__panicForTest(); }
-  return replica.gradients(rows, batchSize, out);
+  return replica.gradients(x, y, batchSize, out);
 }
 
 const commands = {
@@ -37,6 +38,8 @@ const commands = {
   join({ spec, buffers, index, workers, flat }) {
     replica?.free();
     replica = new tp.Replica(spec);
+    const [x, y] = [Array.from(replica.inputShape), Array.from(replica.labelShape)];
+    shapes = { x, y, xLen: x.reduce((a, b) => a * b, 1), yLen: y.reduce((a, b) => a * b, 1) };
     session += 1;
     shared = buffers ? { ...sharedViews(buffers, workers, flat), index, workers, flat } : null;
     if (shared) serve(session);
@@ -48,15 +51,14 @@ const commands = {
     return { value: f, transfer: [f.data.buffer] };
   },
 
-  setTrain({ x, y }) { replica.setTrain(x, y); return true; },
   setValidation({ x, y }) { replica.setValidation(x, y); return true; },
 
   /** Transferred buffers: apply the last batch's sum (if any), then this shard's gradients. */
-  step({ apply, rows, batchSize }) {
+  step({ apply, x, y, batchSize }) {
     if (apply) replica.applySum(apply);
-    if (!rows) return { value: null };
+    if (!x) return { value: null };
     const out = new Float32Array(replica.flatLength);
-    const sums = gradientsInto(rows, batchSize, out);
+    const sums = gradientsInto(x, y, batchSize, out);
     return { value: { grads: out, sums }, transfer: [out.buffer] };
   },
 
@@ -92,8 +94,11 @@ const commands = {
 async function serve(mine) {
   const { ctl, index } = shared;
   let seen = Atomics.load(ctl, CTL.SEQ);
+  // Until the first step, wait asynchronously: the fit's set-up (`features`,
+  // `setValidation`) comes by messages, which a blocked wait would hold up.
+  let hot = false;
   for (;;) {
-    if (Atomics.wait(ctl, CTL.SEQ, seen, 20) === 'timed-out') {
+    if (!hot || Atomics.wait(ctl, CTL.SEQ, seen, 20) === 'timed-out') {
       const w = Atomics.waitAsync(ctl, CTL.SEQ, seen);
       if (w.async) await w.value;
     }
@@ -103,6 +108,7 @@ async function serve(mine) {
     if (cmd === CMD.LEAVE) return;
     const target = Atomics.load(ctl, CTL.TARGET);
     try {
+      hot = cmd === CMD.STEP;
       if (cmd === CMD.STEP) sharedStep(seen, target);
       else if (cmd === CMD.VALIDATE) sharedValidate(seen);
     } catch (err) {
@@ -113,13 +119,16 @@ async function serve(mine) {
 }
 
 function sharedStep(seq, target) {
-  const { ctl, rows, board, sums, index, workers, flat } = shared;
+  const { ctl, inputs, labels, board, sums, index, workers, flat } = shared;
   const nshards = Atomics.load(ctl, CTL.NSHARDS);
   const base = (seq & 1) * workers * flat;
   if (index < nshards) {
     const [s, e] = [Atomics.load(ctl, CTL.RANGES + 2 * index), Atomics.load(ctl, CTL.RANGES + 2 * index + 1)];
     try {
-      const r = gradientsInto(rows.subarray(s, e), Atomics.load(ctl, CTL.BATCH), board.subarray(base + index * flat, base + (index + 1) * flat));
+      const { xLen, yLen } = shapes;
+      const x = { data: inputs.subarray(s * xLen, e * xLen), shape: [e - s, ...shapes.x] };
+      const y = { data: labels.subarray(s * yLen, e * yLen), shape: [e - s, ...shapes.y] };
+      const r = gradientsInto(x, y, Atomics.load(ctl, CTL.BATCH), board.subarray(base + index * flat, base + (index + 1) * flat));
       sums.set(r, 3 * index);
       Atomics.store(ctl, STATUS(seq, index), stamp(seq, DONE));
     } catch (err) {
@@ -142,7 +151,8 @@ function sharedStep(seq, target) {
   if (Atomics.load(ctl, CTL.ABORT)) return;
   for (let i = 0; i < nshards; i++) if (Atomics.load(ctl, STATUS(seq, i)) !== stamp(seq, DONE)) return; // the coordinator reports it
   try {
-    replica.applyShards(board, base, nshards);
+    // This worker's own shard comes from the gradients it kept (the same bits).
+    replica.applyShards(board, base, nshards, index);
   } catch (err) {
     // A sum that is not finite is refused everywhere alike (the coordinator reports it);
     // anything else is this replica's failure.

@@ -1,5 +1,6 @@
 // The shared control block of data-parallel training with SharedArrayBuffer: one
-// Int32Array of control words, the batch's rows, the gradient board and the sums. Said
+// Int32Array of control words, the batch's rows (features and labels, gathered by the
+// coordinator: the replicas hold no training data), the gradient board and the sums. Said
 // once here for both sides (www/worker-pool.js, the coordinator; www/replica-worker.js).
 //
 // A command is written into the block, then SEQ is bumped and notified. Every worker
@@ -18,7 +19,7 @@ export const CTL = Object.freeze({
   ABORT: 4,    // 1: a worker failed; the others stop waiting and apply nothing
   NSHARDS: 5,  // shards of this batch (workers from this index on only apply)
   BATCH: 7,    // the batch's size (each shard's gradient is of the batch's mean loss)
-  RANGES: 16,  // [start, end) of rows for each worker: 2 words per worker
+  RANGES: 16,  // [start, end) of the batch's rows for each worker: 2 words per worker
 });
 
 export const CMD = Object.freeze({ STEP: 1, VALIDATE: 2, LEAVE: 3 });
@@ -35,11 +36,15 @@ export const stamp = (seq, what) => seq * 4 + what;
 
 export const CTL_WORDS = 64 + 32;
 
-/** The buffers of a fit for `workers` workers, `flat` floats per gradient, batches of `batch`. */
-export function sharedBuffers(workers, flat, batch) {
+/**
+ * The buffers of a fit for `workers` workers, `flat` floats per gradient, batches of
+ * `batch` rows of `xLen` floats of features and `yLen` of labels.
+ */
+export function sharedBuffers(workers, flat, batch, xLen, yLen) {
   return {
     ctl: new SharedArrayBuffer(CTL_WORDS * 4),
-    rows: new SharedArrayBuffer(Math.max(1, batch) * 4),
+    inputs: new SharedArrayBuffer(Math.max(1, batch * xLen) * 4),
+    labels: new SharedArrayBuffer(Math.max(1, batch * yLen) * 4),
     board: new SharedArrayBuffer(2 * workers * flat * 4),
     sums: new SharedArrayBuffer(workers * 3 * 8),
   };
@@ -48,7 +53,8 @@ export function sharedBuffers(workers, flat, batch) {
 export function sharedViews(b, workers, flat) {
   return {
     ctl: new Int32Array(b.ctl),
-    rows: new Uint32Array(b.rows),
+    inputs: new Float32Array(b.inputs),
+    labels: new Float32Array(b.labels),
     board: new Float32Array(b.board, 0, 2 * workers * flat),
     sums: new Float64Array(b.sums),
   };

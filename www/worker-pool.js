@@ -6,14 +6,16 @@
 //
 // Two transports, the same values:
 // - shared memory, where the page is cross-origin isolated (`crossOriginIsolated`):
-//   rows, gradients and sums go through SharedArrayBuffers and every step is a command
-//   in the control block (www/worker-pool-layout.js); each worker reads all shards from
-//   the board, sums them itself and applies, so no weights travel at all;
+//   the shards' rows, gradients and sums go through SharedArrayBuffers and every step is
+//   a command in the control block (www/worker-pool-layout.js); each worker reads all
+//   shards from the board, sums them itself and applies, so no weights travel at all;
 // - transferred buffers everywhere else (any static host): a step is one message per
-//   replica carrying the last batch's summed gradient (applied first) and its rows; the
-//   answer transfers its shard's gradient back.
-// Setting up a fit (the replica spec, the frozen base's features, the validation
-// slices) goes by messages in both.
+//   replica carrying the last batch's summed gradient (applied first) and its shard's
+//   rows; the answer transfers its shard's gradient back.
+// Only this worker holds the training data (images, or a frozen base's features): each
+// step it gathers every shard's rows (`shardInput`), a few kilobytes. Setting up a fit
+// (the replica spec, the frozen base's features, the validation slices) goes by
+// messages in both.
 //
 // `ParallelRun` looks like the engine's `FitRun` to worker-train.js: `step()` (a
 // Promise), `history`, `isDone`, `batchesPerEpoch`, `backend`, `sync()`. If a replica
@@ -153,7 +155,13 @@ export class ParallelRun {
     this.pool = pool;
     this.batchSize = batchSize;
     this.flat = pf.flatLength;
-    this.shared = sharedMemory() ? sharedViews(this.buffers = sharedBuffers(pf.workers, this.flat, batchSize), pf.workers, this.flat) : null;
+    this.xShape = Array.from(pf.inputShape);
+    this.yShape = Array.from(pf.labelShape);
+    this.xLen = this.xShape.reduce((a, b) => a * b, 1);
+    this.yLen = this.yShape.reduce((a, b) => a * b, 1);
+    this.shared = sharedMemory()
+      ? sharedViews(this.buffers = sharedBuffers(pf.workers, this.flat, batchSize, this.xLen, this.yLen), pf.workers, this.flat)
+      : null;
     this.pending = null;  // transfer mode: the last batch's summed gradient, not yet sent
     this.fallback = undefined; // the GPU's (FitRun's) word: never set here
     this.workersFallback = null;
@@ -168,7 +176,7 @@ export class ParallelRun {
   get backend() { return 'cpu'; }
   async sync() { /* worker 0's model is always current */ }
 
-  /** The replicas, the frozen base's features (split, then joined) and the validation slices. */
+  /** The replicas, the frozen base's features (split, then joined here) and the validation slices. */
   async setUp(x, y, validation) {
     const spec = this.pf.replicaSpec();
     const W = this.workers;
@@ -179,17 +187,11 @@ export class ParallelRun {
     const valSlices = this.pf.validationSlices();
     const jobs = [];
     if (this.pf.from > 0) {
-      // Each worker computes the features of its slice; worker 0 joins them and every
-      // worker gets them all (a batch may draw any row).
+      // Each worker computes the features of its slice; worker 0 joins them (and gathers
+      // every shard's rows of them at each step).
       const parts = this.replicas.slice(0, trainSlices.length - 1).map((r, i) => r.call('features', { x: slice(x, trainSlices[i + 1]) }));
       const own = this.pf.features(slice(x, trainSlices[0]));
-      jobs.push(Promise.all(parts).then((p) => {
-        this.pf.setTrainFeatures([own, ...p]);
-        const d = this.pf.trainData();
-        return Promise.all(this.replicas.map((r) => r.call('setTrain', d)));
-      }));
-    } else {
-      jobs.push(...this.replicas.map((r) => r.call('setTrain', { x, y })));
+      jobs.push(Promise.all(parts).then((p) => this.pf.setTrainFeatures([own, ...p])));
     }
     if (validation) {
       const [vx, vy] = validation;
@@ -243,8 +245,16 @@ export class ParallelRun {
     return this.pf.finishEpoch(this.pf.localValidation());
   }
 
+  /** Shard `i`'s rows of the batch as `{x, y}` tensors, in fresh arrays (to transfer). */
+  shardTensors(i, [s, e]) {
+    const x = new Float32Array((e - s) * this.xLen);
+    const y = new Float32Array((e - s) * this.yLen);
+    this.pf.shardInput(i, x, y);
+    return { x: { data: x, shape: [e - s, ...this.xShape] }, y: { data: y, shape: [e - s, ...this.yShape] } };
+  }
+
   async batch(next) {
-    const { rows, shards } = next;
+    const { size, shards } = next;
     const W = this.workers;
     const n = shards.length;
     if (!this.shared) {
@@ -253,7 +263,9 @@ export class ParallelRun {
       const answers = this.replicas.map((r, i) => {
         const sh = shards[i + 1];
         const a = apply && (i === this.replicas.length - 1 ? apply : apply.slice());
-        return r.call('step', { apply: a, rows: sh ? rows.slice(sh[0], sh[1]) : null, batchSize: rows.length }, a ? [a.buffer] : []);
+        const rows = sh ? this.shardTensors(i + 1, sh) : { x: null, y: null };
+        const transfer = [a?.buffer, rows.x?.data.buffer, rows.y?.data.buffer].filter(Boolean);
+        return r.call('step', { apply: a, ...rows, batchSize: size }, transfer);
       });
       this.pf.localGradients(undefined);
       const got = (await Promise.all(answers)).slice(0, n - 1);
@@ -262,15 +274,15 @@ export class ParallelRun {
       this.pending = sum;
       return ev;
     }
-    const { ctl, board, sums } = this.shared;
-    this.shared.rows.set(rows);
+    const { ctl, board, sums, inputs, labels } = this.shared;
     for (let i = 0; i < W; i++) {
       const [s, e] = shards[i] || [0, 0];
+      if (i > 0 && i < n) this.pf.shardInput(i, inputs.subarray(s * this.xLen, e * this.xLen), labels.subarray(s * this.yLen, e * this.yLen));
       ctl[CTL.RANGES + 2 * i] = s;
       ctl[CTL.RANGES + 2 * i + 1] = e;
     }
     ctl[CTL.NSHARDS] = n;
-    ctl[CTL.BATCH] = rows.length;
+    ctl[CTL.BATCH] = size;
     const { seq, target } = this.command(CMD.STEP);
     const base = (seq & 1) * W * this.flat;
     try {

@@ -32,9 +32,12 @@
 //! # The frozen-feature cache and validation
 //! Worker `i` computes the frozen base's features of its slice of the training images
 //! ([`feature_slices`]); the coordinator joins them ([`ParallelFit::set_train_features`])
-//! and every worker gets them all (any row may fall into any shard). Validation images
-//! stay split: worker `i` computes the features of, and evaluates, its own slice
-//! ([`Replica::validation_sums`]), and the coordinator adds the sums in worker order.
+//! and is the only one to hold the training data: every step it gathers each shard's
+//! rows ([`ParallelFit::shard_input`]) and they travel with the step (a few kilobytes),
+//! so a replica's memory does not grow with the training set and a fit starts without
+//! copying it to every worker. Validation images stay split: worker `i` computes the
+//! features of, and evaluates, its own slice ([`Replica::validation_sums`]), and the
+//! coordinator adds the sums in worker order.
 
 use std::ops::Range;
 
@@ -165,6 +168,24 @@ impl Gradients {
 }
 
 impl Gradients {
+    /// Overwrites these gradients with a flat one (as [`Gradients::write_flat`] wrote
+    /// it), keeping their buffers; the sums and rows are reset.
+    pub fn load_flat(&mut self, flat: &[f32]) -> Result<()> {
+        let len: usize = self.slots.iter().map(|g| g.len()).sum();
+        if flat.len() != len {
+            return Err(Error::Shape(format!("a flat gradient of {} values for {len} trainable values", flat.len())));
+        }
+        let mut at = 0;
+        for g in &mut self.slots {
+            let n = g.len();
+            g.iter_mut().zip(&flat[at..at + n]).for_each(|(a, b)| *a = *b);
+            at += n;
+        }
+        self.sums = StepSums::default();
+        self.rows = 0;
+        Ok(())
+    }
+
     /// Adds another shard's gradients given flat (as [`Gradients::write_flat`] wrote
     /// them), without building tensors: the same sums as [`Gradients::add`].
     pub fn add_flat(&mut self, flat: &[f32], sums: StepSums, rows: usize) -> Result<()> {
@@ -199,6 +220,8 @@ pub struct ReplicaSpec {
     pub from: usize,
     /// Validation sums are added per group of this many examples (as `fit` does).
     pub val_batch: usize,
+    /// One example's label shape (`[]` for class indices): what a shard's `y` rows hold.
+    pub label_shape: Vec<usize>,
 }
 
 fn optimizer_to_json(o: &OptimizerConfig) -> serde_json::Value {
@@ -240,8 +263,9 @@ fn bad_spec(what: &str) -> Error {
 }
 
 impl ReplicaSpec {
-    /// The spec of a compiled model whose fit data enters at layer `from`.
-    pub fn of(model: &Sequential, from: usize, val_batch: usize) -> Result<ReplicaSpec> {
+    /// The spec of a compiled model whose fit data enters at layer `from`, with labels
+    /// of per-example shape `label_shape`.
+    pub fn of(model: &Sequential, from: usize, val_batch: usize, label_shape: &[usize]) -> Result<ReplicaSpec> {
         let c = model.compiled()?;
         let (model_json, weights) = to_tfjs(model);
         Ok(ReplicaSpec {
@@ -254,6 +278,7 @@ impl ReplicaSpec {
             optimizer_steps: model.optimizer_steps(),
             from,
             val_batch,
+            label_shape: label_shape.to_vec(),
         })
     }
 
@@ -270,6 +295,7 @@ impl ReplicaSpec {
             "steps": self.optimizer_steps,
             "from": self.from,
             "val_batch": self.val_batch,
+            "label_shape": self.label_shape,
         })
         .to_string();
         let mut out = Vec::with_capacity(4 + header.len() + self.weights.len());
@@ -317,6 +343,11 @@ impl ReplicaSpec {
                 as i32,
             from: usize_of(h.get("from"), "from")?,
             val_batch: usize_of(h.get("val_batch"), "val_batch")?.max(1),
+            label_shape: h
+                .get("label_shape")
+                .and_then(serde_json::Value::as_array)
+                .and_then(|a| a.iter().map(|v| v.as_u64().map(|x| x as usize)).collect::<Option<Vec<_>>>())
+                .ok_or_else(|| bad_spec("label_shape"))?,
         })
     }
 
@@ -335,22 +366,51 @@ impl ReplicaSpec {
     }
 }
 
-/// A worker's copy of the model with its data: all the training features (any row may
-/// fall into its shard) and its own slice of the validation features.
+/// One shard's gradient in a batch's sum: this replica's own (kept from its last
+/// [`Replica::gradients`]) or another worker's, flat (as [`Gradients::write_flat`] wrote it).
+#[derive(Debug, Clone, Copy)]
+pub enum Shard<'a> {
+    Own,
+    Flat(&'a [f32]),
+}
+
+/// A worker's copy of the model with its own slice of the validation features. It
+/// holds no training data: every step brings its shard's rows (the coordinator gathers
+/// them), so a replica's memory does not grow with the training set.
 pub struct Replica {
     model: Sequential,
     from: usize,
     val_batch: usize,
-    train: Option<(Tensor, Tensor)>,
     val: Option<(Tensor, Tensor)>,
     shapes: Vec<Vec<usize>>,
+    /// One example's shape as it enters layer `from`, and one label's.
+    input_shape: Vec<usize>,
+    label_shape: Vec<usize>,
+    /// This worker's gradients of the batch in progress, kept to be summed.
+    own: Option<Gradients>,
+    /// The batch's summed gradient, built shard by shard (its buffers are reused), and
+    /// how many shards it holds so far (0: none, nothing to apply).
+    sum: Option<Gradients>,
+    summed: usize,
 }
 
 impl Replica {
     pub fn new(spec: &ReplicaSpec) -> Result<Replica> {
         let model = spec.build()?;
         let shapes = slot_shapes(&model)?;
-        Ok(Replica { model, from: spec.from, val_batch: spec.val_batch, train: None, val: None, shapes })
+        let input_shape = input_shape_at(&model, spec.from)?;
+        Ok(Replica {
+            model,
+            from: spec.from,
+            val_batch: spec.val_batch,
+            val: None,
+            shapes,
+            input_shape,
+            label_shape: spec.label_shape.clone(),
+            own: None,
+            sum: None,
+            summed: 0,
+        })
     }
 
     pub fn model(&self) -> &Sequential {
@@ -361,20 +421,20 @@ impl Replica {
         flat_len(&self.shapes)
     }
 
+    /// One example's shape as a shard brings it (the features entering layer `from`).
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    /// One label's shape (`[]` for class indices).
+    pub fn label_shape(&self) -> &[usize] {
+        &self.label_shape
+    }
+
     /// The features of `x` (images) as they enter the fit's first layer: the frozen
     /// base's output on the forward-only path, or `x` itself without a cache.
     pub fn features(&self, x: &Tensor) -> Result<Tensor> {
         features(&self.model, self.from, x)
-    }
-
-    /// The fit's training data as features (all of it).
-    pub fn set_train(&mut self, x: Tensor, y: Tensor) {
-        self.train = Some((x, y));
-    }
-
-    /// Rows of training data held (0 before [`Replica::set_train`]).
-    pub fn train_rows(&self) -> usize {
-        self.train.as_ref().map_or(0, |(x, _)| x.shape()[0])
     }
 
     /// This worker's slice of the validation data, as features.
@@ -382,29 +442,77 @@ impl Replica {
         self.val = Some((x, y));
     }
 
-    /// The gradients of rows `rows` of the training data within a batch of `batch_size`.
-    pub fn gradients(&mut self, rows: &[usize], batch_size: usize) -> Result<Gradients> {
-        let (x, y) = self.train.as_ref().ok_or_else(|| Error::Config("replica: no training data".into()))?;
-        let (xb, yb) = (gather_rows(x, rows), gather_rows(y, rows));
-        step::gradients(&mut self.model, self.from, xb, &yb, batch_size)
+    /// The gradients of a shard (`x`: its rows' features, `y`: their labels) within a
+    /// batch of `batch_size`, kept for the batch's sum ([`Replica::sum_shard`]).
+    pub fn gradients(&mut self, x: Tensor, y: &Tensor, batch_size: usize) -> Result<&Gradients> {
+        crate::tensor::check_example_shape(&x, &self.input_shape, "a shard's rows")?;
+        let rows = x.shape()[0];
+        if y.ndim() == 0 || y.shape()[0] != rows || y.shape()[1..] != self.label_shape[..] {
+            return Err(Error::Shape(format!(
+                "a shard of {rows} rows needs labels of shape {:?}, got {:?}",
+                [&[rows][..], &self.label_shape].concat(),
+                y.shape()
+            )));
+        }
+        if rows == 0 || rows > batch_size {
+            return Err(Error::Data(format!("a shard of {rows} rows in a batch of {batch_size}")));
+        }
+        self.own = None;
+        let g = step::gradients(&mut self.model, self.from, x, y, batch_size)?;
+        Ok(self.own.insert(g))
+    }
+
+    /// Adds shard `i` of the batch to its sum, in worker order: shard 0 starts the sum,
+    /// every later one is added (as the coordinator adds them, so that every copy sums
+    /// the same bits). [`Replica::apply_sum`] then applies it.
+    pub fn sum_shard(&mut self, i: usize, shard: Shard<'_>) -> Result<()> {
+        let own = || Error::Config("replica: no gradients of its own for this batch".into());
+        if i != 0 && i != self.summed {
+            return Err(Error::Config(format!("replica: shard {i} added after {} shards", self.summed)));
+        }
+        self.summed = 0;
+        match (i, shard) {
+            (0, Shard::Own) => self.sum = Some(self.own.take().ok_or_else(own)?),
+            (0, Shard::Flat(f)) => match &mut self.sum {
+                Some(sum) => sum.load_flat(f)?,
+                None => self.sum = Some(Gradients::from_flat(&self.shapes, f, StepSums::default(), 0)?),
+            },
+            (_, shard) => {
+                let sum = self.sum.as_mut().ok_or_else(|| Error::Config("replica: shard 0 starts a sum".into()))?;
+                match shard {
+                    Shard::Own => sum.add(&self.own.take().ok_or_else(own)?)?,
+                    Shard::Flat(f) => sum.add_flat(f, StepSums::default(), 0)?,
+                }
+            }
+        }
+        self.summed = i + 1;
+        Ok(())
+    }
+
+    /// Applies the sum [`Replica::sum_shard`] built, as one optimizer update.
+    pub fn apply_sum(&mut self) -> Result<()> {
+        let sum = self.sum.as_ref().filter(|_| self.summed > 0);
+        let sum = sum.ok_or_else(|| Error::Config("replica: no summed gradient to apply".into()))?;
+        self.summed = 0;
+        step::apply(&mut self.model, sum)
+    }
+
+    /// Sums shards in worker order and applies them: what every worker does with the
+    /// shared board ([`Replica::sum_shard`] for each, then [`Replica::apply_sum`]).
+    pub fn apply_shards(&mut self, shards: &[Shard<'_>]) -> Result<()> {
+        if shards.is_empty() {
+            return Err(Error::Config("a batch without shards".into()));
+        }
+        for (i, s) in shards.iter().enumerate() {
+            self.sum_shard(i, *s)?;
+        }
+        self.apply_sum()
     }
 
     /// Applies a batch's summed gradient (flat) as one optimizer update.
     pub fn apply_flat(&mut self, flat: &[f32]) -> Result<()> {
         let g = Gradients::from_flat(&self.shapes, flat, StepSums::default(), 0)?;
         step::apply(&mut self.model, &g)
-    }
-
-    /// Sums shards' flat gradients in worker order and applies them: what every worker
-    /// does with the shared board.
-    pub fn apply_shards(&mut self, shards: &[&[f32]]) -> Result<()> {
-        // As worker 0 sums them (`ParallelFit::finish_batch`): the first, then each other added.
-        let (first, rest) = shards.split_first().ok_or_else(|| Error::Config("a batch without shards".into()))?;
-        let mut sum = Gradients::from_flat(&self.shapes, first, StepSums::default(), 0)?;
-        for f in rest {
-            sum.add_flat(f, StepSums::default(), 0)?;
-        }
-        step::apply(&mut self.model, &sum)
     }
 
     /// Loss and accuracy sums of the whole model on images `x` against `y` (a slice of
@@ -419,6 +527,15 @@ impl Replica {
             Some((x, y)) if x.shape()[0] > 0 => self.model.evaluate_sums_from(self.from, x, y, self.val_batch),
             _ => Ok(StepSums::default()),
         }
+    }
+}
+
+/// One example's shape entering layer `from` of `model` (its input shape for 0).
+fn input_shape_at(model: &Sequential, from: usize) -> Result<Vec<usize>> {
+    match model.layers().get(from) {
+        Some(l) => Ok(l.borrow().input_shape.clone()),
+        None if from == 0 => Ok(model.input_shape().to_vec()),
+        None => Err(Error::Config(format!("a fit entering at layer {from} of {}", model.layers().len()))),
     }
 }
 
@@ -475,8 +592,13 @@ pub struct ParallelFit {
     val: Option<(Tensor, Tensor)>,
     /// Whether `x` holds the features yet (a frozen base's are joined from the workers).
     features_ready: bool,
+    /// Worker 0's gradients of the batch in progress, then the other shards added to
+    /// them in worker order (`added` of them so far).
     own: Option<Gradients>,
+    added: usize,
     shapes: Vec<Vec<usize>>,
+    /// One example's shape entering layer `from`.
+    input_shape: Vec<usize>,
     generation: u64,
     /// Validation sums are added per group of this many (as `FitSession` does).
     val_batch: usize,
@@ -485,24 +607,26 @@ pub struct ParallelFit {
 impl ParallelFit {
     /// Checks as `fit` does and plans for `workers` workers. Fails with `Config` where
     /// [`sharding_blocker`] says the fit cannot be split (use one worker's `fit`).
-    pub fn new(model: &Sequential, x: &Tensor, y: &Tensor, opts: FitOptions, workers: usize) -> Result<ParallelFit> {
-        let history = check_fit(model, x, y, &opts)?;
+    pub fn new(model: &Sequential, x: Tensor, y: Tensor, opts: FitOptions, workers: usize) -> Result<ParallelFit> {
+        let history = check_fit(model, &x, &y, &opts)?;
         if let Some(why) = sharding_blocker(model)? {
             return Err(Error::Config(format!("this fit runs on one worker: {why}")));
         }
         let cursor = FitCursor::new(x.shape()[0], &opts, history);
-        let from = cacheable_prefix(model, opts.cache_frozen_features, examples(x, &opts));
+        let from = cacheable_prefix(model, opts.cache_frozen_features, examples(&x, &opts));
         Ok(ParallelFit {
             cursor,
             workers: workers.clamp(1, MAX_WORKERS),
             from,
-            x: x.clone(),
-            y: y.clone(),
-            val_input: opts.validation.clone(),
+            x,
+            y,
+            val_input: opts.validation,
             val: None,
             features_ready: from == 0,
             own: None,
+            added: 0,
             shapes: slot_shapes(model)?,
+            input_shape: input_shape_at(model, from)?,
             generation: model.generation(),
             val_batch: opts.batch_size.max(32),
         })
@@ -519,7 +643,17 @@ impl ParallelFit {
 
     /// What the other workers build their replicas from: `model` (this fit's) as it is now.
     pub fn replica_spec(&self, model: &Sequential) -> Result<ReplicaSpec> {
-        ReplicaSpec::of(model, self.from, self.val_batch)
+        ReplicaSpec::of(model, self.from, self.val_batch, self.label_shape())
+    }
+
+    /// One example's shape as a shard's rows travel (the features entering `from`).
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    /// One label's shape (`[]` for class indices).
+    pub fn label_shape(&self) -> &[usize] {
+        &self.y.shape()[1..]
     }
 
     pub fn flat_len(&self) -> usize {
@@ -540,11 +674,6 @@ impl ParallelFit {
 
     pub fn is_done(&self) -> bool {
         self.cursor.is_done()
-    }
-
-    /// The training images (features when `from` is 0).
-    pub fn train_input(&self) -> (&Tensor, &Tensor) {
-        (&self.x, &self.y)
     }
 
     /// The validation images, if the fit has any.
@@ -614,8 +743,24 @@ impl ParallelFit {
         Ok(())
     }
 
-    /// Worker 0's gradients for the current batch (its first shard), kept for
-    /// [`ParallelFit::finish_batch`].
+    /// The current batch's rows of shard `i` (features and labels): what worker `i`
+    /// computes its gradients of ([`Replica::gradients`]).
+    pub fn shard_input(&mut self, i: usize) -> Result<(Tensor, Tensor)> {
+        if !self.features_ready {
+            return Err(Error::Config("parallel fit: the training features were not joined yet".into()));
+        }
+        let ParallelNext::Batch { rows, shards, .. } = self.next_step() else {
+            return Err(Error::Config("parallel fit: no batch in progress".into()));
+        };
+        let r = shards
+            .get(i)
+            .ok_or_else(|| Error::Config(format!("parallel fit: shard {i} of a batch of {} shards", shards.len())))?;
+        let part = &rows[r.clone()];
+        Ok((gather_rows(&self.x, part), gather_rows(&self.y, part)))
+    }
+
+    /// Worker 0's gradients for the current batch (its first shard), kept: the other
+    /// shards are added to them ([`ParallelFit::add_shard`]).
     pub fn local_gradients(&mut self, model: &mut Sequential) -> Result<&Gradients> {
         self.check_model(model)?;
         let ParallelNext::Batch { epoch, batch, rows, shards } = self.next_step() else {
@@ -623,42 +768,46 @@ impl ParallelFit {
         };
         let own = &rows[shards[0].clone()];
         let (xb, yb) = (gather_rows(&self.x, own), gather_rows(&self.y, own));
+        self.own = None;
+        self.added = 0;
         let g = step::gradients(model, self.from, xb, &yb, rows.len()).map_err(|e| at_batch(e, epoch, batch))?;
         Ok(self.own.insert(g))
     }
 
-    /// Sums worker 0's gradients and the other shards' (flat, with their sums, in
-    /// worker order 1, 2, ...), applies the sum to `model` and moves the cursor on.
-    /// Returns the batch's logs and the summed gradient the other workers apply (where
-    /// they do not sum the shards themselves). Nothing changes on an error.
-    pub fn finish_batch(
-        &mut self,
-        model: &mut Sequential,
-        others: &[(&[f32], StepSums)],
-    ) -> Result<(Event, Gradients)> {
+    /// Adds the next shard's gradients (flat, with its sums; shards 1, 2, ... in worker
+    /// order) to worker 0's: every worker sums them in this order.
+    pub fn add_shard(&mut self, flat: &[f32], sums: StepSums) -> Result<()> {
+        let ParallelNext::Batch { shards, .. } = self.next_step() else {
+            return Err(Error::Config("parallel fit: no batch to add to".into()));
+        };
+        let r = shards.get(self.added + 1).ok_or_else(|| {
+            Error::Config(format!("parallel fit: more than {} shards for {} workers", shards.len(), self.workers))
+        })?;
+        let own =
+            self.own.as_mut().ok_or_else(|| Error::Config("parallel fit: worker 0's gradients are missing".into()))?;
+        own.add_flat(flat, sums, r.len())?;
+        self.added += 1;
+        Ok(())
+    }
+
+    /// Applies the batch's sum (worker 0's gradients and every other shard added) to
+    /// `model` and moves the cursor on. Returns the batch's logs and the sum (what the
+    /// other workers apply where they do not sum the shards themselves). On an error
+    /// nothing is applied and the batch is to be done again.
+    pub fn finish_batch(&mut self, model: &mut Sequential) -> Result<(Event, &Gradients)> {
         self.check_model(model)?;
         let ParallelNext::Batch { epoch, batch, shards, .. } = self.next_step() else {
             return Err(Error::Config("parallel fit: no batch to finish".into()));
         };
-        if others.len() + 1 != shards.len() {
-            return Err(Error::Config(format!(
-                "parallel fit: {} shards for {} workers",
-                others.len() + 1,
-                shards.len()
-            )));
+        if self.added + 1 != shards.len() {
+            self.own = None;
+            return Err(Error::Config(format!("parallel fit: {} shards for {} workers", self.added + 1, shards.len())));
         }
-        let len = flat_len(&self.shapes);
-        if let Some((f, _)) = others.iter().find(|(f, _)| f.len() != len) {
-            return Err(Error::Shape(format!("a flat gradient of {} values for {len} trainable values", f.len())));
-        }
-        // Worker 0's, then the others' added in worker order (every worker sums this way).
-        let mut sum =
+        let sum =
             self.own.take().ok_or_else(|| Error::Config("parallel fit: worker 0's gradients are missing".into()))?;
-        for ((f, s), r) in others.iter().zip(&shards[1..]) {
-            sum.add_flat(f, *s, r.len())?;
-        }
         step::apply(model, &sum).map_err(|e| at_batch(e, epoch, batch))?;
-        Ok((Event::Batch(self.cursor.batch_done(Some(sum.sums))), sum))
+        let event = Event::Batch(self.cursor.batch_done(Some(sum.sums)));
+        Ok((event, self.own.insert(sum)))
     }
 
     /// Worker 0's validation sums (its slice).

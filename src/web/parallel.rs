@@ -9,7 +9,7 @@
 //! Sums travel as three numbers `[lossSum, correct, counted]` (a `Float64Array`: the
 //! counts are whole numbers far below 2^53).
 
-use js_sys::{Array, Float32Array, Object, Uint32Array};
+use js_sys::{Array, Float32Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -22,7 +22,7 @@ use super::options::fit_options;
 use super::panic::enter;
 use crate::error::{Error, Param, Result};
 use crate::limits;
-use crate::train::parallel::{self, ParallelFit as Core, ParallelNext, Replica as CoreReplica, ReplicaSpec};
+use crate::train::parallel::{self, ParallelFit as Core, ParallelNext, Replica as CoreReplica, ReplicaSpec, Shard};
 use crate::train::step::StepSums;
 
 fn sums_to_js(s: StepSums) -> Vec<f64> {
@@ -95,9 +95,9 @@ impl JsModel {
             ));
         }
         let epochs = fo.epochs;
-        let core = Core::new(&*self.read()?, &x, &y, fo, workers as usize)?;
+        let core = Core::new(&*self.read()?, x, y, fo, workers as usize)?;
         let number = start_fit(&self.inner);
-        Ok(ParallelFit { model: self.inner.clone(), core, number, epochs, next: (0, 0) })
+        Ok(ParallelFit { model: self.inner.clone(), core, number, epochs, next: (0, 0), scratch: Vec::new() })
     }
 }
 
@@ -114,6 +114,8 @@ pub struct ParallelFit {
     epochs: usize,
     /// The 0-based (epoch, batch) of the step in progress, for a divergence's params.
     next: (usize, usize),
+    /// Another shard's gradient copied in from JS (reused every step).
+    scratch: Vec<f32>,
 }
 
 impl ParallelFit {
@@ -219,14 +221,32 @@ impl ParallelFit {
         self.core.set_train_features(&slices)
     }
 
-    /// The training data every worker holds: `{x, y}` (the joined features, or the images).
-    #[wasm_bindgen(js_name = trainData)]
-    pub fn train_data(&self) -> Object {
-        let (x, y) = self.core.train_input();
-        let o = Object::new();
-        set(&o, "x", tensor_to_js(x));
-        set(&o, "y", tensor_to_js(y));
-        o
+    /// One example's shape as a shard's rows travel (the features entering `from`).
+    #[wasm_bindgen(getter, js_name = inputShape)]
+    pub fn input_shape(&self) -> Vec<u32> {
+        self.core.input_shape().iter().map(|&d| d as u32).collect()
+    }
+
+    /// One label's shape (`[]` for class indices).
+    #[wasm_bindgen(getter, js_name = labelShape)]
+    pub fn label_shape(&self) -> Vec<u32> {
+        self.core.label_shape().iter().map(|&d| d as u32).collect()
+    }
+
+    /// Writes the current batch's rows of shard `i` into `xOut` (features) and `yOut`
+    /// (labels), which must hold exactly them: what worker `i` computes its gradients of.
+    #[wasm_bindgen(js_name = shardInput)]
+    pub fn shard_input(&mut self, i: f64, x_out: &JsValue, y_out: &JsValue) -> Result<()> {
+        self.check_current()?;
+        let (x, y) = self.core.shard_input(i as usize)?;
+        for (t, out, what) in [(&x, x_out, "shardInput: xOut"), (&y, y_out, "shardInput: yOut")] {
+            let out = float_array(out, what)?;
+            if out.length() as usize != t.len() {
+                return Err(Error::Shape(format!("{what}: {} floats for {} values", out.length(), t.len())));
+            }
+            out.copy_from(&crate::tensor::contiguous(t));
+        }
+        Ok(())
     }
 
     /// Worker 0's validation slice, as features.
@@ -236,8 +256,8 @@ impl ParallelFit {
         self.core.prepare_local_validation(&*read(&self.model)?)
     }
 
-    /// `{type: 'batch', epoch, batch, rows: Uint32Array, shards: [[start, end], ...]}`
-    /// (ranges of `rows`, worker 0 first), `{type: 'epochEnd', epoch}` or `{type: 'done'}`.
+    /// `{type: 'batch', epoch, batch, size, shards: [[start, end], ...]}` (ranges of the
+    /// batch's `size` rows, worker 0 first), `{type: 'epochEnd', epoch}` or `{type: 'done'}`.
     #[wasm_bindgen(js_name = next)]
     pub fn next_step(&mut self) -> Result<Object> {
         self.check_current()?;
@@ -248,8 +268,7 @@ impl ParallelFit {
                 set(&o, "type", "batch");
                 set(&o, "epoch", epoch as f64);
                 set(&o, "batch", batch as f64);
-                let rows: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
-                set(&o, "rows", Uint32Array::from(rows.as_slice()));
+                set(&o, "size", rows.len() as f64);
                 set(&o, "shards", ranges_to_js(&shards));
             }
             ParallelNext::EpochEnd { epoch } => {
@@ -293,27 +312,33 @@ impl ParallelFit {
     pub fn finish_batch(&mut self, others: &Array, sums: &[f64], sum_out: &JsValue) -> Result<Object, JsValue> {
         self.check_current()?;
         let len = self.core.flat_len();
-        let mut flats = Vec::with_capacity(others.length() as usize);
+        if self.scratch.len() != len {
+            self.scratch = limits::try_filled(len, 0.0f32, "a shard's gradient")?;
+        }
         for (i, f) in others.iter().enumerate() {
             let f = float_array(&f, &format!("finishBatch: others[{i}]"))?;
             check_len(&f, len, &format!("finishBatch: others[{i}]"))?;
-            let mut v = limits::try_filled(len, 0.0f32, "a shard's gradient")?;
-            f.copy_to(&mut v);
             let s = sums.get(3 * i..3 * i + 3).ok_or_else(|| {
                 Error::bad_option("finishBatch: sums", "three numbers per shard", format!("{} numbers", sums.len()))
             })?;
-            flats.push((v, sums_from(s, "finishBatch: sums")?));
+            let s = sums_from(s, "finishBatch: sums")?;
+            f.copy_to(&mut self.scratch);
+            self.core.add_shard(&self.scratch, s)?;
         }
-        let views: Vec<(&[f32], StepSums)> = flats.iter().map(|(v, s)| (v.as_slice(), *s)).collect();
         let mut m = self.model.try_borrow_mut().map_err(|_| super::model::busy())?;
-        let result = self.core.finish_batch(&mut m, &views);
+        let result = self.core.finish_batch(&mut m).map(|(event, sum)| {
+            if !sum_out.is_undefined() && !sum_out.is_null() {
+                let out = float_array(sum_out, "finishBatch: sumOut")?;
+                check_len(&out, len, "finishBatch: sumOut")?;
+                write_flat(sum, &out);
+            }
+            Ok::<_, Error>(event)
+        });
         drop(m);
-        let (event, sum) = result.map_err(|e| self.diverged(e))?;
-        if !sum_out.is_undefined() && !sum_out.is_null() {
-            let out = float_array(sum_out, "finishBatch: sumOut")?;
-            check_len(&out, len, "finishBatch: sumOut")?;
-            write_flat(&sum, &out);
-        }
+        let event = match result {
+            Ok(r) => r?,
+            Err(e) => return Err(self.diverged(e)),
+        };
         self.next.1 += 1;
         Ok(event_to_js(&event, "cpu", None))
     }
@@ -352,11 +377,13 @@ impl ParallelFit {
     }
 }
 
-/// Another worker's copy of the model (`new Replica(specBytes)`), with the training
-/// features and its validation slice.
+/// Another worker's copy of the model (`new Replica(specBytes)`) with its validation
+/// slice; each step brings its shard's rows.
 #[wasm_bindgen]
 pub struct Replica {
     inner: CoreReplica,
+    /// Another shard's gradient copied in from the board (reused every step).
+    scratch: Vec<f32>,
 }
 
 #[wasm_bindgen]
@@ -365,7 +392,7 @@ impl Replica {
     pub fn new(spec: &JsValue) -> Result<Replica> {
         enter()?;
         let bytes = bytes_from_js(spec, "Replica: spec", limits::MAX_INPUT_BYTES)?;
-        Ok(Replica { inner: CoreReplica::new(&ReplicaSpec::from_bytes(&bytes)?)? })
+        Ok(Replica { inner: CoreReplica::new(&ReplicaSpec::from_bytes(&bytes)?)?, scratch: Vec::new() })
     }
 
     #[wasm_bindgen(getter, js_name = flatLength)]
@@ -373,18 +400,22 @@ impl Replica {
         self.inner.flat_len() as f64
     }
 
+    /// One example's shape as a shard's rows come (the features entering the fit's layer).
+    #[wasm_bindgen(getter, js_name = inputShape)]
+    pub fn input_shape(&self) -> Vec<u32> {
+        self.inner.input_shape().iter().map(|&d| d as u32).collect()
+    }
+
+    /// One label's shape (`[]` for class indices).
+    #[wasm_bindgen(getter, js_name = labelShape)]
+    pub fn label_shape(&self) -> Vec<u32> {
+        self.inner.label_shape().iter().map(|&d| d as u32).collect()
+    }
+
     /// The features of images `x` entering the fit's first layer.
     pub fn features(&self, x: &JsValue) -> Result<Object> {
         enter()?;
         Ok(tensor_to_js(&self.inner.features(&tensor_from_js(x, "features: x")?)?))
-    }
-
-    /// The fit's training data (`{data, shape}` each): the joined features, or the images.
-    #[wasm_bindgen(js_name = setTrain)]
-    pub fn set_train(&mut self, x: &JsValue, y: &JsValue) -> Result<()> {
-        enter()?;
-        self.inner.set_train(tensor_from_js(x, "setTrain: x")?, tensor_from_js(y, "setTrain: y")?);
-        Ok(())
     }
 
     /// This worker's validation images (its features are computed here).
@@ -396,39 +427,47 @@ impl Replica {
         Ok(())
     }
 
-    /// The gradients of training rows `rows` within a batch of `batchSize`, written flat
-    /// into `out`; returns the sums `[lossSum, correct, counted]`.
-    pub fn gradients(&mut self, rows: &[u32], batch_size: f64, out: &JsValue) -> Result<Vec<f64>> {
+    /// The gradients of a shard (`x`: its rows' features, `y`: their labels, `{data,
+    /// shape}` each) within a batch of `batchSize`, written flat into `out` and kept for
+    /// `applyShards`; returns the sums `[lossSum, correct, counted]`.
+    pub fn gradients(&mut self, x: &JsValue, y: &JsValue, batch_size: f64, out: &JsValue) -> Result<Vec<f64>> {
         enter()?;
         let out = float_array(out, "gradients: out")?;
         check_len(&out, self.inner.flat_len(), "gradients: out")?;
-        let n = self.inner.train_rows();
-        let rows: Vec<usize> = rows.iter().map(|&r| r as usize).collect();
-        if let Some(&bad) = rows.iter().find(|&&r| r >= n) {
-            return Err(Error::Data(format!("gradients: row {bad} of {n} training rows")));
-        }
-        let g = self.inner.gradients(&rows, batch_size.max(1.0) as usize)?;
-        write_flat(&g, &out);
+        let (x, y) = (tensor_from_js(x, "gradients: x")?, tensor_from_js(y, "gradients: y")?);
+        let g = self.inner.gradients(x, &y, batch_size.max(1.0) as usize)?;
+        write_flat(g, &out);
         Ok(sums_to_js(g.sums))
     }
 
     /// Adds `count` flat gradients laid one after another in `board` (from `offset`) in
     /// that order and applies the sum: the shared board, summed as every worker sums it.
+    /// Shard `own` is this worker's, added from the gradients it kept (the same bits);
+    /// a worker without a shard in this batch gives its index all the same (`own >= count`).
     #[wasm_bindgen(js_name = applyShards)]
-    pub fn apply_shards(&mut self, board: &JsValue, offset: f64, count: f64) -> Result<()> {
+    pub fn apply_shards(&mut self, board: &JsValue, offset: f64, count: f64, own: f64) -> Result<()> {
         enter()?;
         let board = float_array(board, "applyShards: board")?;
-        let (len, offset, count) = (self.inner.flat_len(), offset as usize, count as usize);
+        let (len, offset, count, own) = (self.inner.flat_len(), offset as usize, count as usize, own as usize);
         if offset + len * count > board.length() as usize || count == 0 {
             return Err(Error::Shape(format!(
                 "applyShards: {count} gradients of {len} from {offset} in a board of {}",
                 board.length()
             )));
         }
-        let mut all = limits::try_filled(len * count, 0.0f32, "the shards' gradients")?;
-        board.subarray(offset as u32, (offset + len * count) as u32).copy_to(&mut all);
-        let views: Vec<&[f32]> = all.chunks(len).collect();
-        self.inner.apply_shards(&views)
+        if self.scratch.len() != len {
+            self.scratch = limits::try_filled(len, 0.0f32, "a shard's gradient")?;
+        }
+        for i in 0..count {
+            if i == own {
+                self.inner.sum_shard(i, Shard::Own)?;
+            } else {
+                let at = (offset + i * len) as u32;
+                board.subarray(at, at + len as u32).copy_to(&mut self.scratch);
+                self.inner.sum_shard(i, Shard::Flat(&self.scratch))?;
+            }
+        }
+        self.inner.apply_sum()
     }
 
     /// Applies a batch's summed gradient (flat), as the coordinator did.
@@ -437,7 +476,11 @@ impl Replica {
         enter()?;
         let sum = float_array(sum, "applySum: sum")?;
         check_len(&sum, self.inner.flat_len(), "applySum: sum")?;
-        self.inner.apply_flat(&sum.to_vec())
+        if self.scratch.len() != sum.length() as usize {
+            self.scratch = limits::try_filled(sum.length() as usize, 0.0f32, "a summed gradient")?;
+        }
+        sum.copy_to(&mut self.scratch);
+        self.inner.apply_flat(&self.scratch)
     }
 
     /// The validation sums `[lossSum, correct, counted]` of this worker's slice.
