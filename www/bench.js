@@ -100,8 +100,15 @@ async function benchWorkers(modelJson, weights) {
   }
   for (const x of r.rows) {
     const how = x.workers === 1 ? 'one worker' : `${x.transport === 'shared' ? 'SharedArrayBuffer' : 'transferred buffers'}`;
-    row({ engine: 'transfer-playground', backend: `CPU (WebAssembly, ${r.build}), ${x.workers} worker${x.workers > 1 ? 's' : ''}`, config: 'full model', batch: x.batch, images: x.images, imagesPerSecond: x.imagesPerSecond, workers: x.workers, note: `${how}; best of ${REPS}, interleaved` });
+    const where = x.timing ? `; ms per step: ${stepParts('worker 0', x.timing.coordinator)}${x.timing.replica ? `, ${stepParts('worker 1', x.timing.replica)}` : ''}` : '';
+    row({ engine: 'transfer-playground', backend: `CPU (WebAssembly, ${r.build}), ${x.workers} worker${x.workers > 1 ? 's' : ''}`, config: 'full model', batch: x.batch, images: x.images, imagesPerSecond: x.imagesPerSecond, workers: x.workers, timing: x.timing, note: `${how}; best of ${REPS}, interleaved${where}` });
   }
+}
+
+/** One worker's step timing as `name (compute 4.01, wait 0.24, ...)`. */
+function stepParts(name, t) {
+  const parts = ['gather', 'compute', 'wait', 'sum', 'between'].filter((k) => k in t).map((k) => `${k} ${t[k].toFixed(2)}`);
+  return `${name} (${parts.join(', ')})`;
 }
 
 /** The page's engine worker: one request, one reply (www/PROTOCOL.md). */

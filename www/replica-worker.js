@@ -6,7 +6,7 @@
 // `serve` waits on the shared control block (see worker-pool.js for its layout).
 import init, * as tp from './pkg/transfer_playground.js';
 import { isFatal, toErrorValue } from './errors.js';
-import { CTL, CMD, STATUS, DONE, FAILED, DIVERGED, stamp, sharedViews } from './worker-pool-layout.js';
+import { CTL, CMD, STATUS, DONE, FAILED, DIVERGED, stamp, sharedViews, spinWhile, StepClock } from './worker-pool-layout.js';
 
 let replica = null;  // the Replica of the fit in progress
 let shapes = null;   // its shard rows' shapes: {x, y, xLen, yLen} (one example's)
@@ -14,6 +14,7 @@ let shared = null;   // the shared views of that fit ({ctl, inputs, labels, boar
 let poisoned = null; // a trap or panic: this instance answers nothing any more
 let session = 0;     // bumped by every join, so a serve loop of an older fit ends
 let trapNext = false; // test hook: trap in the next step
+let clock = new StepClock(); // where this fit's steps spend their time (`timing`)
 
 /** A trap or panic of the engine: the error value, with the engine's panic message. */
 function fatalValue(err) {
@@ -41,6 +42,7 @@ const commands = {
     const [x, y] = [Array.from(replica.inputShape), Array.from(replica.labelShape)];
     shapes = { x, y, xLen: x.reduce((a, b) => a * b, 1), yLen: y.reduce((a, b) => a * b, 1) };
     session += 1;
+    clock = new StepClock();
     shared = buffers ? { ...sharedViews(buffers, workers, flat), index, workers, flat } : null;
     if (shared) serve(session);
     return { flatLength: replica.flatLength };
@@ -55,10 +57,13 @@ const commands = {
 
   /** Transferred buffers: apply the last batch's sum (if any), then this shard's gradients. */
   step({ apply, x, y, batchSize }) {
+    clock.start();
     if (apply) replica.applySum(apply);
+    clock.lap('sum');
     if (!x) return { value: null };
     const out = new Float32Array(replica.flatLength);
     const sums = gradientsInto(x, y, batchSize, out);
+    clock.lap('compute');
     return { value: { grads: out, sums }, transfer: [out.buffer] };
   },
 
@@ -81,6 +86,9 @@ const commands = {
   /** Ends the shared-memory loop of the fit in progress (the fit ended or was dropped). */
   leave() { session += 1; replica?.free(); replica = null; shared = null; return true; },
 
+  /** Where this fit's steps spent their time (ms per step; see worker-pool.js's `stepTiming`). */
+  timing() { return clock.perStep(); },
+
   /** Test hook: the next step traps inside the engine, as a bug would. */
   trapNextStep() { trapNext = true; return true; },
 };
@@ -98,7 +106,7 @@ async function serve(mine) {
   // `setValidation`) comes by messages, which a blocked wait would hold up.
   let hot = false;
   for (;;) {
-    if (!hot || Atomics.wait(ctl, CTL.SEQ, seen, 20) === 'timed-out') {
+    if (!hot || (spinWhile(ctl, CTL.SEQ, seen) === seen && Atomics.wait(ctl, CTL.SEQ, seen, 20) === 'timed-out')) {
       const w = Atomics.waitAsync(ctl, CTL.SEQ, seen);
       if (w.async) await w.value;
     }
@@ -122,6 +130,7 @@ function sharedStep(seq, target) {
   const { ctl, inputs, labels, board, sums, index, workers, flat } = shared;
   const nshards = Atomics.load(ctl, CTL.NSHARDS);
   const base = (seq & 1) * workers * flat;
+  clock.start();
   if (index < nshards) {
     const [s, e] = [Atomics.load(ctl, CTL.RANGES + 2 * index), Atomics.load(ctl, CTL.RANGES + 2 * index + 1)];
     try {
@@ -141,18 +150,21 @@ function sharedStep(seq, target) {
       return;
     }
   }
+  clock.lap('compute');
   arrive(ctl);
   // Every worker sums the same shards in the same order and applies them: no weights
   // travel, and the copies stay bit-identical. Wait for all (the coordinator too).
   for (let a = Atomics.load(ctl, CTL.ARRIVED); a < target; a = Atomics.load(ctl, CTL.ARRIVED)) {
     if (Atomics.load(ctl, CTL.ABORT)) return;
-    Atomics.wait(ctl, CTL.ARRIVED, a, 1000);
+    if (spinWhile(ctl, CTL.ARRIVED, a) === a) Atomics.wait(ctl, CTL.ARRIVED, a, 1000);
   }
   if (Atomics.load(ctl, CTL.ABORT)) return;
   for (let i = 0; i < nshards; i++) if (Atomics.load(ctl, STATUS(seq, i)) !== stamp(seq, DONE)) return; // the coordinator reports it
+  clock.lap('wait');
   try {
     // This worker's own shard comes from the gradients it kept (the same bits).
     replica.applyShards(board, base, nshards, index);
+    clock.lap('sum');
   } catch (err) {
     // A sum that is not finite is refused everywhere alike (the coordinator reports it);
     // anything else is this replica's failure.

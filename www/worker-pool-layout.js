@@ -37,6 +37,23 @@ export const stamp = (seq, what) => seq * 4 + what;
 export const CTL_WORDS = 64 + 32;
 
 /**
+ * Spins while `ctl[word]` still equals `value`, for at most `ms` milliseconds; returns
+ * the word as it is then. The hand-overs of a step (a shard done, the next command) come
+ * within a fraction of a millisecond, and a thread woken from a blocked wait first waits
+ * for the scheduler, which costs about as long again: a short spin catches most of them
+ * awake, and a blocked wait takes over when the other side is slow.
+ */
+export function spinWhile(ctl, word, value, ms = SPIN_MS) {
+  const until = performance.now() + ms;
+  let now = Atomics.load(ctl, word);
+  while (now === value && performance.now() < until) now = Atomics.load(ctl, word);
+  return now;
+}
+
+/** How long a worker spins before it blocks (a step takes a few milliseconds). */
+export const SPIN_MS = 1;
+
+/**
  * The buffers of a fit for `workers` workers, `flat` floats per gradient, batches of
  * `batch` rows of `xLen` floats of features and `yLen` of labels.
  */
@@ -58,4 +75,41 @@ export function sharedViews(b, workers, flat) {
     board: new Float32Array(b.board, 0, 2 * workers * flat),
     sums: new Float64Array(b.sums),
   };
+}
+
+/**
+ * Where one worker's steps spend their time, in milliseconds per step (the benchmark
+ * page shows it): `start()` at a step's beginning (the time since the last step's end
+ * counts as `between`), `lap(name)` after each part.
+ */
+export class StepClock {
+  constructor() {
+    this.totals = {};
+    this.steps = 0;
+    this.t = 0;
+    this.end = 0;
+  }
+
+  start() {
+    this.t = performance.now();
+    if (this.end) this.add('between', this.t - this.end);
+    this.steps += 1;
+  }
+
+  lap(name) {
+    const now = performance.now();
+    this.add(name, now - this.t);
+    this.t = this.end = now;
+  }
+
+  add(name, ms) {
+    this.totals[name] = (this.totals[name] || 0) + ms;
+  }
+
+  /** `{steps, [part]: ms per step}`. */
+  perStep() {
+    const out = { steps: this.steps };
+    for (const [k, v] of Object.entries(this.totals)) out[k] = v / Math.max(1, this.steps);
+    return out;
+  }
 }

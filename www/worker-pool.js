@@ -22,7 +22,7 @@
 // fails (a trap, a panic, an error, no answer), the run goes on on this worker alone
 // from the batch in progress (nothing of it was applied anywhere), and the step says
 // so (`workersFallback`).
-import { CTL, CMD, STATUS, DONE, FAILED, DIVERGED, stamp, sharedBuffers, sharedViews } from './worker-pool-layout.js';
+import { CTL, CMD, STATUS, DONE, FAILED, DIVERGED, stamp, sharedBuffers, sharedViews, spinWhile, StepClock } from './worker-pool-layout.js';
 import { fromErrorValue, toErrorValue } from './errors.js';
 import { workersFor } from './state.js';
 
@@ -166,6 +166,7 @@ export class ParallelRun {
     this.fallback = undefined; // the GPU's (FitRun's) word: never set here
     this.workersFallback = null;
     this.untold = false; // a fallback the next event has not carried yet
+    this.clock = new StepClock(); // where this worker's batches spend their time
   }
 
   get workers() { return this.replicas.length + 1; }
@@ -257,6 +258,8 @@ export class ParallelRun {
     const { size, shards } = next;
     const W = this.workers;
     const n = shards.length;
+    const clock = this.clock;
+    clock.start();
     if (!this.shared) {
       const apply = this.pending;
       this.pending = null;
@@ -267,11 +270,15 @@ export class ParallelRun {
         const transfer = [a?.buffer, rows.x?.data.buffer, rows.y?.data.buffer].filter(Boolean);
         return r.call('step', { apply: a, ...rows, batchSize: size }, transfer);
       });
+      clock.lap('gather');
       this.pf.localGradients(undefined);
+      clock.lap('compute');
       const got = (await Promise.all(answers)).slice(0, n - 1);
+      clock.lap('wait');
       const sum = new Float32Array(this.flat);
       const ev = this.pf.finishBatch(got.map((g) => g.grads), got.flatMap((g) => Array.from(g.sums)), sum);
       this.pending = sum;
+      clock.lap('sum');
       return ev;
     }
     const { ctl, board, sums, inputs, labels } = this.shared;
@@ -283,6 +290,7 @@ export class ParallelRun {
     }
     ctl[CTL.NSHARDS] = n;
     ctl[CTL.BATCH] = size;
+    clock.lap('gather');
     const { seq, target } = this.command(CMD.STEP);
     const base = (seq & 1) * W * this.flat;
     try {
@@ -294,12 +302,16 @@ export class ParallelRun {
     } finally {
       this.arrive();
     }
+    clock.lap('compute');
     await this.wait(seq, target, n);
+    clock.lap('wait');
     const others = [];
     for (let i = 1; i < n; i++) others.push(board.subarray(base + i * this.flat, base + (i + 1) * this.flat));
     const s = [];
     for (let i = 1; i < n; i++) s.push(...sumsOf(sums, i));
-    return this.pf.finishBatch(others, s, undefined);
+    const ev = this.pf.finishBatch(others, s, undefined);
+    clock.lap('sum');
+    return ev;
   }
 
   async epochEnd() {
@@ -362,7 +374,7 @@ export class ParallelRun {
     let a = Atomics.load(ctl, CTL.ARRIVED);
     while (a < target && performance.now() - t0 < 2000) {
       if (failed()) break;
-      Atomics.wait(ctl, CTL.ARRIVED, a, 50);
+      if (spinWhile(ctl, CTL.ARRIVED, a) === a) Atomics.wait(ctl, CTL.ARRIVED, a, 50);
       a = Atomics.load(ctl, CTL.ARRIVED);
     }
     const patience = 60000;
@@ -441,6 +453,17 @@ export class ParallelRun {
     let at = 0;
     for (const p of parts) { out.set(p, at); at += p.length; }
     return out;
+  }
+
+  /**
+   * Where the batches of this fit spent their time, in milliseconds per step: this
+   * worker's (`gather` the shards' rows, `compute` its gradients, `wait` for the others,
+   * `sum` and apply, `between` batches) and the first replica's (`compute`, `wait`,
+   * `sum`, `between`: waiting for the next command). For the benchmark page.
+   */
+  async stepTiming() {
+    const replica = this.replicas[0] ? await this.replicas[0].call('timing').catch(() => null) : null;
+    return { coordinator: this.clock.perStep(), replica };
   }
 
   /** Test hook: every replica's weights, to compare with worker 0's. */
