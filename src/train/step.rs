@@ -155,7 +155,7 @@ pub fn apply(model: &mut Sequential, grads: &Gradients) -> Result<()> {
                 p.value.shape()
             )));
         }
-        if !g.iter().all(|v| v.is_finite()) {
+        if crate::tensor::first_non_finite(&contiguous(g)).is_some() {
             return Err(Error::Diverged(format!(
                 "a gradient of layer {li} '{}' became NaN or infinite; the update was not applied. Try a smaller learning rate.",
                 node.name
