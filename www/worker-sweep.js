@@ -4,7 +4,7 @@
 // `freshModel` and `startFit`), so a point equals a separate run with the same seed,
 // size and budget. The page makes the plan (sizes, seeds, the budget of each size) and
 // keeps the points; this runs them one by one, with progress and stop.
-import { S, post, take, setsFor, headFor } from './worker-session.js';
+import { S, post, take, setsFor, headFor, nextTask } from './worker-session.js';
 import { freshModel, startFit } from './worker-train.js';
 import { evaluateOn, noteLost } from './worker-gpu.js';
 import { pageError } from './errors.js';
@@ -46,7 +46,7 @@ async function fitAll(job, model, train, sets, opts, onEpoch) {
       seconds.push((performance.now() - t0) / 1000);
       onEpoch(ev.epoch);
     }
-    await new Promise((r) => setTimeout(r, 0)); // 'stop' gets its turn between batches
+    await nextTask(); // 'stop' gets its turn between batches
   }
   const history = run.history;
   run.free();

@@ -4,7 +4,7 @@
 // the event loop, so a 'stop' message is seen between batches and 'resume' goes on
 // with the same run. On WebGPU a step returns a Promise; if the device is lost the run
 // goes on on the CPU and its step says so (`fallback`).
-import { S, post, fingerprint, take, setsFor, headFor } from './worker-session.js';
+import { S, post, fingerprint, take, setsFor, headFor, nextTask } from './worker-session.js';
 import { buildB, kerasBytes } from './worker-models.js';
 import { checkpointEvery, evaluateOn, gpuActive, noteLost } from './worker-gpu.js';
 import { lessonExtras } from './worker-lesson.js';
@@ -121,11 +121,8 @@ async function drive(job) {
       S.stopAfter = null;
       j.stop = true; // as if 'stop' came now (test hook below)
     }
-    // Yield so 'stop' (and the page's paint) get their turn between batches. (A timer: on
-    // one worker nested timers are clamped to 4 ms, a pace that lets a learner stop even
-    // a short run; across workers the step's own waits reset that nesting, so a run of a
-    // few tiny batches can end before a Stop arrives.)
-    await new Promise((r) => setTimeout(r, 0));
+    // Yield so 'stop' (and any other request) gets its turn between batches.
+    await nextTask();
   }
   const base = j.model.layers.length - 1;
   const testStart = performance.now();
