@@ -66,7 +66,14 @@ export function mountOwn(ctx) {
   const stepsView = mountSteps(ctx);
   const trainedOn = mountTrainedOn(ctx);
 
-  $('#class-add').addEventListener('click', () => guard(async () => { selected = await newClass(ctx); render(); $(`#class-name-${selected}`)?.focus(); }));
+  $('#class-add').addEventListener('click', () => guard(async () => {
+    const focus = document.activeElement;
+    selected = await newClass(ctx);
+    render();
+    // The new card's name gets the focus, unless the learner has moved it meanwhile
+    // (typing into another name while the class was being saved must stay there).
+    if (document.activeElement === focus) $(`#class-name-${selected}`)?.focus();
+  }));
   $('#invert').addEventListener('change', (e) => guard(async () => {
     // The set's setting at once (images added from now on use it); the redo follows.
     ctx.project.invert = e.target.checked;

@@ -25,6 +25,17 @@ test('named classes: add, rename, remove; picker, drop anywhere, paste; remove o
   await page.click('#class-add');
   await page.fill('#class-name-2', 'cross');
   assert.deepEqual(await names(page), ['circle', 'bar', 'cross']);
+  // Typing into another name while a class is being added: the keys stay there (the new
+  // card takes the focus only if the learner has not moved it; it used to take it
+  // mid-word, and the rest of the word went into the new class's name).
+  await page.click('#class-add');
+  await page.focus('#class-name-1');
+  await page.keyboard.type(' and line', { delay: 60 });
+  await page.waitForSelector('#class-name-3');
+  assert.deepEqual(await names(page), ['circle', 'bar and line', 'cross', '']);
+  await page.click('#class-remove-3'); // no images: removed at once
+  await page.fill('#class-name-1', 'bar');
+  assert.deepEqual(await names(page), ['circle', 'bar', 'cross']);
 
   const discs = await shapes(page, many('disc', 4));
   const bars = await shapes(page, many('bar', 2));
