@@ -134,6 +134,28 @@ fn evaluate_equals_the_layer_by_layer_loss_and_accuracy() {
 }
 
 #[test]
+fn evaluate_predict_gives_evaluate_and_predict_from_one_pass_bit_for_bit() {
+    let mut r = Rng::new(3);
+    for (mut m, x, classes, loss) in [
+        (zoo(), images(300, 15, 13, 3, 9), 4, Loss::SparseCategoricalCrossentropy),
+        (model_a_like(), images(600, 28, 28, 1, 10), 2, Loss::BinaryCrossentropy),
+    ] {
+        m.compile(loss, OptimizerConfig::sgd(0.1)).unwrap();
+        let n = x.shape()[0];
+        let y = from_vec(&[n], (0..n).map(|_| r.below(classes) as f32).collect()).unwrap();
+        let (sums, outputs) = m.evaluate_predict(&x, &y).unwrap();
+        assert!(outputs == m.predict(&x, 256).unwrap(), "{loss:?}: outputs");
+        let e = m.evaluate(&x, &y, 256).unwrap();
+        assert_eq!(sums.loss_sum / n as f64, e.loss, "{loss:?}: loss");
+        assert_eq!(sums.correct as f64 / sums.counted as f64, e.accuracy, "{loss:?}: accuracy");
+        // No images: zero sums and no outputs; a wrong shape is refused.
+        let (none, empty) = m.evaluate_predict(&row_range(&x, 0..0), &row_range(&y, 0..0)).unwrap();
+        assert_eq!((none.counted, empty.shape()[0]), (0, 0));
+        assert!(m.evaluate_predict(&images(2, 5, 5, 1, 1), &row_range(&y, 0..2)).is_err());
+    }
+}
+
+#[test]
 fn inference_keeps_nothing_for_backward() {
     // After predict, a backward pass has nothing to work from: no activations were kept.
     let a = model_a_like();

@@ -74,8 +74,11 @@ const commands = {
     return Array.from(replica.validationSums());
   },
 
-  /** Loss and accuracy sums of the trained copy on a slice of a test set. */
-  evaluate({ x, y }) { return Array.from(replica.evaluateSums(x, y)); },
+  /** Loss and accuracy sums of the trained copy on a slice of a test set, and its outputs. */
+  evaluate({ x, y }) {
+    const r = replica.evaluatePredict(x, y);
+    return { value: r, transfer: [r.outputs.data.buffer] };
+  },
 
   /** Every weight of the replica as one array (the coordinator compares them). */
   weights() {

@@ -91,3 +91,13 @@ export async function evaluateOn(model, set) {
   const r = noteFallback(await model.evaluateAsync(set.x, set.y, { backend: computeBackend() }));
   return { loss: r.loss, accuracy: r.accuracy, backend: r.backend };
 }
+
+/**
+ * `evaluateOn` with the model's outputs on the set too (`outputs`, what `predict` gives)
+ * where the CPU computes: one forward pass for both. On the GPU, no `outputs`.
+ */
+export async function evaluateWithOutputs(model, set) {
+  if (computeBackend() !== 'cpu') return evaluateOn(model, set);
+  const r = model.evaluatePredict(set.x, set.y);
+  return { loss: r.loss, accuracy: r.accuracy, backend: 'cpu', outputs: r.outputs };
+}

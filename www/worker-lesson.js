@@ -24,12 +24,13 @@ function pixels(set, i) {
 
 /**
  * At the end of a training job: the confusion matrix of `model` on the test set (from
- * `predictAsync`'s probabilities, GPU or CPU, then the engine's `confusionMatrix`) with
- * the most confident mistakes and their pixels, and how far each layer moved since
- * `before` (a `WeightSnapshot`, freed here).
+ * its probabilities, then the engine's `confusionMatrix`) with the most confident
+ * mistakes and their pixels, and how far each layer moved since `before` (a
+ * `WeightSnapshot`, freed here). The probabilities are `outputs` where the test gave
+ * them (a fit across workers), else `predictAsync`'s (GPU or CPU).
  */
-export async function lessonExtras(model, sets, before) {
-  const p = noteFallback(await model.predictAsync(sets.test.x, { backend: computeBackend() }));
+export async function lessonExtras(model, sets, before, outputs) {
+  const p = outputs ? { ...outputs, backend: 'cpu' } : noteFallback(await model.predictAsync(sets.test.x, { backend: computeBackend() }));
   const c = S.tp.confusionMatrix(p, sets.test.y);
   const movement = before ? model.weightMovementSince(before) : null;
   before?.free();

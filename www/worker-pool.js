@@ -422,8 +422,10 @@ export class ParallelRun {
   }
 
   /**
-   * Loss and accuracy of the trained model on `set` ({x, y}), split across the fit's
-   * workers (each holds the same weights) and summed in worker order.
+   * Loss and accuracy of the trained model on `set` ({x, y}) and its outputs (what
+   * `predict` gives: the lesson's confusion matrix is made from them), from one forward
+   * pass split across the fit's workers (each holds the same weights), summed and joined
+   * in worker order.
    */
   async evaluate(set) {
     await this.leave();
@@ -431,19 +433,23 @@ export class ParallelRun {
     const parts = [];
     const per = this.workers;
     for (let i = 0; i < per; i++) parts.push([Math.floor((i * n) / per), Math.floor(((i + 1) * n) / per)]);
-    let sums;
+    let answers;
     try {
-      const answers = this.replicas.map((r, i) => r.call('evaluate', { x: slice(set.x, parts[i + 1]), y: slice(set.y, parts[i + 1]) }));
-      const own = Array.from(this.pf.evaluateSums(slice(set.x, parts[0]), slice(set.y, parts[0])));
-      sums = [own, ...(await Promise.all(answers))];
+      const others = this.replicas.map((r, i) => r.call('evaluate', { x: slice(set.x, parts[i + 1]), y: slice(set.y, parts[i + 1]) }));
+      const own = this.pf.evaluatePredict(slice(set.x, parts[0]), slice(set.y, parts[0]));
+      answers = [own, ...(await Promise.all(others))];
     } catch (err) {
       if (err?.name === 'EngineError' || err instanceof WebAssembly.RuntimeError) throw err;
       this.lost(err);
-      sums = [Array.from(this.pf.evaluateSums(set.x, set.y))];
+      answers = [this.pf.evaluatePredict(set.x, set.y)];
     }
     let [loss, correct, counted] = [0, 0, 0];
-    for (const s of sums) { loss += s[0]; correct += s[1]; counted += s[2]; }
-    return { loss: loss / n, accuracy: correct / Math.max(1, counted), backend: 'cpu' };
+    for (const { sums: s } of answers) { loss += s[0]; correct += s[1]; counted += s[2]; }
+    const outs = answers.map((a) => a.outputs);
+    const data = new Float32Array(outs.reduce((k, o) => k + o.data.length, 0));
+    outs.reduce((at, o) => { data.set(o.data, at); return at + o.data.length; }, 0);
+    const outputs = { data, shape: [n, ...outs[0].shape.slice(1)] };
+    return { loss: loss / n, accuracy: correct / Math.max(1, counted), backend: 'cpu', outputs };
   }
 
   /** Worker 0's weights as one array, layer by layer (as a replica's `weights`). */

@@ -6,7 +6,7 @@
 // goes on on the CPU and its step says so (`fallback`).
 import { S, post, fingerprint, take, setsFor, headFor, nextTask } from './worker-session.js';
 import { buildB, kerasBytes } from './worker-models.js';
-import { checkpointEvery, evaluateOn, gpuActive, noteLost } from './worker-gpu.js';
+import { checkpointEvery, evaluateWithOutputs, gpuActive, noteLost } from './worker-gpu.js';
 import { lessonExtras } from './worker-lesson.js';
 import { pageError } from './errors.js';
 import { ParallelRun, resolveWorkers, pool } from './worker-pool.js';
@@ -126,11 +126,13 @@ async function drive(job) {
   }
   const base = j.model.layers.length - 1;
   const testStart = performance.now();
-  const test = j.run.evaluate ? await j.run.evaluate(j.sets.test) : await evaluateOn(j.model, j.sets.test);
+  // On the CPU the test also gives the model's outputs (across workers, split like the
+  // test), from which the lesson's confusion matrix is made; on the GPU it predicts them.
+  const { outputs, ...test } = j.run.evaluate ? await j.run.evaluate(j.sets.test) : await evaluateWithOutputs(j.model, j.sets.test);
   j.computeMs += performance.now() - testStart;
   if (job === 'stage3') S.snap3 = { id: j.id, weights: j.model.getWeights(), bytes: kerasBytes(j.model, j.classNames) };
   // The lesson's views: the confusion matrix and how far each layer moved in this job.
-  const extras = await lessonExtras(j.model, j.sets, j.before);
+  const extras = await lessonExtras(j.model, j.sets, j.before, outputs);
   delete S.jobs[job];
   return {
     stopped: false, history: j.run.history, test, backend: j.run.backend, fallback: j.run.fallback, rows: j.model.summaryRows(),

@@ -27,6 +27,10 @@ use crate::train::step::StepSums;
 /// cache. Measured with `cargo bench --bench train_throughput` (inference rows).
 const CHUNK_BYTES: u64 = 1 << 19;
 
+/// The examples `evaluate` sums its loss over before adding the groups (its default
+/// batch size).
+const EVALUATE_GROUP: usize = 256;
+
 /// Fewer rows than this make the dense layers' GEMMs pay for packing their weights
 /// more often than the cache saves.
 const MIN_CHUNK_ROWS: usize = 16;
@@ -103,6 +107,35 @@ impl Sequential {
     /// batches of `group` always did: the forward pass runs in its own chunks, but the
     /// sums are those of the layer-by-layer evaluation bit for bit.
     pub(crate) fn evaluate_sums_from(&self, from: usize, x: &Tensor, y: &Tensor, group: usize) -> Result<StepSums> {
+        self.evaluate_collecting(from, x, y, group, None)
+    }
+
+    /// `evaluate` (its default grouping of 256) and `predict` from one forward pass: the
+    /// loss and accuracy sums of the model on images `x` against `y` (zero sums for no
+    /// images) and its outputs, bit for bit what `predict` gives.
+    pub fn evaluate_predict(&self, x: &Tensor, y: &Tensor) -> Result<(StepSums, Tensor)> {
+        crate::tensor::check_example_shape(x, self.input_shape(), "evaluate")?;
+        crate::tensor::check_finite(x, "evaluate")?;
+        let shape = [&[x.shape()[0]][..], &self.output_shape()].concat();
+        let mut out = Vec::new();
+        let sums = if x.shape()[0] == 0 {
+            StepSums::default()
+        } else {
+            self.evaluate_collecting(0, x, y, EVALUATE_GROUP, Some(&mut out))?
+        };
+        crate::tensor::from_vec(&shape, out).map(|t| (sums, t))
+    }
+
+    /// [`Sequential::evaluate_sums_from`] that also writes the model's outputs (what
+    /// `predict` gives, bit for bit) into `outputs`, from the same forward pass.
+    pub(crate) fn evaluate_collecting(
+        &self,
+        from: usize,
+        x: &Tensor,
+        y: &Tensor,
+        group: usize,
+        mut outputs: Option<&mut Vec<f32>>,
+    ) -> Result<StepSums> {
         let loss = self.compiled()?.loss;
         let n = x.shape()[0];
         if n == 0 {
@@ -139,6 +172,9 @@ impl Sequential {
             let ys = contiguous(&yb);
             let logits = (fused && zs.len() == ps.len()).then_some(zs.as_slice());
             let (l, _) = loss.loss_and_grad(&ps, logits, &ys, last, end - start);
+            if let Some(o) = outputs.as_deref_mut() {
+                o.extend_from_slice(&ps);
+            }
             sums.add(StepSums {
                 loss_sum: l,
                 correct: metrics::correct(loss, &ps, &ys, last),

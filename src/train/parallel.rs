@@ -515,10 +515,10 @@ impl Replica {
         step::apply(&mut self.model, &g)
     }
 
-    /// Loss and accuracy sums of the whole model on images `x` against `y` (a slice of
-    /// a test set split across the workers after a fit).
-    pub fn evaluate_sums(&self, x: &Tensor, y: &Tensor) -> Result<StepSums> {
-        evaluate_sums(&self.model, x, y)
+    /// Loss and accuracy sums of the whole model on images `x` against `y` and its
+    /// outputs (a slice of a test set split across the workers after a fit).
+    pub fn evaluate_predict(&self, x: &Tensor, y: &Tensor) -> Result<(StepSums, Tensor)> {
+        evaluate_predict(&self.model, x, y)
     }
 
     /// Loss and accuracy sums over this worker's validation slice (none: zero sums).
@@ -547,18 +547,11 @@ pub fn features(model: &Sequential, from: usize, x: &Tensor) -> Result<Tensor> {
     model.infer_range(0, from, x)
 }
 
-/// Loss and accuracy sums of `model` on images `x` (none: zero sums), forward only.
-pub fn evaluate_sums(model: &Sequential, x: &Tensor, y: &Tensor) -> Result<StepSums> {
-    crate::tensor::check_example_shape(x, model.input_shape(), "evaluate")?;
-    crate::tensor::check_finite(x, "evaluate")?;
-    if x.shape()[0] == 0 {
-        return Ok(StepSums::default());
-    }
-    model.evaluate_sums_from(0, x, y, EVALUATE_BATCH)
+/// Loss and accuracy sums of `model` on images `x` (none: zero sums) and its outputs
+/// (`predict`'s, bit for bit), from one forward pass: [`Sequential::evaluate_predict`].
+pub fn evaluate_predict(model: &Sequential, x: &Tensor, y: &Tensor) -> Result<(StepSums, Tensor)> {
+    model.evaluate_predict(x, y)
 }
-
-/// The batch `evaluate` groups its loss sums by (its default).
-const EVALUATE_BATCH: usize = 256;
 
 /// What the coordinator does next.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,6 +29,14 @@ fn sums_to_js(s: StepSums) -> Vec<f64> {
     vec![s.loss_sum, s.correct as f64, s.counted as f64]
 }
 
+/// `{sums: [lossSum, correct, counted], outputs: {data, shape}}`.
+fn sums_and_outputs((sums, outputs): (StepSums, crate::Tensor)) -> Object {
+    let o = Object::new();
+    set(&o, "sums", js_sys::Float64Array::from(sums_to_js(sums).as_slice()));
+    set(&o, "outputs", tensor_to_js(&outputs));
+    o
+}
+
 fn sums_from(v: &[f64], what: &str) -> Result<StepSums> {
     match *v {
         [loss_sum, correct, counted]
@@ -359,13 +367,14 @@ impl ParallelFit {
         Ok(event_to_js(&self.core.finish_epoch(&sums), "cpu", None))
     }
 
-    /// `[lossSum, correct, counted]` of the model (as trained so far) on images `x`
-    /// against `y`: worker 0's slice of a test set split across the workers.
-    #[wasm_bindgen(js_name = evaluateSums)]
-    pub fn evaluate_sums(&self, x: &JsValue, y: &JsValue) -> Result<Vec<f64>> {
+    /// `{sums: [lossSum, correct, counted], outputs: {data, shape}}` of the model (as
+    /// trained so far) on images `x` against `y`, from one forward pass (`outputs` are
+    /// `predict`'s): worker 0's slice of a test set split across the workers.
+    #[wasm_bindgen(js_name = evaluatePredict)]
+    pub fn evaluate_predict(&self, x: &JsValue, y: &JsValue) -> Result<Object> {
         enter()?;
-        let (x, y) = (tensor_from_js(x, "evaluateSums: x")?, tensor_from_js(y, "evaluateSums: y")?);
-        Ok(sums_to_js(parallel::evaluate_sums(&*read(&self.model)?, &x, &y)?))
+        let (x, y) = (tensor_from_js(x, "evaluatePredict: x")?, tensor_from_js(y, "evaluatePredict: y")?);
+        Ok(sums_and_outputs(parallel::evaluate_predict(&*read(&self.model)?, &x, &y)?))
     }
 
     /// Goes on without the other workers (one failed); the batch in progress is done
@@ -490,12 +499,13 @@ impl Replica {
         Ok(sums_to_js(self.inner.validation_sums()?))
     }
 
-    /// `[lossSum, correct, counted]` of the replica's model on images `x` against `y`.
-    #[wasm_bindgen(js_name = evaluateSums)]
-    pub fn evaluate_sums(&self, x: &JsValue, y: &JsValue) -> Result<Vec<f64>> {
+    /// `{sums, outputs}` of the replica's model on images `x` against `y` (as
+    /// `ParallelFit.evaluatePredict`).
+    #[wasm_bindgen(js_name = evaluatePredict)]
+    pub fn evaluate_predict(&self, x: &JsValue, y: &JsValue) -> Result<Object> {
         enter()?;
-        let (x, y) = (tensor_from_js(x, "evaluateSums: x")?, tensor_from_js(y, "evaluateSums: y")?);
-        Ok(sums_to_js(self.inner.evaluate_sums(&x, &y)?))
+        let (x, y) = (tensor_from_js(x, "evaluatePredict: x")?, tensor_from_js(y, "evaluatePredict: y")?);
+        Ok(sums_and_outputs(self.inner.evaluate_predict(&x, &y)?))
     }
 
     /// Every weight of the replica, layer by layer, as one array (to check that the

@@ -69,6 +69,26 @@ impl JsModel {
         Ok(o)
     }
 
+    /// `{loss, accuracy, outputs: {data, shape}}` of the model on `x` against `y` on the
+    /// CPU, from one forward pass: `evaluate(x, y)` and `predict(x)` together, each value
+    /// bit for bit theirs.
+    #[wasm_bindgen(js_name = evaluatePredict)]
+    pub fn evaluate_predict(&self, x: &JsValue, y: &JsValue) -> Result<Object> {
+        enter()?;
+        let x = tensor_from_js(x, "evaluatePredict: x")?;
+        let y = tensor_from_js(y, "evaluatePredict: y")?;
+        let n = x.shape().first().copied().unwrap_or(0);
+        if n == 0 {
+            return Err(crate::error::Error::Data("evaluatePredict: no examples".into()));
+        }
+        let (s, outputs) = self.read()?.evaluate_predict(&x, &y)?;
+        let o = Object::new();
+        set(&o, "loss", s.loss_sum / n as f64);
+        set(&o, "accuracy", s.correct as f64 / s.counted.max(1) as f64);
+        set(&o, "outputs", tensor_to_js(&outputs));
+        Ok(o)
+    }
+
     /// `model.predict(x, batchSize?)` -> `{data, shape}` on the CPU (batchSize as for
     /// `evaluate`).
     pub fn predict(&self, x: &JsValue, batch_size: &JsValue) -> Result<Object> {
