@@ -223,3 +223,30 @@ fn wrong_sizes_and_an_older_run_are_refused_with_codes() {
     let _newer = ok(m.fit_parallel(&x, &y, &JsValue::UNDEFINED, 2.0));
     assert_eq!(code(pf.next_step().err().unwrap()), "FIT_INTERLEAVED");
 }
+
+#[wasm_bindgen_test]
+fn evaluate_predict_is_evaluate_and_predict_from_one_pass_on_every_side() {
+    let (x, y) = data(70, 5);
+    let m = model();
+    let floats = |v: JsValue| get(&v, "data").dyn_into::<Float32Array>().unwrap().to_vec();
+    let want = floats(ok(m.predict(&x, &JsValue::UNDEFINED)).into());
+    let e = ok(m.evaluate(&x, &y, &JsValue::UNDEFINED));
+    let got = ok(m.evaluate_predict(&x, &y));
+    assert_eq!(get(&got, "loss"), get(&e, "loss"));
+    assert_eq!(get(&got, "accuracy"), get(&e, "accuracy"));
+    assert_eq!(floats(get(&got, "outputs")), want);
+    let (x0, y0) = (slice(&x, 0, 0), slice(&y, 0, 0));
+    assert_eq!(code(m.evaluate_predict(&x0, &y0).err().unwrap()), "DATA");
+    // Split across a coordinator and a replica: the outputs joined are predict's, bit for bit.
+    let pf: ParallelFit = ok(m.fit_parallel(&x, &y, &JsValue::UNDEFINED, 2.0));
+    let r = ok(Replica::new(&Uint8Array::from(ok(pf.replica_spec()).as_slice()).into()));
+    let a = ok(pf.evaluate_predict(&slice(&x, 0, 30), &slice(&y, 0, 30)));
+    let b = ok(r.evaluate_predict(&slice(&x, 30, 70), &slice(&y, 30, 70)));
+    assert_eq!([floats(get(&a, "outputs")), floats(get(&b, "outputs"))].concat(), want);
+    let sums = |o: &JsValue| js_sys::Float64Array::from(get(o, "sums")).to_vec();
+    let (sa, sb) = (sums(&a), sums(&b));
+    assert_eq!(sa[2] + sb[2], 70.0, "every example counted once");
+    assert_eq!((sa[1] + sb[1]) / 70.0, get(&e, "accuracy").as_f64().unwrap());
+    let none = ok(r.evaluate_predict(&x0, &y0));
+    assert_eq!(sums(&none), vec![0.0, 0.0, 0.0]);
+}
