@@ -118,13 +118,58 @@ function applyLook(s) {
   }
 }
 
+/** The Web Lock held by the tab that saves the project. */
+const PROJECT_LOCK = 'transfer-playground-project';
+
+/**
+ * One tab saves the project: the one holding the page's lock (Web Locks; held while the
+ * tab lives). A tab opened while another holds it reads the saved project and works, but
+ * saves nothing and says so: two tabs writing one project would mix their changes, the
+ * last write of each part winning. It waits up to `wait` ms for the lock first (a tab
+ * being reloaded releases its lock only as its old page goes). When the tab that saves
+ * is closed, `onFree` runs (`watchSaver`; this one does not start saving: what it shows
+ * may be older than what was saved). Resolves to whether this tab saves; without Web
+ * Locks, it does.
+ */
+async function claimProject(onFree, wait = 2000) {
+  if (!navigator.locks?.request) return true;
+  const forever = () => new Promise(() => {});
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), wait);
+  const got = await new Promise((resolve) => {
+    navigator.locks.request(PROJECT_LOCK, { signal: abort.signal }, () => {
+      clearTimeout(timer);
+      resolve(true);
+      return forever();
+    }).catch((err) => resolve(err?.name !== 'AbortError')); // another failure: save, as without locks
+  });
+  if (!got) watchSaver(onFree);
+  return got;
+}
+
+/**
+ * Calls `onFree` once the tab holding the project's lock is gone: granted the lock, this
+ * tab lets go of it at once (a tab being reloaded asks for it again) and looks again a
+ * moment later; if nobody took it, the saving tab was closed.
+ */
+function watchSaver(onFree) {
+  navigator.locks.request(PROJECT_LOCK, () => undefined)
+    .then(() => new Promise((r) => setTimeout(r, 3000)))
+    .then(() => navigator.locks.query())
+    .then(({ held }) => (held.some((l) => l.name === PROJECT_LOCK) ? watchSaver(onFree) : onFree()))
+    .catch(() => {});
+}
+
 async function main() {
   await loadDictionaries();
   const first = parseHash(location.hash).state;
   let storageError = null;
   let later = null; // the context, once it exists
   // Embeds keep nothing: several on one slide deck would overwrite each other's work.
-  const persist = await openPersistence({ enabled: !first.embed, onError: (e) => { storageError = e; if (later) { later.storageError = e; later.render(); } } });
+  const tell = (e) => { storageError = e; if (later) { later.storageError = e; later.render(); } };
+  const saves = first.embed || await claimProject(() => tell({ code: 'OTHER_TAB_CLOSED', params: {}, message: 'the tab that saved the project was closed' }));
+  const persist = await openPersistence({ enabled: !first.embed, writable: saves, onError: tell });
+  if (!saves) tell({ code: 'OPEN_ELSEWHERE', params: {}, message: 'the playground is open in another tab, which saves the project' });
   const saved = await persist.load();
   const ownCount = saved ? splitOwn(saved.images || [], normalise(saved.meta?.classes).length).train.length || null : null;
   const parsed = parseHash(location.hash, (st) => envFor(st.scenario, { builtin: SETTING.n.default, own: ownCount }));

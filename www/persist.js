@@ -40,8 +40,12 @@ async function open() {
   return request(r);
 }
 
-/** Opens the database; `enabled: false` gives a store that keeps nothing (embeds). */
-export async function openPersistence({ onError, enabled = true }) {
+/**
+ * Opens the database; `enabled: false` gives a store that keeps nothing (embeds);
+ * `writable: false` one that reads what is saved but writes nothing (a second tab:
+ * see main.js's `claimProject`).
+ */
+export async function openPersistence({ onError, enabled = true, writable = true }) {
   let db = null;
   const told = new Set();
   const fail = (v) => {
@@ -76,8 +80,11 @@ export async function openPersistence({ onError, enabled = true }) {
     }
   }
 
+  const write = (f) => (writable ? f : async () => undefined);
+
   return {
     get available() { return !!db; },
+    get writable() { return writable; },
     /** Everything saved, or null when nothing is. */
     async load() {
       const r = await tx(STORES, 'readonly', async (s) => ({
@@ -88,15 +95,15 @@ export async function openPersistence({ onError, enabled = true }) {
       }));
       return r && (r.meta || r.results.length || r.images.length || Object.keys(r.models).length) ? r : null;
     },
-    saveMeta: (meta) => tx(['meta'], 'readwrite', (s) => request(s.meta.put(meta, 'project'))),
-    saveResults: (records) => tx(['results'], 'readwrite', async (s) => {
+    saveMeta: write((meta) => tx(['meta'], 'readwrite', (s) => request(s.meta.put(meta, 'project')))),
+    saveResults: write((records) => tx(['results'], 'readwrite', async (s) => {
       await request(s.results.clear());
       for (const r of records) await request(s.results.put(r, r.kind));
-    }),
-    putImages: (images) => tx(['images'], 'readwrite', async (s) => { for (const im of images) await request(s.images.put(im)); }),
-    deleteImage: (id) => tx(['images'], 'readwrite', (s) => request(s.images.delete(id))),
-    putModel: (name, value) => tx(['models'], 'readwrite', (s) => request(s.models.put(value, name))),
-    deleteModel: (name) => tx(['models'], 'readwrite', (s) => request(s.models.delete(name))),
-    clear: () => tx(STORES, 'readwrite', async (s) => { for (const n of STORES) await request(s[n].clear()); }),
+    })),
+    putImages: write((images) => tx(['images'], 'readwrite', async (s) => { for (const im of images) await request(s.images.put(im)); })),
+    deleteImage: write((id) => tx(['images'], 'readwrite', (s) => request(s.images.delete(id)))),
+    putModel: write((name, value) => tx(['models'], 'readwrite', (s) => request(s.models.put(value, name)))),
+    deleteModel: write((name) => tx(['models'], 'readwrite', (s) => request(s.models.delete(name)))),
+    clear: write(() => tx(STORES, 'readwrite', async (s) => { for (const n of STORES) await request(s[n].clear()); })),
   };
 }

@@ -54,6 +54,8 @@ export const PAGE_ERRORS = Object.freeze([
   'STORAGE_UNAVAILABLE', // {detail}: no IndexedDB (private mode, blocked)
   'STORAGE_QUOTA',     // the browser's storage quota is full
   'STORAGE_FAILED',    // {detail}
+  'OPEN_ELSEWHERE',    // the page is open in another tab, which saves the project: this one does not
+  'OTHER_TAB_CLOSED',  // that tab was closed: reload this one to continue from what it saved
   'BAD_PROJECT',       // {detail}: an imported file is not a project this page wrote
   'SWEEP_RUNNING',     // a sweep was started while one runs
   'SWEEP_SIZE',        // {n, max}: a sweep point asks for more training images than there are

@@ -173,3 +173,44 @@ test('a damaged saved model does not stop the page: it says so and goes on', { t
   await waitResult(page, 'stage3');
   await context.close();
 });
+
+test('two tabs: the second reads the project but saves nothing and says so; a reload keeps the first one saving; closed, the second says reload', { timeout: 180_000 }, async () => {
+  const context = await newContext(browser.get());
+  const first = await openPage(context, '#be=cpu');
+  assert.ok(await first.page.isHidden('#storage-note'), 'the first tab saves');
+  await first.page.fill('#class-name-0', 'alpha');
+  await first.page.waitForTimeout(800); // a name is saved a moment after the typing stops
+  const second = await openPage(context, '#be=cpu');
+  assert.equal(await second.page.getAttribute('#storage-note', 'data-code'), 'OPEN_ELSEWHERE');
+  assert.ok(await second.page.isVisible('#storage-note'));
+  assert.match(await second.page.textContent('#storage-note'), /another tab/);
+  assert.equal(await second.page.inputValue('#class-name-0'), 'alpha', 'it reads the saved project');
+  await second.page.fill('#class-name-0', 'beta');
+  await second.page.fill('#class-name-1', 'gamma');
+  await second.page.waitForTimeout(800);
+  // The first tab reloaded: it still saves (the second does not take the lock from it),
+  // and the second tab's names were never saved.
+  await first.page.reload();
+  await waitReady(first.page);
+  assert.ok(await first.page.isHidden('#storage-note'));
+  assert.equal(await first.page.inputValue('#class-name-0'), 'alpha');
+  assert.equal(await first.page.inputValue('#class-name-1'), '');
+  await second.page.waitForTimeout(4000);
+  assert.equal(await second.page.getAttribute('#storage-note', 'data-code'), 'OPEN_ELSEWHERE', 'a reload is not a close');
+  // Closed: the second tab says so, and saves once reloaded.
+  await first.page.close();
+  await second.page.waitForSelector('#storage-note[data-code="OTHER_TAB_CLOSED"]', { timeout: 15_000 });
+  assert.match(await second.page.textContent('#storage-note'), /[Rr]eload/);
+  await second.page.reload();
+  await waitReady(second.page);
+  assert.ok(await second.page.isHidden('#storage-note'));
+  assert.equal(await second.page.inputValue('#class-name-0'), 'alpha');
+  await second.page.fill('#class-name-1', 'delta');
+  await second.page.waitForTimeout(800);
+  await second.page.reload();
+  await waitReady(second.page);
+  assert.equal(await second.page.inputValue('#class-name-1'), 'delta', 'now it saves');
+  assert.deepEqual(first.errors, []);
+  assert.deepEqual(second.errors, []);
+  await context.close();
+});
