@@ -555,7 +555,7 @@ fn only_the_benchmark_page_may_eval() {
     let server = Server::start(&[]);
     let bench = server.get("/www/bench.html?only=none");
     let csp = bench.header("content-security-policy").unwrap();
-    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval';"), "{csp}");
+    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval' blob:;"), "{csp}");
     for path in ["/", "/www/main.js", "/www/slides/"] {
         let csp = server.get(path).header("content-security-policy").unwrap().to_string();
         assert!(!csp.contains("'unsafe-eval'") && !csp.contains("'unsafe-inline'"), "{path}: {csp}");
