@@ -7,7 +7,7 @@
 //! Run: `cargo test --release --test keras_class_names`
 
 use transfer_playground::keras::{
-    load_keras_model, read_model_file, to_keras_archive, to_keras_archive_with, ArchiveMetadata, MAX_CLASS_NAME_BYTES,
+    load_keras_model, load_keras_model_and_class_names, read_model_file, to_keras_archive, to_keras_archive_with, ArchiveMetadata, MAX_CLASS_NAME_BYTES,
 };
 use transfer_playground::tensor::from_vec;
 use transfer_playground::{Activation, LayerSpec, Padding, Sequential};
@@ -71,4 +71,14 @@ fn names_that_do_not_fit_are_refused_before_anything_is_written() {
     let long = "x".repeat(MAX_CLASS_NAME_BYTES + 1);
     let err = to_keras_archive_with(&m, &names(&["a", "b", &long])).unwrap_err();
     assert_eq!(err.code(), "LIMIT");
+}
+
+#[test]
+fn loading_gives_the_model_and_its_class_names() {
+    let m = model_b(1);
+    let bytes = to_keras_archive_with(&m, &names(&["sandal", "shirt"])).unwrap();
+    let (loaded, class_names) = load_keras_model_and_class_names(&bytes).unwrap();
+    assert_eq!(class_names, Some(vec!["sandal".to_string(), "shirt".to_string()]));
+    assert_eq!(loaded.get_weights(), load_keras_model(&bytes).unwrap().get_weights());
+    assert_eq!(load_keras_model_and_class_names(&to_keras_archive(&m).unwrap()).unwrap().1, None);
 }

@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Float32Array};
-use transfer_playground::web::{clone_model, load_layers_model, sequential, JsModel};
+use transfer_playground::web::{clone_model, load_keras_model, load_layers_model, sequential, JsModel};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -102,4 +102,23 @@ fn errors_surface_as_js_errors() {
     assert!(m.contains("weight arrays"), "{m}");
     let m = message(a.predict(&JsValue::from(3), &JsValue::UNDEFINED).expect_err("not a tensor"));
     assert!(m.contains("Float32Array"), "{m}");
+}
+
+#[wasm_bindgen_test]
+fn a_keras_file_s_class_names_come_back_with_the_model_while_they_fit_its_output() {
+    let a = model_a();
+    let names: Array = (0..8).map(|i| JsValue::from(format!("class {i}"))).collect();
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"classNames".into(), &names).unwrap();
+    let bytes = ok(a.to_keras(&opts.into()));
+    let back = ok(load_keras_model(&bytes.into()));
+    let want: Vec<String> = (0..8).map(|i| format!("class {i}")).collect();
+    assert_eq!(back.class_names(), Some(want));
+    // No names in the file (an .h5, a .keras written without them), or no longer one per
+    // output after the output layer went: null.
+    assert_eq!(ok(load_keras_model(&ok(a.to_h5()).into())).class_names(), None);
+    assert_eq!(ok(load_keras_model(&ok(a.to_keras(&JsValue::UNDEFINED)).into())).class_names(), None);
+    ok(back.pop());
+    assert_eq!(back.class_names(), None);
+    assert_eq!(a.class_names(), None, "a model that was not loaded from a file has none");
 }

@@ -32,6 +32,7 @@ export function describeA() {
   return {
     name: S.a.name, source: S.aSource, rows: S.a.summaryRows(), inputShape: S.a.inputShape, outputShape: S.a.outputShape,
     params: { total, trainable, frozen }, meta: S.aSource === 'builtin' ? S.aMeta : null,
+    classNames: S.aSource === 'own' ? S.a.classNames ?? null : null, // as its .keras file lists them
     fingerprint: S.aId, predictions: S.aPredictions,
     taskAccuracy: S.aTaskAccuracy, taskBackend: S.aTaskBackend, taskImages: S.taskA?.count ?? 0,
   };

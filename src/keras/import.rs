@@ -23,10 +23,17 @@ use crate::model::Sequential;
 /// # Ok::<(), transfer_playground::Error>(())
 /// ```
 pub fn load_keras_model(bytes: &[u8]) -> Result<Sequential> {
+    load_keras_model_and_class_names(bytes).map(|(model, _)| model)
+}
+
+/// [`load_keras_model`] and the names of the model's classes, where the file has them
+/// (a `.keras` archive whose `metadata.json` lists `"class_names"`, as this engine
+/// writes them; `None` otherwise).
+pub fn load_keras_model_and_class_names(bytes: &[u8]) -> Result<(Sequential, Option<Vec<String>>)> {
     let file = read_model_file(bytes)?;
     // The seed only fills the freshly built parameters, which set_weights replaces.
     let model = model_from_config(&file.model_config, 0)?;
     let params = weights::engine_weights(&model, &file.layers)?;
     model.set_weights(&params)?;
-    Ok(model)
+    Ok((model, file.class_names))
 }

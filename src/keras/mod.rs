@@ -64,7 +64,7 @@ mod import;
 pub mod weights;
 
 pub use export::{to_keras_archive, to_keras_archive_with, to_legacy_h5, ArchiveMetadata, MAX_CLASS_NAME_BYTES};
-pub use import::load_keras_model;
+pub use import::{load_keras_model, load_keras_model_and_class_names};
 
 use std::fmt;
 

@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{bytes_from_js, set, string_from_js};
 use super::model::JsModel;
+use super::models::with_state;
 use super::options::Options;
 use super::panic::enter;
 use crate::error::Result;
@@ -32,11 +33,24 @@ pub fn load_layers_model(model_json: &JsValue, weights: &JsValue) -> Result<JsMo
 pub fn load_keras_model(bytes: &JsValue) -> Result<JsModel> {
     enter()?;
     let bytes = bytes_from_js(bytes, "loadKerasModel: bytes", MAX_INPUT_BYTES)?;
-    Ok(JsModel::wrap(crate::keras::load_keras_model(&bytes)?))
+    let (model, names) = crate::keras::load_keras_model_and_class_names(&bytes)?;
+    let m = JsModel::wrap(model);
+    with_state(&m.inner, |s| s.class_names = names);
+    Ok(m)
 }
 
 #[wasm_bindgen(js_class = Model)]
 impl JsModel {
+    /// The names of the model's classes in output order, as the `.keras` file it was
+    /// loaded from lists them (`toKeras({classNames})` writes them), or `null`: none in
+    /// the file, or no longer one per output (two for a one-unit sigmoid) after a change.
+    #[wasm_bindgen(getter, js_name = classNames)]
+    pub fn class_names(&self) -> Option<Vec<String>> {
+        let names = with_state(&self.inner, |s| s.class_names.clone())?;
+        let units = self.read().ok()?.output_shape().last().copied()?;
+        (names.len() == units || (units == 1 && names.len() == 2)).then_some(names)
+    }
+
     /// The TF.js layers format: `{modelJson: string, weights: Uint8Array}`.
     #[wasm_bindgen(js_name = toTfjs)]
     pub fn to_tfjs(&self) -> Result<Object> {

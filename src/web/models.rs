@@ -23,6 +23,8 @@ pub(crate) struct ModelState {
     pub gpu_run: Weak<RefCell<FitRunner>>,
     /// The number of the newest fit run started on this model (0: none yet).
     pub newest_fit: u64,
+    /// The names of its classes, as the Keras file it was loaded from gave them.
+    pub class_names: Option<Vec<String>>,
 }
 
 thread_local! {
@@ -43,6 +45,7 @@ pub(crate) fn with_state<T>(model: &SharedModel, f: impl FnOnce(&mut ModelState)
                     backend: Choice::Cpu,
                     gpu_run: Weak::new(),
                     newest_fit: 0,
+                    class_names: None,
                 });
                 all.len() - 1
             }

@@ -53,6 +53,12 @@ test('a Keras-made my_model_A.h5 goes through the four stages and B downloads as
   assert.ok(bytes.includes(Buffer.from('config.json')) && bytes.includes(Buffer.from('model.weights.h5')));
   const [h5] = await Promise.all([page.waitForEvent('download'), page.click('button[data-download="b"][data-format="h5"]')]);
   assert.deepEqual([...readFileSync(await h5.path()).subarray(0, 8)], [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+  // B's .keras, loaded as a new model A: its class names come with it and are shown
+  // (the Keras-made .h5 had none).
+  assert.equal(await page.getAttribute('#a-info', 'data-class-names'), '');
+  assert.equal(await loadModel(page, 'model_B_on_A.keras', bytes), 's1.loaded');
+  assert.equal(await page.getAttribute('#a-info', 'data-class-names'), JSON.stringify(['sandal', 'shirt']));
+  assert.match(await page.textContent('#a-info'), /its classes: sandal, shirt/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -82,6 +82,7 @@ export function mountStage1(ctx, flow) {
     const info = [t('s1.input', { shape: a.inputShape.join('×') })];
     const acc = a.meta?.test?.accuracy;
     if (acc !== undefined) info.push(t('s1.acc', { acc: acc.toFixed(4), n: a.meta.test.images }));
+    if (a.classNames) info.push(t('s1.classes', { list: a.classNames.join(', ') }));
     if (a.taskAccuracy !== null && a.taskAccuracy !== undefined) info.push(`${t('s1.accNow', { acc: a.taskAccuracy.toFixed(4), n: a.taskImages })} (${computedOn(a.taskBackend)})`);
     info.push(t('s1.fp', { fp: a.fingerprint }));
     const el = $('#a-info');
@@ -92,6 +93,7 @@ export function mountStage1(ctx, flow) {
     el.dataset.taskBackend = a.taskBackend ?? '';
     el.dataset.taskAccuracy = a.taskAccuracy ?? '';
     el.dataset.metaAccuracy = acc ?? '';
+    el.dataset.classNames = a.classNames ? JSON.stringify(a.classNames) : '';
   }
 
   function renderResult() {
