@@ -142,7 +142,7 @@ export class ParallelRun {
     noteRun(run);
     try {
       if (failure) throw failure;
-      await run.setUp(x, y, opts.validationData);
+      await run.setUp(x, opts.validationData);
     } catch (err) {
       run.lost(err);
     }
@@ -178,7 +178,7 @@ export class ParallelRun {
   async sync() { /* worker 0's model is always current */ }
 
   /** The replicas, the frozen base's features (split, then joined here) and the validation slices. */
-  async setUp(x, y, validation) {
+  async setUp(x, validation) {
     const spec = this.pf.replicaSpec();
     const W = this.workers;
     await Promise.all(this.replicas.map((r, i) => r.call('join', {
