@@ -7,7 +7,8 @@
 //! Run: `cargo test --release --test keras_class_names`
 
 use transfer_playground::keras::{
-    load_keras_model, load_keras_model_and_class_names, read_model_file, to_keras_archive, to_keras_archive_with, ArchiveMetadata, MAX_CLASS_NAME_BYTES,
+    load_keras_model, load_keras_model_and_class_names, read_model_file, to_keras_archive, to_keras_archive_with,
+    ArchiveMetadata, MAX_CLASS_NAME_BYTES,
 };
 use transfer_playground::tensor::from_vec;
 use transfer_playground::{Activation, LayerSpec, Padding, Sequential};
