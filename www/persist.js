@@ -84,7 +84,6 @@ export async function openPersistence({ onError, enabled = true, writable = true
 
   return {
     get available() { return !!db; },
-    get writable() { return writable; },
     /** Everything saved, or null when nothing is. */
     async load() {
       const r = await tx(STORES, 'readonly', async (s) => ({

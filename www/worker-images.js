@@ -8,7 +8,7 @@
 // alpha over white, BT.601 luma). A file that cannot be used is skipped with the reason:
 // over a limit (which one, and the value), a format this browser does not decode (and
 // which it does), or damaged.
-import { S, post } from './worker-session.js';
+import { S, post, nextTask } from './worker-session.js';
 import { pageError, toErrorValue } from './errors.js';
 import { sniff, blobReader, DECODABLE } from './own/sniff.js';
 
@@ -109,7 +109,7 @@ export const imageCommands = {
         skipped.push({ name, error: toErrorValue(err) });
       }
       if (files.length > 1) post({ type: 'progress', job: 'images', event: { done: i + 1, total: files.length } });
-      await new Promise((r) => setTimeout(r, 0));
+      await nextTask();
     }
     return { images, skipped, shape: [h, w, c] };
   },

@@ -27,7 +27,7 @@ function pixels(set, i) {
  * its probabilities, then the engine's `confusionMatrix`) with the most confident
  * mistakes and their pixels, and how far each layer moved since `before` (a
  * `WeightSnapshot`, freed here). The probabilities are `outputs` where the test gave
- * them (a fit across workers), else `predictAsync`'s (GPU or CPU).
+ * them (on the CPU, across workers or on one engine), else `predictAsync`'s (the GPU).
  */
 export async function lessonExtras(model, sets, before, outputs) {
   const p = outputs ? { ...outputs, backend: 'cpu' } : noteFallback(await model.predictAsync(sets.test.x, { backend: computeBackend() }));

@@ -86,7 +86,7 @@ turns.port1.onmessage = () => waitingTurns.shift()?.();
 
 /**
  * A turn for the worker's other tasks (a 'stop' message, a request) between two
- * batches: a task of its own, posted through a MessageChannel, so it runs after the
+ * batches or two images: a task of its own, posted through a MessageChannel, so it runs after the
  * messages already waiting. A timer would give the same turn, but nested timers are
  * clamped to 4 ms: the lecture's stages 3 + 4 (160 steps) took 0.6 s longer in the tab
  * than their compute.

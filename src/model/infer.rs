@@ -114,8 +114,7 @@ impl Sequential {
     /// loss and accuracy sums of the model on images `x` against `y` (zero sums for no
     /// images) and its outputs, bit for bit what `predict` gives.
     pub fn evaluate_predict(&self, x: &Tensor, y: &Tensor) -> Result<(StepSums, Tensor)> {
-        crate::tensor::check_example_shape(x, self.input_shape(), "evaluate")?;
-        crate::tensor::check_finite(x, "evaluate")?;
+        self.check_input(x, "evaluate")?;
         let shape = [&[x.shape()[0]][..], &self.output_shape()].concat();
         let mut out = Vec::new();
         let sums = if x.shape()[0] == 0 {

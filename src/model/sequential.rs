@@ -16,6 +16,7 @@ use crate::loss::Loss;
 use crate::optim::{Optimizer, OptimizerConfig};
 use crate::rng::Rng;
 use crate::tensor::{check_example_shape, check_finite, Tensor};
+use crate::train::step::StepSums;
 
 pub struct Sequential {
     pub name: String,
@@ -54,6 +55,13 @@ pub(crate) struct Compiled {
 pub struct Evaluation {
     pub loss: f64,
     pub accuracy: f64,
+}
+
+impl Evaluation {
+    /// The mean loss over `n` examples and the accuracy of a pass's sums.
+    pub fn of(sums: StepSums, n: usize) -> Evaluation {
+        Evaluation { loss: sums.loss_sum / n as f64, accuracy: sums.correct as f64 / sums.counted.max(1) as f64 }
+    }
 }
 
 impl Sequential {
@@ -339,26 +347,29 @@ impl Sequential {
 
     /// `model.predict(x, batch_size)`: inference-mode outputs for every example.
     pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
-        check_example_shape(x, &self.input_shape, "predict")?;
-        check_finite(x, "predict")?;
+        self.check_input(x, "predict")?;
         let batch_size = crate::limits::inference_batch(self, x.shape()[0], batch_size)?;
         self.forward_range_batched(0, self.layers.len(), x, batch_size)
     }
 
     /// `model.evaluate(x, y, batch_size)`: mean loss and accuracy in inference mode.
     pub fn evaluate(&self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
-        check_example_shape(x, &self.input_shape, "evaluate")?;
-        check_finite(x, "evaluate")?;
+        self.check_input(x, "evaluate")?;
         let batch_size = crate::limits::inference_batch(self, x.shape()[0], batch_size)?;
         self.evaluate_from(0, x, y, batch_size)
+    }
+
+    /// Images `x` for the model's input: their shape, and no NaN or infinite value.
+    pub(crate) fn check_input(&self, x: &Tensor, what: &str) -> Result<()> {
+        check_example_shape(x, &self.input_shape, what)?;
+        check_finite(x, what)
     }
 
     /// Evaluation starting at layer `from` (with `x` the features entering it), on the
     /// forward-only path (`super::infer`; the loss is summed per batch of `batch_size`).
     pub(crate) fn evaluate_from(&self, from: usize, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Evaluation> {
         let n = x.shape()[0];
-        let s = self.evaluate_sums_from(from, x, y, batch_size)?;
-        Ok(Evaluation { loss: s.loss_sum / n as f64, accuracy: s.correct as f64 / s.counted.max(1) as f64 })
+        Ok(Evaluation::of(self.evaluate_sums_from(from, x, y, batch_size)?, n))
     }
 
     /// Index of the first layer with trainable parameters at compile time.

@@ -171,16 +171,7 @@ impl Gradients {
     /// Overwrites these gradients with a flat one (as [`Gradients::write_flat`] wrote
     /// it), keeping their buffers; the sums and rows are reset.
     pub fn load_flat(&mut self, flat: &[f32]) -> Result<()> {
-        let len: usize = self.slots.iter().map(|g| g.len()).sum();
-        if flat.len() != len {
-            return Err(Error::Shape(format!("a flat gradient of {} values for {len} trainable values", flat.len())));
-        }
-        let mut at = 0;
-        for g in &mut self.slots {
-            let n = g.len();
-            g.iter_mut().zip(&flat[at..at + n]).for_each(|(a, b)| *a = *b);
-            at += n;
-        }
+        self.with_flat(flat, |a, b| *a = b)?;
         self.sums = StepSums::default();
         self.rows = 0;
         Ok(())
@@ -189,6 +180,15 @@ impl Gradients {
     /// Adds another shard's gradients given flat (as [`Gradients::write_flat`] wrote
     /// them), without building tensors: the same sums as [`Gradients::add`].
     pub fn add_flat(&mut self, flat: &[f32], sums: StepSums, rows: usize) -> Result<()> {
+        self.with_flat(flat, |a, b| *a += b)?;
+        self.sums.add(sums);
+        self.rows += rows;
+        Ok(())
+    }
+
+    /// `f(value, flat value)` over every slot's values and the flat gradient's, in slot
+    /// order; a flat gradient of another length is refused before anything changes.
+    fn with_flat(&mut self, flat: &[f32], f: impl Fn(&mut f32, f32)) -> Result<()> {
         let len: usize = self.slots.iter().map(|g| g.len()).sum();
         if flat.len() != len {
             return Err(Error::Shape(format!("a flat gradient of {} values for {len} trainable values", flat.len())));
@@ -196,11 +196,9 @@ impl Gradients {
         let mut at = 0;
         for g in &mut self.slots {
             let n = g.len();
-            g.iter_mut().zip(&flat[at..at + n]).for_each(|(a, b)| *a += b);
+            g.iter_mut().zip(&flat[at..at + n]).for_each(|(a, b)| f(a, *b));
             at += n;
         }
-        self.sums.add(sums);
-        self.rows += rows;
         Ok(())
     }
 }
@@ -518,7 +516,7 @@ impl Replica {
     /// Loss and accuracy sums of the whole model on images `x` against `y` and its
     /// outputs (a slice of a test set split across the workers after a fit).
     pub fn evaluate_predict(&self, x: &Tensor, y: &Tensor) -> Result<(StepSums, Tensor)> {
-        evaluate_predict(&self.model, x, y)
+        self.model.evaluate_predict(x, y)
     }
 
     /// Loss and accuracy sums over this worker's validation slice (none: zero sums).
@@ -545,12 +543,6 @@ pub fn features(model: &Sequential, from: usize, x: &Tensor) -> Result<Tensor> {
         return Ok(x.clone());
     }
     model.infer_range(0, from, x)
-}
-
-/// Loss and accuracy sums of `model` on images `x` (none: zero sums) and its outputs
-/// (`predict`'s, bit for bit), from one forward pass: [`Sequential::evaluate_predict`].
-pub fn evaluate_predict(model: &Sequential, x: &Tensor, y: &Tensor) -> Result<(StepSums, Tensor)> {
-    model.evaluate_predict(x, y)
 }
 
 /// What the coordinator does next.
@@ -817,10 +809,7 @@ impl ParallelFit {
         let val = self.val_input.as_ref().map(|(vx, _)| {
             let mut total = StepSums::default();
             sums.iter().for_each(|s| total.add(*s));
-            Evaluation {
-                loss: total.loss_sum / vx.shape()[0] as f64,
-                accuracy: total.correct as f64 / total.counted.max(1) as f64,
-            }
+            Evaluation::of(total, vx.shape()[0])
         });
         Event::Epoch(self.cursor.epoch_done(None, val))
     }

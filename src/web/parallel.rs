@@ -59,6 +59,11 @@ fn write_flat(g: &crate::train::step::Gradients, out: &Float32Array) {
     }
 }
 
+/// A shape for JS (`Uint32Array`).
+fn dims(shape: &[usize]) -> Vec<u32> {
+    shape.iter().map(|&d| d as u32).collect()
+}
+
 fn ranges_to_js(r: &[std::ops::Range<usize>]) -> Array {
     r.iter().map(|r| Array::of2(&(r.start as f64).into(), &(r.end as f64).into())).collect()
 }
@@ -232,13 +237,13 @@ impl ParallelFit {
     /// One example's shape as a shard's rows travel (the features entering `from`).
     #[wasm_bindgen(getter, js_name = inputShape)]
     pub fn input_shape(&self) -> Vec<u32> {
-        self.core.input_shape().iter().map(|&d| d as u32).collect()
+        dims(self.core.input_shape())
     }
 
     /// One label's shape (`[]` for class indices).
     #[wasm_bindgen(getter, js_name = labelShape)]
     pub fn label_shape(&self) -> Vec<u32> {
-        self.core.label_shape().iter().map(|&d| d as u32).collect()
+        dims(self.core.label_shape())
     }
 
     /// Writes the current batch's rows of shard `i` into `xOut` (features) and `yOut`
@@ -374,7 +379,7 @@ impl ParallelFit {
     pub fn evaluate_predict(&self, x: &JsValue, y: &JsValue) -> Result<Object> {
         enter()?;
         let (x, y) = (tensor_from_js(x, "evaluatePredict: x")?, tensor_from_js(y, "evaluatePredict: y")?);
-        Ok(sums_and_outputs(parallel::evaluate_predict(&*read(&self.model)?, &x, &y)?))
+        Ok(sums_and_outputs(read(&self.model)?.evaluate_predict(&x, &y)?))
     }
 
     /// Goes on without the other workers (one failed); the batch in progress is done
@@ -412,13 +417,13 @@ impl Replica {
     /// One example's shape as a shard's rows come (the features entering the fit's layer).
     #[wasm_bindgen(getter, js_name = inputShape)]
     pub fn input_shape(&self) -> Vec<u32> {
-        self.inner.input_shape().iter().map(|&d| d as u32).collect()
+        dims(self.inner.input_shape())
     }
 
     /// One label's shape (`[]` for class indices).
     #[wasm_bindgen(getter, js_name = labelShape)]
     pub fn label_shape(&self) -> Vec<u32> {
-        self.inner.label_shape().iter().map(|&d| d as u32).collect()
+        dims(self.inner.label_shape())
     }
 
     /// The features of images `x` entering the fit's first layer.

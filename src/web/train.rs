@@ -82,9 +82,10 @@ impl JsModel {
             return Err(crate::error::Error::Data("evaluatePredict: no examples".into()));
         }
         let (s, outputs) = self.read()?.evaluate_predict(&x, &y)?;
+        let e = crate::model::sequential::Evaluation::of(s, n);
         let o = Object::new();
-        set(&o, "loss", s.loss_sum / n as f64);
-        set(&o, "accuracy", s.correct as f64 / s.counted.max(1) as f64);
+        set(&o, "loss", e.loss);
+        set(&o, "accuracy", e.accuracy);
         set(&o, "outputs", tensor_to_js(&outputs));
         Ok(o)
     }
