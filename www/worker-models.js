@@ -87,7 +87,8 @@ export function kerasBytes(m, classNames) {
 }
 
 /** The names of `which`'s classes when the page gives none: the built-in A's, from its metadata. */
-const defaultNames = (which) => (which === 'a' && S.aSource === 'builtin' ? S.aMeta?.class_names : undefined);
+// Model A's own class names: the built-in A's, or those its Keras file listed.
+const defaultNames = (which) => (which !== 'a' ? undefined : S.aSource === 'builtin' ? S.aMeta?.class_names : S.a.classNames ?? undefined);
 
 /**
  * The labels file written beside a TF.js export, as Teachable Machine's metadata.json

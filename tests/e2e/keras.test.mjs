@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { useBrowser, openPage, shot, waitView } from './helpers.mjs';
+import { useBrowser, openPage, shot, waitView, waitReady } from './helpers.mjs';
 
 const FIX = 'tests/fixtures/keras';
 const browser = useBrowser();
@@ -59,6 +59,10 @@ test('a Keras-made my_model_A.h5 goes through the four stages and B downloads as
   assert.equal(await loadModel(page, 'model_B_on_A.keras', bytes), 's1.loaded');
   assert.equal(await page.getAttribute('#a-info', 'data-class-names'), JSON.stringify(['sandal', 'shirt']));
   assert.match(await page.textContent('#a-info'), /its classes: sandal, shirt/);
+  // Saved with them: after a reload the restored A still has its names.
+  await page.reload();
+  await waitReady(page);
+  assert.equal(await page.getAttribute('#a-info', 'data-class-names'), JSON.stringify(['sandal', 'shirt']));
   assert.deepEqual(errors, []);
   await page.close();
 });
